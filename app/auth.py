@@ -1,0 +1,71 @@
+"""Bearer tokens: HS256 JWTs with `sub`, `name`, `role` and a required `exp`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from domain.actors import Actor, Role
+from domain.agent import agent_id_for
+
+ALGORITHM = "HS256"
+
+
+class AuthError(Exception):
+    """The token is missing, malformed, expired, forged or names no known role."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's subject, display name and role."""
+
+    subject: str
+    name: str
+    role: Role
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=agent_id_for(self.subject), role=self.role, name=self.name)
+
+
+class TokenIssuer:
+    """Signs and verifies tokens with the service's secret."""
+
+    def __init__(self, secret: str, default_ttl: int = 8 * 3600) -> None:
+        self._secret = secret
+        self.default_ttl = default_ttl
+
+    def issue(self, subject: str, role: Role | str, name: str = "", ttl: int | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": subject,
+            "name": name or subject,
+            "role": Role(role).value,
+            "iat": now,
+            "exp": now + (ttl if ttl is not None else self.default_ttl),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("the token has expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        subject, role = claims.get("sub"), claims.get("role")
+        if not isinstance(subject, str) or not subject or len(subject) > 200:
+            raise AuthError("invalid token: bad subject")
+        try:
+            parsed = Role(str(role))
+        except ValueError as exc:
+            raise AuthError(f"invalid token: unknown role {role!r}") from exc
+        name = claims.get("name")
+        return Principal(subject, name if isinstance(name, str) and name else subject, parsed)

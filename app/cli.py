@@ -1,0 +1,70 @@
+"""The `swarmdesk` command: serve, migrate, token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.settings import Settings
+
+cli = typer.Typer(help="Swarmdesk: event-sourced swarming support.", no_args_is_help=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade every table (event store, tracking, read models)."""
+    from app.store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, schema=settings.database_schema)
+    typer.echo(f"migrated {settings.database_url.split('@')[-1]}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = False,
+) -> None:
+    """Run the HTTP and WebSocket API with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    if migrate_first:
+        migrate()
+    settings.signing_key()  # create the embedded secret once, before workers race for it
+    uvicorn.run(
+        "app.asgi:app",
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def token(
+    subject: str,
+    role: Annotated[str, typer.Option(help="agent, supervisor, service or admin")] = "agent",
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    ttl: Annotated[int | None, typer.Option(help="seconds until it expires", min=1)] = None,
+) -> None:
+    """Print a bearer token the running service accepts (same settings)."""
+    from app.auth import TokenIssuer
+    from domain.actors import Role
+
+    settings = Settings()
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        raise typer.BadParameter(f"unknown role {role!r}") from exc
+    issuer = TokenIssuer(settings.signing_key(), settings.token_ttl_seconds)
+    typer.echo(issuer.issue(subject, parsed, name=name, ttl=ttl))
+
+
+def main() -> None:
+    cli()

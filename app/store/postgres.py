@@ -1,0 +1,325 @@
+"""PostgreSQL backend through asyncpg: table lock, one transaction per batch, NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.store.base import EventStore
+from app.store.batch import BatchPlan, idempotency_keys, originators
+from app.store.errors import (
+    SchemaMissing,
+    StoreError,
+    StoreUnavailable,
+    TrackingConflict,
+)
+from app.store.types import AppendRequest, AppendResult, RecordedEvent
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "swarmdesk_events"
+_COLUMNS = "position, event_id, originator_id, originator_version, topic, state"
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.QueryCanceledError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def _row(r: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5]))
+
+
+class PostgresEventStore(EventStore):
+    """The production store. Several processes may share one database safely.
+
+    Writers serialise on `LOCK TABLE events IN EXCLUSIVE MODE` (readers are not
+    blocked), so positions are assigned and committed in one order. One NOTIFY per
+    committed batch wakes readers in other processes; in this process the appender
+    wakes them directly.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str | None = None,
+        min_size: int = 2,
+        max_size: int = 10,
+        listen: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.dsn = dsn
+        self.schema = schema
+        self.min_size = min_size
+        self.max_size = max_size
+        self.listen = listen
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self.listener_connected = asyncio.Event()
+
+    # -- life cycle -------------------------------------------------------------
+    def _server_settings(self) -> dict[str, str]:
+        settings = {"application_name": "swarmdesk"}
+        if self.schema:
+            settings["search_path"] = self.schema
+        return settings
+
+    async def _connect(self) -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(self.dsn, server_settings=self._server_settings())
+        except _CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+
+    async def _open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=self.min_size,
+                max_size=self.max_size,
+                server_settings=self._server_settings(),
+            )
+        except _CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+        if self.listen:
+            self._listener = asyncio.create_task(self._listen_forever(), name="swarmdesk-listen")
+
+    async def _close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StoreUnavailable("the event store is not open")
+        return self._pool
+
+    async def _listen_forever(self) -> None:
+        """Keep one LISTEN connection; reconnect with backoff when it drops."""
+        backoff = 0.1
+        while not self._closed:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await self._connect()
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+
+                def on_notify(_c: object, _pid: int, _channel: str, payload: str) -> None:
+                    with contextlib.suppress(ValueError):
+                        self.notifier.notify(int(payload))
+
+                await conn.add_listener(CHANNEL, on_notify)
+                self.listener_connected.set()
+                backoff = 0.1
+                self.notifier.poke()  # anything committed while we were away
+                while not lost.is_set() and not conn.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), 1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("LISTEN connection failed (%s); retrying in %.1fs", exc, backoff)
+            finally:
+                self.listener_connected.clear()
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 1.0)
+            if not self._closed:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    # -- writing ----------------------------------------------------------------
+    async def _write_batch(self, requests: list[AppendRequest]) -> BatchPlan:
+        ids = originators(requests)
+        keys = idempotency_keys(requests)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            max_position = await conn.fetchval("SELECT COALESCE(MAX(position), 0) FROM events")
+            versions: dict[UUID, int] = {}
+            if ids:
+                for r in await conn.fetch(
+                    "SELECT originator_id, MAX(originator_version) FROM events"
+                    " WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id",
+                    ids,
+                ):
+                    versions[r[0]] = r[1]
+            stored: dict[str, tuple[str, str]] = {}
+            if keys:
+                for r in await conn.fetch(
+                    "SELECT key, request_hash, result FROM idempotency_keys"
+                    " WHERE key = ANY($1::text[])",
+                    keys,
+                ):
+                    stored[r[0]] = (r[1], r[2])
+            plan = self._plan(requests, max_position, versions, stored)
+            if plan.rows:
+                rows = plan.rows
+                await conn.execute(
+                    f"INSERT INTO events ({_COLUMNS}) SELECT * FROM unnest("
+                    "$1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bytea[])",
+                    [r.position for r in rows],
+                    [r.event_id for r in rows],
+                    [r.originator_id for r in rows],
+                    [r.originator_version for r in rows],
+                    [r.topic for r in rows],
+                    [r.state for r in rows],
+                )
+            if plan.keys:
+                await conn.execute(
+                    "INSERT INTO idempotency_keys (key, request_hash, result)"
+                    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+                    [k.key for k in plan.keys],
+                    [k.request_hash for k in plan.keys],
+                    [k.result for k in plan.keys],
+                )
+            if self.before_commit is not None:
+                await self.before_commit(requests)
+            if plan.rows:
+                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(plan.last_position))
+        return plan
+
+    def _translate(self, exc: Exception) -> Exception:
+        if isinstance(exc, StoreError):
+            return exc
+        if isinstance(exc, asyncpg.exceptions.UndefinedTableError):
+            return SchemaMissing(str(exc))
+        if isinstance(exc, _CONNECTION_ERRORS):
+            return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
+        return StoreUnavailable(f"PostgreSQL error: {type(exc).__name__}: {exc}")
+
+    async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        try:
+            async with self.pool.acquire() as conn:
+                return list(await conn.fetch(query, *args))
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    # -- reading ----------------------------------------------------------------
+    async def read(
+        self,
+        after: int,
+        limit: int,
+        *,
+        until: int | None = None,
+        topics: Sequence[str] = (),
+        originator_id: UUID | None = None,
+    ) -> list[RecordedEvent]:
+        clauses = ["position > $1"]
+        args: list[Any] = [after]
+        if until is not None:
+            args.append(until)
+            clauses.append(f"position <= ${len(args)}")
+        if topics:
+            args.append(list(topics))
+            clauses.append(f"topic = ANY(${len(args)}::text[])")
+        if originator_id is not None:
+            args.append(originator_id)
+            clauses.append(f"originator_id = ${len(args)}")
+        args.append(limit)
+        query = (
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
+            f" ORDER BY position LIMIT ${len(args)}"
+        )
+        return [_row(r) for r in await self._fetch(query, *args)]
+
+    async def read_stream(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        clauses = ["originator_id = $1"]
+        args: list[Any] = [originator_id]
+        if gt is not None:
+            args.append(gt)
+            clauses.append(f"originator_version > ${len(args)}")
+        if lte is not None:
+            args.append(lte)
+            clauses.append(f"originator_version <= ${len(args)}")
+        query = (
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
+            f" ORDER BY originator_version {'DESC' if desc else 'ASC'}"
+        )
+        if limit is not None:
+            args.append(limit)
+            query += f" LIMIT ${len(args)}"
+        return [_row(r) for r in await self._fetch(query, *args)]
+
+    async def max_position(self) -> int:
+        rows = await self._fetch("SELECT COALESCE(MAX(position), 0) FROM events")
+        return int(rows[0][0])
+
+    async def stored_result(self, key: str) -> tuple[str, AppendResult] | None:
+        rows = await self._fetch(
+            "SELECT request_hash, result FROM idempotency_keys WHERE key = $1", key
+        )
+        if not rows:
+            return None
+        return rows[0][0], AppendResult.from_json(rows[0][1])
+
+    async def insert_tracking(self, application_name: str, position: int) -> None:
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await record_tracking(conn, application_name, position)
+        except TrackingConflict:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    async def max_tracking(self, application_name: str) -> int | None:
+        rows = await self._fetch(
+            "SELECT position FROM tracking WHERE application_name = $1", application_name
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def check(self) -> None:
+        await self._fetch("SELECT 1 FROM events LIMIT 1")
+        await self._fetch("SELECT 1 FROM idempotency_keys LIMIT 1")
+        await self._fetch("SELECT 1 FROM tracking LIMIT 1")
+
+
+async def record_tracking(conn: asyncpg.Connection, application_name: str, position: int) -> None:
+    """Advance a tracking position inside the caller's transaction (exactly-once)."""
+    current = await conn.fetchval(
+        "SELECT position FROM tracking WHERE application_name = $1 FOR UPDATE", application_name
+    )
+    if current is not None and current >= position:
+        raise TrackingConflict(application_name, position, current)
+    if current is None:
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO tracking (application_name, position) VALUES ($1, $2)",
+                    application_name,
+                    position,
+                )
+        except asyncpg.exceptions.UniqueViolationError as exc:
+            raise TrackingConflict(application_name, position, None) from exc
+    else:
+        await conn.execute(
+            "UPDATE tracking SET position = $2 WHERE application_name = $1",
+            application_name,
+            position,
+        )

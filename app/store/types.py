@@ -1,0 +1,83 @@
+"""Value types that cross the event store's boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """One row of the log: an event with its global position and unique id."""
+
+    position: int
+    event_id: UUID
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def to_stored_event(self) -> StoredEvent:
+        return StoredEvent(self.originator_id, self.originator_version, self.topic, self.state)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    """The events of one command, appended together or not at all.
+
+    For every stream the request touches, its first event's version states the
+    version the caller expects the stream to be at (first version - 1). With an
+    `idempotency_key`, a second request with the same key and the same
+    `request_hash` appends nothing and receives the first request's result.
+    """
+
+    events: Sequence[StoredEvent]
+    idempotency_key: str | None = None
+    request_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """What an acknowledged append committed (or, when `replayed`, had committed)."""
+
+    positions: list[int]
+    originator_id: UUID | None
+    version: int
+    replayed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def position(self) -> int:
+        return self.positions[-1] if self.positions else 0
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "positions": self.positions,
+                "originator_id": str(self.originator_id) if self.originator_id else None,
+                "version": self.version,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> AppendResult:
+        data = json.loads(text)
+        oid = data.get("originator_id")
+        return cls(
+            positions=list(data["positions"]),
+            originator_id=UUID(oid) if oid else None,
+            version=int(data["version"]),
+            replayed=True,
+        )
+
+
+def request_hash(*parts: object) -> str:
+    """A stable digest of a request's meaningful content, for idempotency checks."""
+    payload = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,392 @@
+"""``Case``: the concierge model (owner to resolution, experts swarm). Commands take the
+``Actor``, run their ``_check_*`` rules (``domain.case_rules``), then call an ``@event``
+method that only assigns state (``domain.case_state``); events: ``domain.case_events``."""
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import case_events as ev
+from domain.actors import Actor, Role
+from domain.case_rules import CaseRules
+from domain.case_state import Proposal
+from domain.errors import NotAllowed
+from domain.values import (
+    CaseStatus,
+    Channel,
+    ContextKind,
+    InsightKind,
+    MessageDirection,
+    Priority,
+    ProposalStatus,
+    Urgency,
+    parse_enum,
+    require_text,
+    unique_texts,
+    unique_uuids,
+)
+
+__all__ = ["Case"]
+
+
+class Case(Aggregate, CaseRules):
+    """A support case and its swarm. Create with ``Case.open``, never ``Case(...)``."""
+
+    Opened = ev.Opened
+    ContextAdded = ev.ContextAdded
+    CustomerMessageLogged = ev.CustomerMessageLogged
+    SwarmRequested = ev.SwarmRequested
+    ExpertInvited = ev.ExpertInvited
+    InvitationDeclined = ev.InvitationDeclined
+    ExpertJoined = ev.ExpertJoined
+    ExpertLeft = ev.ExpertLeft
+    BriefingAcknowledged = ev.BriefingAcknowledged
+    InsightPosted = ev.InsightPosted
+    ResolutionProposed = ev.ResolutionProposed
+    ProposalAccepted = ev.ProposalAccepted
+    ProposalRejected = ev.ProposalRejected
+    Resolved = ev.Resolved
+    Reopened = ev.Reopened
+    Closed = ev.Closed
+    OwnershipTransferred = ev.OwnershipTransferred
+    PriorityChanged = ev.PriorityChanged
+
+    @classmethod
+    def open(
+        cls,
+        actor: Actor,
+        *,
+        case_id: UUID | None = None,
+        customer: str,
+        subject: str,
+        customer_contact: str = "",
+        description: str = "",
+        product_area: str = "",
+        priority: Priority | str = Priority.NORMAL,
+        channel: Channel | str = Channel.OTHER,
+    ) -> "Case":
+        """Open a case owned by ``actor``; ``case_id`` lets the caller choose the id."""
+        if actor.role is Role.SERVICE:
+            raise NotAllowed("a service cannot own a case", case_id=case_id, actor_id=actor.id)
+        ids: dict[str, Any] = {"case_id": case_id, "actor_id": actor.id}
+        return cls._create(
+            cls.Opened,
+            id=case_id,
+            owner_id=actor.id,
+            owner_name=actor.name.strip(),
+            customer=require_text(customer, "customer", **ids),
+            customer_contact=customer_contact.strip(),
+            subject=require_text(subject, "subject", **ids),
+            description=description.strip(),
+            product_area=product_area.strip(),
+            priority=parse_enum(Priority, priority, "priority", **ids).value,
+            channel=parse_enum(Channel, channel, "channel", **ids).value,
+        )
+
+    @event(Opened)
+    def __init__(
+        self,
+        owner_id: UUID,
+        owner_name: str,
+        customer: str,
+        customer_contact: str,
+        subject: str,
+        description: str,
+        product_area: str,
+        priority: str,
+        channel: str,
+    ) -> None:
+        self._owner_id = owner_id
+        self._owner_name = owner_name
+        self._customer = customer
+        self._customer_contact = customer_contact
+        self._subject = subject
+        self._description = description
+        self._product_area = product_area
+        self._priority = Priority(priority)
+        self._channel = Channel(channel)
+        self._status = CaseStatus.OPEN
+        self._participants = {owner_id: owner_name}
+        self._pending_invitations = {}
+        self._open_swarm_requests = []
+        self._ever_swarmed = False
+        self._insights = {}
+        self._proposals = {}
+        self._accepted_proposal_id = None
+        self._acknowledged = {}
+        self._element_ids = set()
+        self._resolution_summary = ""
+
+    def add_context(
+        self, actor: Actor, *, context_id: UUID, kind: ContextKind | str, text: str
+    ) -> None:
+        parsed, text = self._check_add_context(actor, context_id, kind, text)
+        self._add_context(context_id=context_id, author_id=actor.id, kind=parsed.value, text=text)
+
+    @event(ContextAdded)
+    def _add_context(self, context_id: UUID, author_id: UUID, kind: str, text: str) -> None:
+        self._element_ids.add(context_id)
+
+    def log_customer_message(
+        self, actor: Actor, *, message_id: UUID, direction: MessageDirection | str, text: str
+    ) -> None:
+        parsed, text = self._check_log_customer_message(actor, message_id, direction, text)
+        self._log_customer_message(
+            message_id=message_id, author_id=actor.id, direction=parsed.value, text=text
+        )
+
+    @event(CustomerMessageLogged)
+    def _log_customer_message(
+        self, message_id: UUID, author_id: UUID, direction: str, text: str
+    ) -> None:
+        self._element_ids.add(message_id)
+
+    def request_swarm(
+        self,
+        actor: Actor,
+        *,
+        request_id: UUID,
+        help_needed: str,
+        skills_wanted: Sequence[str] = (),
+        urgency: Urgency | str = Urgency.NORMAL,
+    ) -> None:
+        help_needed, parsed = self._check_request_swarm(actor, request_id, help_needed, urgency)
+        self._request_swarm(
+            request_id=request_id,
+            requested_by=actor.id,
+            help_needed=help_needed,
+            skills_wanted=unique_texts(skills_wanted),
+            urgency=parsed.value,
+        )
+
+    @event(SwarmRequested)
+    def _request_swarm(
+        self,
+        request_id: UUID,
+        requested_by: UUID,
+        help_needed: str,
+        skills_wanted: list[str],
+        urgency: str,
+    ) -> None:
+        self._element_ids.add(request_id)
+        self._open_swarm_requests.append(request_id)
+        self._ever_swarmed = True
+
+    def invite_expert(
+        self,
+        actor: Actor,
+        *,
+        invitation_id: UUID,
+        expert_id: UUID,
+        expert_name: str = "",
+        reason: str,
+    ) -> None:
+        reason = self._check_invite_expert(actor, invitation_id, expert_id, reason)
+        self._invite_expert(
+            invitation_id=invitation_id,
+            expert_id=expert_id,
+            expert_name=expert_name.strip(),
+            invited_by=actor.id,
+            reason=reason,
+        )
+
+    @event(ExpertInvited)
+    def _invite_expert(
+        self, invitation_id: UUID, expert_id: UUID, expert_name: str, invited_by: UUID, reason: str
+    ) -> None:
+        self._element_ids.add(invitation_id)
+        self._pending_invitations[expert_id] = invitation_id
+
+    def decline_invitation(self, actor: Actor, *, reason: str = "") -> None:
+        invitation_id = self._check_decline_invitation(actor)
+        self._decline_invitation(
+            invitation_id=invitation_id, expert_id=actor.id, reason=reason.strip()
+        )
+
+    @event(InvitationDeclined)
+    def _decline_invitation(self, invitation_id: UUID, expert_id: UUID, reason: str) -> None:
+        self._pending_invitations.pop(expert_id, None)
+
+    def join(self, actor: Actor, *, expert_name: str = "") -> None:
+        via, invitation_id = self._check_join(actor)
+        self._join(
+            expert_id=actor.id,
+            expert_name=expert_name.strip() or actor.name.strip(),
+            via=via.value,
+            invitation_id=invitation_id,
+        )
+
+    @event(ExpertJoined)
+    def _join(
+        self, expert_id: UUID, expert_name: str, via: str, invitation_id: UUID | None
+    ) -> None:
+        self._pending_invitations.pop(expert_id, None)
+        self._participants[expert_id] = expert_name
+        self._ever_swarmed = True
+
+    def leave(self, actor: Actor, *, note: str = "") -> None:
+        self._check_leave(actor)
+        self._leave(expert_id=actor.id, note=note.strip())
+
+    @event(ExpertLeft)
+    def _leave(self, expert_id: UUID, note: str) -> None:
+        self._participants.pop(expert_id, None)
+
+    def acknowledge_briefing(self, actor: Actor, *, version: int) -> None:
+        self._check_acknowledge_briefing(actor, version)
+        self._acknowledge_briefing(participant_id=actor.id, acknowledged_version=version)
+
+    @event(BriefingAcknowledged)
+    def _acknowledge_briefing(self, participant_id: UUID, acknowledged_version: int) -> None:
+        previous = self._acknowledged.get(participant_id, 0)
+        self._acknowledged[participant_id] = max(previous, acknowledged_version)
+
+    def post_insight(
+        self,
+        actor: Actor,
+        *,
+        insight_id: UUID,
+        kind: InsightKind | str,
+        text: str,
+        refers_to: Sequence[UUID] = (),
+        mentions: Sequence[UUID] = (),
+    ) -> None:
+        parsed, text = self._check_post_insight(actor, insight_id, kind, text, refers_to)
+        self._post_insight(
+            insight_id=insight_id,
+            author_id=actor.id,
+            kind=parsed.value,
+            text=text,
+            refers_to=unique_uuids(refers_to),
+            mentions=unique_uuids(mentions),
+        )
+
+    @event(InsightPosted)
+    def _post_insight(
+        self,
+        insight_id: UUID,
+        author_id: UUID,
+        kind: str,
+        text: str,
+        refers_to: list[UUID],
+        mentions: list[UUID],
+    ) -> None:
+        self._element_ids.add(insight_id)
+        self._insights[insight_id] = author_id
+
+    def propose_resolution(
+        self,
+        actor: Actor,
+        *,
+        proposal_id: UUID,
+        summary: str,
+        steps: Sequence[str] = (),
+        cites: Sequence[UUID] = (),
+    ) -> None:
+        summary = self._check_propose_resolution(actor, proposal_id, summary, cites)
+        self._propose_resolution(
+            proposal_id=proposal_id,
+            author_id=actor.id,
+            summary=summary,
+            steps=[step.strip() for step in steps if step.strip()],
+            cites=unique_uuids(cites),
+        )
+
+    @event(ResolutionProposed)
+    def _propose_resolution(
+        self, proposal_id: UUID, author_id: UUID, summary: str, steps: list[str], cites: list[UUID]
+    ) -> None:
+        self._element_ids.add(proposal_id)
+        self._proposals[proposal_id] = Proposal(proposal_id, author_id, ProposalStatus.OPEN)
+
+    def accept_proposal(self, actor: Actor, *, proposal_id: UUID) -> None:
+        self._check_accept_proposal(actor, proposal_id)
+        self._accept_proposal(proposal_id=proposal_id, decided_by=actor.id)
+
+    @event(ProposalAccepted)
+    def _accept_proposal(self, proposal_id: UUID, decided_by: UUID) -> None:
+        self._set_proposal_status(proposal_id, ProposalStatus.ACCEPTED)
+        self._accepted_proposal_id = proposal_id
+
+    def reject_proposal(self, actor: Actor, *, proposal_id: UUID, reason: str) -> None:
+        reason = self._check_reject_proposal(actor, proposal_id, reason)
+        self._reject_proposal(proposal_id=proposal_id, decided_by=actor.id, reason=reason)
+
+    @event(ProposalRejected)
+    def _reject_proposal(self, proposal_id: UUID, decided_by: UUID, reason: str) -> None:
+        self._set_proposal_status(proposal_id, ProposalStatus.REJECTED)
+
+    def resolve(self, actor: Actor, *, summary: str, proposal_id: UUID | None = None) -> None:
+        """Resolve, citing the accepted proposal (automatically when not given)."""
+        summary, cited = self._check_resolve(actor, summary, proposal_id)
+        self._resolve(
+            resolved_by=actor.id,
+            summary=summary,
+            proposal_id=cited,
+            first_touch=not self._ever_swarmed,
+        )
+
+    @event(Resolved)
+    def _resolve(
+        self, resolved_by: UUID, summary: str, proposal_id: UUID | None, first_touch: bool
+    ) -> None:
+        self._status = CaseStatus.RESOLVED
+        self._resolution_summary = summary
+        self._end_swarming()
+
+    def reopen(self, actor: Actor, *, reason: str) -> None:
+        reason = self._check_reopen(actor, reason)
+        self._reopen(reopened_by=actor.id, reason=reason)
+
+    @event(Reopened)
+    def _reopen(self, reopened_by: UUID, reason: str) -> None:
+        self._status = CaseStatus.OPEN
+        self._accepted_proposal_id = None
+        self._resolution_summary = ""
+
+    def close(self, actor: Actor, *, note: str = "") -> None:
+        self._check_allowed(actor, "close")
+        self._close(closed_by=actor.id, note=note.strip())
+
+    @event(Closed)
+    def _close(self, closed_by: UUID, note: str) -> None:
+        self._status = CaseStatus.CLOSED
+        self._end_swarming()
+
+    def transfer_ownership(
+        self, actor: Actor, *, to_owner_id: UUID, to_owner_name: str = "", handoff_note: str
+    ) -> None:
+        handoff_note = self._check_transfer_ownership(actor, to_owner_id, handoff_note)
+        self._transfer_ownership(
+            from_owner_id=self._owner_id,
+            to_owner_id=to_owner_id,
+            to_owner_name=to_owner_name.strip(),
+            transferred_by=actor.id,
+            handoff_note=handoff_note,
+        )
+
+    @event(OwnershipTransferred)
+    def _transfer_ownership(
+        self,
+        from_owner_id: UUID,
+        to_owner_id: UUID,
+        to_owner_name: str,
+        transferred_by: UUID,
+        handoff_note: str,
+    ) -> None:
+        name = to_owner_name or self._participants.get(to_owner_id, "")
+        self._owner_id, self._owner_name = to_owner_id, name
+        self._participants[to_owner_id] = name
+        self._pending_invitations.pop(to_owner_id, None)
+
+    def change_priority(self, actor: Actor, *, priority: Priority | str, reason: str) -> None:
+        parsed, reason = self._check_change_priority(actor, priority, reason)
+        self._change_priority(
+            priority=parsed.value, previous=self._priority.value, changed_by=actor.id, reason=reason
+        )
+
+    @event(PriorityChanged)
+    def _change_priority(self, priority: str, previous: str, changed_by: UUID, reason: str) -> None:
+        self._priority = Priority(priority)
