@@ -70,6 +70,7 @@ class PostgresEventStore(EventStore):
         self.listen = listen
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._writer_conn: asyncpg.Connection | None = None
         self.listener_connected = asyncio.Event()
 
     # -- life cycle -------------------------------------------------------------
@@ -103,6 +104,9 @@ class PostgresEventStore(EventStore):
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+        if self._writer_conn is not None and not self._writer_conn.is_closed():
+            await self._writer_conn.close()
+        self._writer_conn = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -148,19 +152,31 @@ class PostgresEventStore(EventStore):
                 backoff = min(backoff * 2, 5.0)
 
     # -- writing ----------------------------------------------------------------
+    async def _writer(self) -> asyncpg.Connection:
+        """The appender's own connection: no pool round trips, reconnected when lost."""
+        conn = self._writer_conn
+        if conn is None or conn.is_closed():
+            conn = self._writer_conn = await self._connect()
+        return conn
+
     async def _write_batch(self, requests: list[AppendRequest]) -> BatchPlan:
+        """Four round trips: BEGIN + LOCK; positions, versions (+ keys); insert + NOTIFY; COMMIT."""
         ids = originators(requests)
         keys = idempotency_keys(requests)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            max_position = await conn.fetchval("SELECT COALESCE(MAX(position), 0) FROM events")
+        conn = await self._writer()
+        try:
+            await conn.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
+            max_position = 0
             versions: dict[UUID, int] = {}
-            if ids:
-                for r in await conn.fetch(
-                    "SELECT originator_id, MAX(originator_version) FROM events"
-                    " WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id",
-                    ids,
-                ):
+            for r in await conn.fetch(
+                "SELECT NULL::uuid, COALESCE(MAX(position), 0) FROM events"
+                " UNION ALL SELECT originator_id, MAX(originator_version) FROM events"
+                " WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id",
+                ids,
+            ):
+                if r[0] is None:
+                    max_position = r[1]
+                else:
                     versions[r[0]] = r[1]
             stored: dict[str, tuple[str, str]] = {}
             if keys:
@@ -171,31 +187,62 @@ class PostgresEventStore(EventStore):
                 ):
                     stored[r[0]] = (r[1], r[2])
             plan = self._plan(requests, max_position, versions, stored)
-            if plan.rows:
-                rows = plan.rows
-                await conn.execute(
-                    f"INSERT INTO events ({_COLUMNS}) SELECT * FROM unnest("
-                    "$1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bytea[])",
-                    [r.position for r in rows],
-                    [r.event_id for r in rows],
-                    [r.originator_id for r in rows],
-                    [r.originator_version for r in rows],
-                    [r.topic for r in rows],
-                    [r.state for r in rows],
-                )
-            if plan.keys:
-                await conn.execute(
-                    "INSERT INTO idempotency_keys (key, request_hash, result)"
-                    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
-                    [k.key for k in plan.keys],
-                    [k.request_hash for k in plan.keys],
-                    [k.result for k in plan.keys],
-                )
+            await self._insert(conn, plan)
             if self.before_commit is not None:
                 await self.before_commit(requests)
-            if plan.rows:
-                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(plan.last_position))
+            await conn.execute("COMMIT")
+        except BaseException:
+            await self._abandon(conn)
+            raise
         return plan
+
+    async def _insert(self, conn: asyncpg.Connection, plan: BatchPlan) -> None:
+        """Events, idempotency keys and the batch's one NOTIFY in a single statement."""
+        if not plan.rows and not plan.keys:
+            return
+        rows, keys = plan.rows, plan.keys
+        ctes: list[str] = []
+        args: list[Any] = []
+        if rows:
+            ctes.append(
+                f"e AS (INSERT INTO events ({_COLUMNS}) SELECT * FROM unnest("
+                "$1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bytea[]))"
+            )
+            args += [
+                [r.position for r in rows],
+                [r.event_id for r in rows],
+                [r.originator_id for r in rows],
+                [r.originator_version for r in rows],
+                [r.topic for r in rows],
+                [r.state for r in rows],
+            ]
+        if keys:
+            n = len(args)
+            ctes.append(
+                "k AS (INSERT INTO idempotency_keys (key, request_hash, result)"
+                f" SELECT * FROM unnest(${n + 1}::text[], ${n + 2}::text[], ${n + 3}::text[]))"
+            )
+            args += [
+                [k.key for k in keys],
+                [k.request_hash for k in keys],
+                [k.result for k in keys],
+            ]
+        if rows:
+            args += [CHANNEL, str(plan.last_position)]
+            tail = f"SELECT pg_notify(${len(args) - 1}, ${len(args)})"
+        else:
+            tail = "SELECT 1"
+        await conn.execute(f"WITH {', '.join(ctes)} {tail}", *args)
+
+    async def _abandon(self, conn: asyncpg.Connection) -> None:
+        """Roll back after a failure; a connection that cannot is dropped and replaced."""
+        try:
+            if not conn.is_closed():
+                await asyncio.shield(asyncio.wait_for(conn.execute("ROLLBACK"), 5))
+                return
+        except Exception:
+            conn.terminate()
+        self._writer_conn = None
 
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, StoreError):
