@@ -74,6 +74,8 @@ class Server:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    "--ws",
+                    "websockets-sansio",  # the cheapest WebSocket path (bench/push.py)
                     "--ws-per-message-deflate",
                     "false",
                     "--log-level",
@@ -126,9 +128,27 @@ def server_env(
 
 
 @contextlib.contextmanager
-def running_server(backend: str, workdir: Path, **extra: str) -> Iterator[Server]:
-    """Migrate a fresh database of `backend` and run a server on it until exit."""
+def running_server(
+    backend: str, workdir: Path, *, share: Server | None = None, **extra: str
+) -> Iterator[Server]:
+    """Migrate a fresh database of `backend` and run a server on it until exit; with
+    `share`, run a second server on that server's database instead (left as it is)."""
     schema: str | None = None
+    if share is not None:
+        server = Server(
+            share.backend,
+            share.database_url,
+            share.schema,
+            free_port(),
+            server_env(share.database_url, share.schema, workdir, **extra),
+        )
+        server.log_path = workdir / f"server-{server.port}.log"
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
+        return
     if backend == "postgres":
         require_postgres()
         schema = fresh_schema()
