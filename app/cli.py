@@ -1,4 +1,4 @@
-"""The `swarmdesk` command: serve, migrate, token."""
+"""The `swarmdesk` command: serve, migrate, token, rebuild, verify."""
 
 from __future__ import annotations
 
@@ -64,6 +64,23 @@ def token(
         raise typer.BadParameter(f"unknown role {role!r}") from exc
     issuer = TokenIssuer(settings.signing_key(), settings.token_ttl_seconds)
     typer.echo(issuer.issue(subject, parsed, name=name, ttl=ttl))
+
+
+@cli.command()
+def rebuild() -> None:
+    """Replay the whole log into fresh read-model tables (progress bar), then swap them in."""
+    from app.views_cli import rebuild_main
+
+    rebuild_main()
+
+
+@cli.command()
+def verify() -> None:
+    """Replay the log in memory and report any difference from the stored views (exit 1)."""
+    from app.views_cli import verify_main
+
+    if verify_main():
+        raise typer.Exit(1)
 
 
 def main() -> None:

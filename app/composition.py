@@ -39,8 +39,9 @@ def features() -> list[Feature]:
     """Start-up steps of the features, in order; each may add to `container.extras`
     and append to `container.closers` (run in reverse order at shutdown)."""
     # One line per feature (add yours here).
+    from app.views_setup import setup_views  # read models + projector (issue 4)
 
-    return []
+    return [setup_views]
 
 
 @contextlib.asynccontextmanager

@@ -40,6 +40,7 @@ PRECONDITION_FAILED = Kind("precondition-failed", "Precondition failed", 412, 44
 VALIDATION = Kind("validation-error", "Invalid request", 422, 4422)
 IDEMPOTENCY_REUSED = Kind("idempotency-key-reused", "Idempotency key reused", 422, 4422)
 UNAVAILABLE = Kind("store-unavailable", "Service unavailable", 503, 1013)
+VIEW_BEHIND = Kind("view-behind", "View not caught up yet", 503, 1013)  # ?min_position
 CORRUPT = Kind("corrupt-event", "Stored event unreadable", 500, 1011)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import health
+from app.routes import board_queries, case_queries, health
 from app.stream import routes as stream_routes
 
 
@@ -12,5 +12,7 @@ def routers() -> list[APIRouter]:
     # One line per resource module (add yours here).
     return [
         health.router,
+        case_queries.router,
+        board_queries.router,
         stream_routes.router,
     ]

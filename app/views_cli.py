@@ -1,0 +1,91 @@
+"""Bodies of `swarmdesk rebuild` and `swarmdesk verify` (registered in app/cli.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.codec import create_mapper, decode
+from app.settings import Settings
+from app.store import create_store
+from projections.db import create_views_engine
+from projections.rebuild import rebuild, verify
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+async def run_rebuild(settings: Settings, console: Console) -> tuple[int, float]:
+    """Replay the whole log into fresh tables and swap them in; (events, seconds)."""
+    store = create_store(settings.database_url, schema=settings.database_schema)
+    engine = create_views_engine(settings.database_url, schema=settings.database_schema)
+    mapper = create_mapper()
+    await store.start()
+    try:
+        until = await store.max_position()
+
+        async def read(after: int, limit: int, upto: int) -> Any:
+            return await store.read(after, limit, until=upto)
+
+        started = time.perf_counter()
+        with _progress(console) as bar:
+            task = bar.add_task("rebuilding views", total=until)
+            result = await rebuild(
+                engine, read, lambda r: decode(mapper, r), until, lambda n: bar.advance(task, n)
+            )
+        return result.events, time.perf_counter() - started
+    finally:
+        await engine.dispose()
+        await store.close()
+
+
+async def run_verify(settings: Settings, console: Console) -> int:
+    """Compare the stored views with a replay; prints differences; their number."""
+    store = create_store(settings.database_url, schema=settings.database_schema)
+    engine = create_views_engine(settings.database_url, schema=settings.database_schema)
+    mapper = create_mapper()
+    await store.start()
+    try:
+
+        async def read(after: int, limit: int, upto: int) -> Any:
+            return await store.read(after, limit, until=upto)
+
+        with _progress(console) as bar:
+            task = bar.add_task("replaying", total=None)
+            position, diffs = await verify(
+                engine, read, lambda r: decode(mapper, r), lambda n: bar.advance(task, n)
+            )
+        for d in diffs[:50]:
+            console.print(
+                f"[red]differs[/red] {d.table} {d.key}:\n  stored   {d.stored}\n"
+                f"  replayed {d.replayed}"
+            )
+        if len(diffs) > 50:
+            console.print(f"... and {len(diffs) - 50} more")
+        console.print(f"verified views at position {position}: {len(diffs)} difference(s)")
+        return len(diffs)
+    finally:
+        await engine.dispose()
+        await store.close()
+
+
+def rebuild_main() -> None:
+    console = Console(stderr=True)
+    events, seconds = asyncio.run(run_rebuild(Settings(), console))
+    rate = events / seconds if seconds else 0.0
+    console.print(f"rebuilt views from {events} events in {seconds:.2f} s ({rate:,.0f} events/s)")
+
+
+def verify_main() -> int:
+    return asyncio.run(run_verify(Settings(), Console()))

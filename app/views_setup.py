@@ -1,0 +1,36 @@
+"""Start-up step of the read side: the projector (when `settings.projector`) and the
+`Views` collaborator in `container.extras["views"]`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from app.codec import decode
+from app.composition import Container
+from app.store.types import RecordedEvent
+from projections.projector import Projector
+from projections.service import Views
+
+
+def make_projector(container: Container) -> Projector:
+    """A projector fed by the store's subscription, decoding with the app's codec."""
+    store, mapper = container.store, container.mapper
+
+    def subscribe(after: int) -> AsyncIterator[RecordedEvent]:
+        return store.subscribe(after)
+
+    def decode_row(row: Any) -> Any:
+        return decode(mapper, row)
+
+    return Projector(
+        container.engine, subscribe, decode_row, schema=container.settings.database_schema
+    )
+
+
+async def setup_views(container: Container) -> None:
+    projector = make_projector(container) if container.settings.projector else None
+    container.extras["views"] = Views(container.engine, projector)
+    if projector is not None:
+        projector.start()
+        container.closers.append(projector.close)

@@ -1,0 +1,139 @@
+"""The contract between the projector and the push hub: view changes and view access.
+
+- `ViewChange`: what one event did to one view document (RFC 6902 ops, in order).
+- Table `view_changes` (position, view, key, version, ops JSON text), primary key
+  (view, key, position); written by the projector in the same transaction as the
+  view documents and its tracking position ("views").
+- Table `case_views`: one row per view document (view, key, position, version, doc).
+  The document's own "position" field equals the row's position.
+- `engine` everywhere is a SQLAlchemy `AsyncEngine` (asyncpg or aiosqlite), built by
+  `projections.db.create_views_engine(url, schema=)`; `conn_or_engine` may also be an
+  open `AsyncConnection`.
+- `can_read_case`: the owner, joined experts who have not left, experts with a
+  pending invitation (they read the briefing before deciding), supervisors and
+  admins; everyone else gets False (HTTP 404; WebSocket close 4404, the NOT_FOUND
+  row of app/problems.py, so a stranger cannot tell a hidden case from a missing one).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.actors import Actor
+from projections.tables import case_members, case_views, view_changes
+
+__all__ = [
+    "ViewChange",
+    "can_read_case",
+    "load_view",
+    "read_all_changes",
+    "read_changes",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewChange:
+    """One event's effect on one view document.
+
+    view: "case" (key = case id), "inbox" (key = agent id), "mycases" (key = agent
+    id), "swarms" (key = case id), "agents" (key = agent id).
+    position: global log position of the event that caused this change.
+    version: the case's version after that event for "case", else 0.
+    ops: RFC 6902 ops, applied in order to the document as it stood at the previous
+    change of the same (view, key).
+    """
+
+    view: str
+    key: str
+    position: int
+    version: int
+    ops: list[dict[str, Any]]
+
+
+def _change(row: Any) -> ViewChange:
+    return ViewChange(row.view, row.key, int(row.position), int(row.version), json.loads(row.ops))
+
+
+async def _rows(conn_or_engine: AsyncConnection | AsyncEngine, query: Any) -> list[Any]:
+    if isinstance(conn_or_engine, AsyncEngine):
+        async with conn_or_engine.connect() as conn:
+            return list((await conn.execute(query)).fetchall())
+    return list((await conn_or_engine.execute(query)).fetchall())
+
+
+async def read_changes(
+    conn_or_engine: AsyncConnection | AsyncEngine, view: str, key: str, after: int, limit: int
+) -> list[ViewChange]:
+    """The changes of one view document with position > `after`, oldest first."""
+    t = view_changes
+    query = (
+        sa.select(t.c.position, t.c.view, t.c.key, t.c.version, t.c.ops)
+        .where(t.c.view == view, t.c.key == key, t.c.position > after)
+        .order_by(t.c.position)
+        .limit(limit)
+    )
+    return [_change(r) for r in await _rows(conn_or_engine, query)]
+
+
+async def read_all_changes(
+    engine: AsyncConnection | AsyncEngine, after: int, limit: int
+) -> list[ViewChange]:
+    """The changes of every view with position > `after`, in position order.
+
+    One event may change several documents: they share a position and come out
+    ordered by (view, key). `limit` counts changes, so a caller paging by position
+    must re-read from the last *complete* position (or use a generous limit).
+    """
+    t = view_changes
+    query = (
+        sa.select(t.c.position, t.c.view, t.c.key, t.c.version, t.c.ops)
+        .where(t.c.position > after)
+        .order_by(t.c.position, t.c.view, t.c.key)
+        .limit(limit)
+    )
+    return [_change(r) for r in await _rows(engine, query)]
+
+
+async def load_view(
+    engine: AsyncConnection | AsyncEngine, view: str, key: str
+) -> tuple[int, dict[str, Any]] | None:
+    """(position, document) of one stored view document, or None if there is none."""
+    text = await load_view_text(engine, view, key)
+    if text is None:
+        return None
+    doc = json.loads(text[1])
+    return text[0], doc
+
+
+async def load_view_text(
+    engine: AsyncConnection | AsyncEngine, view: str, key: str
+) -> tuple[int, str] | None:
+    """(position, document as stored JSON text): the hot path, no parsing."""
+    t = case_views
+    query = sa.select(t.c.position, t.c.doc).where(t.c.view == view, t.c.key == key)
+    rows = await _rows(engine, query)
+    if not rows:
+        return None
+    return int(rows[0].position), str(rows[0].doc)
+
+
+async def can_read_case(engine: AsyncConnection | AsyncEngine, case_id: UUID, actor: Actor) -> bool:
+    """True when `actor` may read case `case_id` (False also when there is no such case).
+
+    Reads the `case_members` rows the projector derives from the case view (the same
+    rule as the members derived in `projections.rows.member_rows`)."""
+    if actor.is_supervisor:
+        v = case_views
+        exists = sa.select(v.c.key).where(v.c.view == "case", v.c.key == str(case_id))
+        return bool(await _rows(engine, exists))
+    m = case_members
+    query = sa.select(m.c.relation).where(
+        m.c.case_id == str(case_id), m.c.agent_id == str(actor.id)
+    )
+    return bool(await _rows(engine, query))

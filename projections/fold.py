@@ -1,0 +1,131 @@
+"""Folding events into view documents: the one code path shared by the projector,
+`swarmdesk rebuild`/`verify` and `?at_version=`.
+
+`ViewSet.apply(envelope)` computes the ops of every view the event changes (reducers
+read the documents as they stood before the event), applies the same ops to its
+in-memory documents (`projections.patch`, equal to `jsonpatch` on these
+ops), and records one `ViewChange` per changed document.
+Documents it does not hold yet come from `load` (the database for the projector;
+nothing for a rebuild).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.case_view import case_ops
+from projections.changes import ViewChange
+from projections.envelope import Doc, Envelope, Op, replace, s
+from projections.inbox_view import agent_ops, inbox_changes
+from projections.patch import apply_ops
+
+Key = tuple[str, str]
+Loader = Callable[[str, str], Awaitable[Doc | None]]
+
+
+async def _nothing(view: str, key: str) -> Doc | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change with its ops as JSON text (what is stored and pushed)."""
+
+    view: str
+    key: str
+    position: int
+    version: int
+    ops_json: str
+
+    @property
+    def change(self) -> ViewChange:
+        """The contract's `ViewChange` (ops parsed afresh: the caller may keep them)."""
+        return ViewChange(
+            self.view, self.key, self.position, self.version, json.loads(self.ops_json)
+        )
+
+
+@dataclass
+class ViewSet:
+    """Documents by (view, key), the changes made since `take_changes`, dirty keys."""
+
+    load: Loader = _nothing
+    docs: dict[Key, Doc | None] = field(default_factory=dict)
+    dirty: dict[Key, int] = field(default_factory=dict)  # key -> last position
+    changes: list[Change] = field(default_factory=list)
+
+    async def doc(self, view: str, key: str) -> Doc | None:
+        k = (view, key)
+        if k not in self.docs:
+            self.docs[k] = await self.load(view, key)
+        return self.docs[k]
+
+    def _apply(self, view: str, key: str, position: int, version: int, ops: list[Op]) -> None:
+        if not ops:
+            return
+        # The stored/pushed text is taken before the ops are applied: values are
+        # inserted into the document as they are, and later ops may edit them there.
+        text = json.dumps(ops, separators=(",", ":"), ensure_ascii=False)
+        k = (view, key)
+        self.docs[k] = apply_ops(self.docs.get(k), ops)
+        self.dirty[k] = position
+        self.changes.append(Change(view, key, position, version, text))
+
+    async def apply(self, env: Envelope) -> None:
+        """Fold one event into every view it changes."""
+        name = env.name
+        key = str(env.stream_id)
+        if name.startswith("Agent."):
+            view = await self.doc("agent", key)
+            self._apply("agent", key, env.position, 0, agent_ops(view, env))
+            return
+        case = await self.doc("case", key)
+        for agent in _inbox_candidates(env, case):
+            await self.doc("inbox", agent)
+        inbox_ops = inbox_changes(env, case, lambda a: self.docs.get(("inbox", a)))
+        self._apply("case", key, env.position, env.version, case_ops(case, env))
+        for agent, ops in inbox_ops:
+            ops = [*ops, replace("/position", env.position)]
+            self._apply("inbox", agent, env.position, 0, ops)
+
+    async def apply_all(self, envelopes: Iterable[Envelope]) -> None:
+        for env in envelopes:
+            await self.apply(env)
+
+    def take_changes(self) -> tuple[list[Change], dict[Key, int]]:
+        """The changes and dirty keys since the last call (then forgotten)."""
+        changes, dirty = self.changes, self.dirty
+        self.changes, self.dirty = [], {}
+        return changes, dirty
+
+
+def _inbox_candidates(env: Envelope, case: Doc | None) -> list[str]:
+    """Agents whose inbox the event may touch (loaded before the reducers run)."""
+    e = env.event
+    out: list[str] = []
+    for name in ("expert_id", "to_owner_id"):
+        value = getattr(e, name, None)
+        if value is not None:
+            out.append(str(value))
+    out += s(list(getattr(e, "mentions", [])))
+    if case is not None:
+        pid = getattr(e, "proposal_id", None)
+        if env.name in ("ProposalAccepted", "ProposalRejected") and pid is not None:
+            proposal = case["proposals"].get(str(pid))
+            if proposal is not None:
+                out.append(proposal["author_id"])
+        if env.name in ("Resolved", "Closed"):
+            out += [
+                inv["expert_id"]
+                for inv in case["invitations"].values()
+                if inv["status"] == "pending"
+            ]
+    return list(dict.fromkeys(out))
+
+
+def dumps(doc: Any) -> str:
+    """The stored JSON text of a document."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,150 @@
+"""Reducers of each agent's inbox and of agent profiles.
+
+An inbox reducer is `(inbox, envelope, case) -> [(agent id, ops)]`: it reads the case
+view as it stood *before* the event (for subjects, proposal authors, pending invitees)
+and the agent's inbox (`inboxes(agent)`, None when the agent has none yet) and never
+mutates either. Inbox document: {agent_id, position, items: [..]} with at most
+INBOX_MAX items (oldest dropped); item kinds: "invitation" (status pending|declined|
+accepted|withdrawn), "mention" (an insight naming the agent), "decision" (on the
+agent's proposal).
+
+Agent profile document ("agent" view): {agent_id, position, name, skills, interests,
+timezone, availability, capacity, registered_at, updated_at}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from projections.envelope import Doc, Envelope, Op, add, remove, replace, s
+
+INBOX_MAX = 200
+
+InboxLookup = Callable[[str], Doc | None]
+
+
+def new_inbox(agent: str) -> Doc:
+    return {"agent_id": agent, "position": 0, "items": []}
+
+
+def _append(inbox: Doc | None, agent: str, item: Doc, env: Envelope) -> list[Op]:
+    ops: list[Op] = []
+    if inbox is None:
+        ops.append(add("", new_inbox(agent)))
+    elif len(inbox["items"]) >= INBOX_MAX:
+        ops.append(remove("/items/0"))
+    ops.append(add("/items/-", item))
+    return ops
+
+
+def _base(env: Envelope, case: Doc, kind: str, item_id: str) -> Doc:
+    return {
+        "id": item_id,
+        "kind": kind,
+        "case_id": str(env.stream_id),
+        "subject": case["problem"]["subject"],
+        "at": env.at,
+        "position": env.position,
+    }
+
+
+def _set_status(inbox: Doc | None, item_id: str, status: str) -> list[Op]:
+    if inbox is None:
+        return []
+    for i, item in enumerate(inbox["items"]):
+        if item["id"] == item_id and item["kind"] == "invitation" and item["status"] != status:
+            return [replace(f"/items/{i}/status", status)]
+    return []
+
+
+def inbox_changes(
+    env: Envelope, case: Doc | None, inboxes: InboxLookup
+) -> list[tuple[str, list[Op]]]:
+    """Ops per agent inbox for one case event (without the position bookkeeping)."""
+    e = env.event
+    name = env.name
+    if case is None:
+        return []
+    if name == "ExpertInvited":
+        agent = str(e.expert_id)
+        item = _base(env, case, "invitation", str(e.invitation_id))
+        item.update(invited_by=str(e.invited_by), reason=e.reason, status="pending")
+        return [(agent, _append(inboxes(agent), agent, item, env))]
+    if name == "InsightPosted":
+        out = []
+        for agent in dict.fromkeys(s(e.mentions)):
+            if agent == str(e.author_id):
+                continue
+            item = _base(env, case, "mention", str(e.insight_id))
+            item.update(author_id=str(e.author_id), kind_of_insight=e.kind, text=e.text)
+            out.append((agent, _append(inboxes(agent), agent, item, env)))
+        return out
+    if name in ("ProposalAccepted", "ProposalRejected"):
+        proposal = case["proposals"].get(str(e.proposal_id))
+        if proposal is None:
+            return []
+        agent = proposal["author_id"]
+        item = _base(env, case, "decision", str(e.proposal_id))
+        item.update(
+            decision="accepted" if name == "ProposalAccepted" else "rejected",
+            reason=getattr(e, "reason", None),
+            decided_by=str(e.decided_by),
+        )
+        return [(agent, _append(inboxes(agent), agent, item, env))]
+    return _invitation_updates(env, case, inboxes)
+
+
+def _invitation_updates(
+    env: Envelope, case: Doc, inboxes: InboxLookup
+) -> list[tuple[str, list[Op]]]:
+    """Invitation items whose status the case event settles."""
+    e = env.event
+    name = env.name
+    settled: list[tuple[str, str, str]] = []  # (agent, invitation id, status)
+    pending = [inv for inv in case["invitations"].values() if inv["status"] == "pending"]
+    if name == "InvitationDeclined":
+        settled.append((str(e.expert_id), str(e.invitation_id), "declined"))
+    elif name == "ExpertJoined":
+        for inv in pending:
+            if inv["expert_id"] == str(e.expert_id):
+                status = "accepted" if inv["id"] == s(e.invitation_id) else "withdrawn"
+                settled.append((inv["expert_id"], inv["id"], status))
+    elif name in ("Resolved", "Closed"):
+        settled += [(inv["expert_id"], inv["id"], "withdrawn") for inv in pending]
+    elif name == "OwnershipTransferred":
+        settled += [
+            (inv["expert_id"], inv["id"], "withdrawn")
+            for inv in pending
+            if inv["expert_id"] == str(e.to_owner_id)
+        ]
+    out = []
+    for agent, iid, status in settled:
+        ops = _set_status(inboxes(agent), iid, status)
+        if ops:
+            out.append((agent, ops))
+    return out
+
+
+def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
+    """Ops of an `Agent` event on its profile document."""
+    e = env.event
+    profile: dict[str, Any] = {
+        "name": e.name,
+        "skills": dict(e.skills),
+        "interests": list(e.interests),
+        "timezone": e.timezone,
+        "availability": e.availability,
+        "capacity": e.capacity,
+    }
+    if view is None:
+        doc = {
+            "agent_id": str(env.stream_id),
+            "position": env.position,
+            "registered_at": env.at,
+            "updated_at": env.at,
+            **profile,
+        }
+        return [add("", doc)]
+    ops = [replace(f"/{k}", v) for k, v in profile.items() if view.get(k) != v]
+    return [*ops, replace("/updated_at", env.at), replace("/position", env.position)]

@@ -1,0 +1,78 @@
+"""Leadership: one projector per database.
+
+PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated connection held for as long as
+the projector runs; the key derives from the schema, so test schemas do not contend.
+When the holder dies its session ends, the lock is released, and a waiting process
+(retrying every `retry` seconds) takes over. SQLite: an exclusive, non-blocking
+`flock` on `<database file>.views.lock`, released by the OS when the holder dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def lock_key(schema: str | None) -> int:
+    digest = hashlib.blake2b(f"swarmdesk-views:{schema or ''}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextlib.asynccontextmanager
+async def leadership(
+    engine: AsyncEngine, schema: str | None, retry: float = 1.0
+) -> AsyncIterator[None]:
+    """Wait (retrying) until this process leads; leads until the context exits."""
+    if engine.dialect.name == "postgresql":
+        async with _pg_lock(engine, lock_key(schema), retry):
+            yield
+        return
+    database = engine.url.database or ""
+    async with _file_lock(f"{database}.views.lock", retry):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _pg_lock(engine: AsyncEngine, key: int, retry: float) -> AsyncIterator[None]:
+    while True:
+        conn = await engine.connect()
+        try:
+            got = await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+            if got.scalar():
+                await conn.commit()
+                break
+            await conn.rollback()
+        except BaseException:
+            await conn.close()
+            raise
+        await conn.close()
+        await asyncio.sleep(retry)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            await conn.commit()
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(path: str, retry: float) -> AsyncIterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(retry)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -1,0 +1,174 @@
+"""The projector: follows the log from its tracked position and keeps the views.
+
+Loop: lead (see `projections.leader`), read the tracked position, subscribe after it,
+take what is queued (up to `batch_size` events) as a batch, fold it (`ViewSet`), write
+documents + changes + tracking in one transaction (`write_batch`), then call
+`on_committed(changes)` and wake `wait_for_position` waiters. A batch computed on a
+stale position writes nothing and the loop restarts from the tracked position, so every
+event is applied exactly once, also across a crash (the transaction either committed
+with its position or did not happen).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from projections.changes import ViewChange
+from projections.envelope import Envelope, Recorded
+from projections.fold import ViewSet
+from projections.leader import leadership
+from projections.writer import TrackingMoved, load_doc, read_tracking, write_batch
+
+log = logging.getLogger(__name__)
+
+Subscribe = Callable[[int], AsyncIterator[Any]]
+Decode = Callable[[Any], Any]
+_END = object()
+
+
+class Projector:
+    """One per process; only the leader writes. `position` is what it has committed."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        subscribe: Subscribe,
+        decode: Decode,
+        *,
+        schema: str | None = None,
+        batch_size: int = 500,
+        retry: float = 1.0,
+        on_committed: Callable[[list[ViewChange]], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.subscribe = subscribe
+        self.decode = decode
+        self.schema = schema
+        self.batch_size = batch_size
+        self.retry = retry
+        self.on_committed = on_committed
+        self.position = 0
+        self.leading = False
+        self.batches = 0
+        self.events = 0
+        # Fault injection for tests: awaited inside the transaction, before commit.
+        self.before_commit: Callable[[int], Awaitable[None]] | None = None
+        self._advanced = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- life cycle -----------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="swarmdesk-projector")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        """Lead, then follow the log until cancelled; restart after failures."""
+        async with leadership(self.engine, self.schema, self.retry):
+            self.leading = True
+            try:
+                while True:
+                    try:
+                        await self._follow()
+                    except TrackingMoved as exc:
+                        log.info("projector restarts: %s", exc)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("projector failed; restarting from the tracked position")
+                        await asyncio.sleep(self.retry)
+            finally:
+                self.leading = False
+
+    async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """True once this projector has committed `position` (False after `timeout`)."""
+        async with self._advanced:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._advanced.wait_for(lambda: self.position >= position), timeout
+                )
+        return self.position >= position
+
+    # -- the loop -------------------------------------------------------------------
+    async def _follow(self) -> None:
+        async with self.engine.connect() as conn:
+            start = await read_tracking(conn)
+        await self._advance(start)
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.batch_size * 4)
+        pump = asyncio.create_task(self._pump(start, queue))
+        try:
+            expected = start
+            while True:
+                batch = await self._take(queue, pump)
+                expected = await self.project(batch, expected)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+
+    async def _pump(self, after: int, queue: asyncio.Queue[Any]) -> None:
+        try:
+            async for row in self.subscribe(after):
+                await queue.put(row)
+        finally:
+            await queue.put(_END)
+
+    async def _take(self, queue: asyncio.Queue[Any], pump: asyncio.Task[None]) -> list[Any]:
+        first = await queue.get()
+        batch = [first]
+        while len(batch) < self.batch_size and not queue.empty():
+            batch.append(queue.get_nowait())
+        if any(row is _END for row in batch):
+            pump.result()  # re-raise the subscription's failure
+            raise RuntimeError("the subscription ended")
+        return batch
+
+    async def project(self, rows: Sequence[Recorded], expected: int) -> int:
+        """Fold `rows` (which follow `expected`) and commit them; the new position."""
+        async with self.engine.connect() as conn:
+
+            async def load(view: str, key: str) -> dict[str, Any] | None:
+                return await load_doc(conn, view, key)
+
+            views = ViewSet(load=load)
+            for row in rows:
+                await views.apply(Envelope(row.position, self.decode(row)))
+            await conn.rollback()
+        changes, dirty = views.take_changes()
+        position = rows[-1].position
+        async with self.engine.begin() as conn:
+            await write_batch(
+                conn,
+                expected=expected,
+                position=position,
+                changes=changes,
+                dirty=dirty,
+                docs=views.docs,
+            )
+            if self.before_commit is not None:
+                await self.before_commit(position)
+        self.batches += 1
+        self.events += len(rows)
+        await self._advance(position)
+        if self.on_committed is not None and changes:
+            try:
+                self.on_committed([c.change for c in changes])
+            except Exception:
+                log.exception("on_committed hook failed")
+        return position
+
+    async def _advance(self, position: int) -> None:
+        async with self._advanced:
+            self.position = position
+            self._advanced.notify_all()

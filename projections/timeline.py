@@ -1,0 +1,49 @@
+"""The short timeline line every case event adds to the case view."""
+
+from __future__ import annotations
+
+from projections.envelope import Doc, Envelope, s
+
+SHORT = 140
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+_BY = {
+    "Opened": "owner_id",
+    "ContextAdded": "author_id",
+    "CustomerMessageLogged": "author_id",
+    "SwarmRequested": "requested_by",
+    "ExpertInvited": "invited_by",
+    "InvitationDeclined": "expert_id",
+    "ExpertJoined": "expert_id",
+    "ExpertLeft": "expert_id",
+    "BriefingAcknowledged": "participant_id",
+    "InsightPosted": "author_id",
+    "ResolutionProposed": "author_id",
+    "ProposalAccepted": "decided_by",
+    "ProposalRejected": "decided_by",
+    "Resolved": "resolved_by",
+    "Reopened": "reopened_by",
+    "Closed": "closed_by",
+    "OwnershipTransferred": "transferred_by",
+    "PriorityChanged": "changed_by",
+}
+_TEXT = ("subject", "text", "help_needed", "reason", "summary", "note", "handoff_note", "priority")
+
+
+def timeline_entry(env: Envelope) -> Doc:
+    """The short timeline line of any case event."""
+    e = env.event
+    text = next((getattr(e, f) for f in _TEXT if getattr(e, f, "")), "")
+    by = getattr(e, _BY.get(env.name, ""), None)
+    return {
+        "version": env.version,
+        "position": env.position,
+        "at": env.at,
+        "type": env.name,
+        "by": s(by),
+        "text": _short(str(text)),
+    }

@@ -1,0 +1,131 @@
+"""Case-view reducers, one check per event type; ops applied by `projections.patch`
+equal `jsonpatch` (the RFC 6902 reference clients use); reducers never mutate."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jsonpatch
+import pytest
+
+from domain import Actor, Case, Role
+from projections.case_view import REDUCERS, TIMELINE_MAX, case_ops
+from projections.envelope import Envelope
+from projections.patch import apply_ops
+
+OWNER = Actor(uuid.uuid4(), Role.AGENT, "Olga")
+EXPERT = Actor(uuid.uuid4(), Role.AGENT, "Ed")
+NEWBIE = Actor(uuid.uuid4(), Role.AGENT, "Nia")
+SUP = Actor(uuid.uuid4(), Role.SUPERVISOR, "Sue")
+
+
+def history() -> list[Any]:
+    c = Case.open(OWNER, customer="ACME", subject="Down", description="500s")
+    c.add_context(OWNER, context_id=uuid.uuid4(), kind="environment", text="k8s")
+    c.log_customer_message(OWNER, message_id=uuid.uuid4(), direction="inbound", text="hi")
+    c.request_swarm(OWNER, request_id=uuid.uuid4(), help_needed="db", skills_wanted=["pg"])
+    c.invite_expert(OWNER, invitation_id=uuid.uuid4(), expert_id=EXPERT.id, reason="pg")
+    c.invite_expert(OWNER, invitation_id=uuid.uuid4(), expert_id=NEWBIE.id, reason="x")
+    c.decline_invitation(NEWBIE, reason="busy")
+    c.join(EXPERT)
+    c.acknowledge_briefing(EXPERT, version=c.version)
+    i = uuid.uuid4()
+    c.post_insight(EXPERT, insight_id=i, kind="finding", text="pool", mentions=[OWNER.id])
+    p1, p2 = uuid.uuid4(), uuid.uuid4()
+    c.propose_resolution(EXPERT, proposal_id=p1, summary="a", cites=[i])
+    c.reject_proposal(OWNER, proposal_id=p1, reason="no")
+    c.propose_resolution(EXPERT, proposal_id=p2, summary="b", cites=[i])
+    c.accept_proposal(OWNER, proposal_id=p2)
+    c.change_priority(OWNER, priority="urgent", reason="vip")
+    c.resolve(OWNER, summary="done")
+    c.reopen(SUP, reason="again")
+    c.transfer_ownership(OWNER, to_owner_id=EXPERT.id, handoff_note="yours")
+    c.leave(OWNER)
+    c.close(EXPERT, note="bye")
+    return list(c.collect_events())
+
+
+def fold() -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+    """(event name, view before, view after) for every event of `history()`."""
+    out: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
+    view: dict[str, Any] | None = None
+    for n, e in enumerate(history(), 1):
+        env = Envelope(n, e)
+        before = copy.deepcopy(view)
+        ops = case_ops(view, env)
+        assert view == before  # the reducer did not mutate the view
+        reference = jsonpatch.apply_patch(copy.deepcopy(view) if view else {}, ops)
+        view = apply_ops(view, json.loads(json.dumps(ops)))
+        assert view == reference
+        assert view["version"] == e.originator_version
+        assert view["position"] == n
+        assert view["timeline"][-1]["type"] == env.name
+        out.append((env.name, before, copy.deepcopy(view)))
+    return out
+
+
+STEPS = {name: (before, after) for name, before, after in fold()}
+
+
+def test_every_event_type_is_covered() -> None:
+    assert set(STEPS) == set(REDUCERS)
+
+
+CHECKS: dict[str, Callable[[Any, Any], bool]] = {
+    "Opened": lambda b, a: a["status"] == "open" and a["owner"]["id"] == str(OWNER.id),
+    "ContextAdded": lambda b, a: a["context"]["environment"][0]["text"] == "k8s",
+    "CustomerMessageLogged": lambda b, a: a["customer_messages"][0]["direction"] == "inbound",
+    "SwarmRequested": lambda b, a: (
+        [r["skills_wanted"] for r in a["swarm_requests"].values()] == [["pg"]]
+    ),
+    "ExpertInvited": lambda b, a: len(a["invitations"]) == len(b["invitations"]) + 1,
+    "InvitationDeclined": lambda b, a: (
+        sorted(i["status"] for i in a["invitations"].values()) == ["declined", "pending"]
+    ),
+    "ExpertJoined": lambda b, a: (
+        a["participants"][str(EXPERT.id)]["via"] == "invitation"
+        and sorted(i["status"] for i in a["invitations"].values()) == ["accepted", "declined"]
+    ),
+    "BriefingAcknowledged": lambda b, a: a["acknowledgements"] == {str(EXPERT.id): 8},
+    "InsightPosted": lambda b, a: [i["text"] for i in a["insights"].values()] == ["pool"],
+    "ResolutionProposed": lambda b, a: all(
+        p["cited_insights"][0]["text"] == "pool" for p in a["proposals"].values()
+    ),
+    "ProposalRejected": lambda b, a: "rejected" in [p["status"] for p in a["proposals"].values()],
+    "ProposalAccepted": lambda b, a: "accepted" in [p["status"] for p in a["proposals"].values()],
+    "PriorityChanged": lambda b, a: b["priority"] == "normal" and a["priority"] == "urgent",
+    "Resolved": lambda b, a: (
+        a["status"] == "resolved"
+        and a["resolution"]["summary"] == "done"
+        and all(r["status"] == "closed" for r in a["swarm_requests"].values())
+    ),
+    "Reopened": lambda b, a: a["status"] == "open" and a["resolution"] is None,
+    "OwnershipTransferred": lambda b, a: (
+        a["owner"]["id"] == str(EXPERT.id) and a["participants"][str(OWNER.id)]["role"] == "expert"
+    ),
+    "ExpertLeft": lambda b, a: a["participants"][str(OWNER.id)]["left_at"] is not None,
+    "Closed": lambda b, a: a["status"] == "closed" and a["closure"]["note"] == "bye",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+def test_reducer(name: str) -> None:
+    before, after = STEPS[name]
+    assert CHECKS[name](before, after)
+
+
+def test_timeline_keeps_the_last_entries() -> None:
+    c = Case.open(OWNER, customer="ACME", subject="Busy")
+    for i in range(TIMELINE_MAX + 5):
+        c.acknowledge_briefing(OWNER, version=i + 1)
+    view: dict[str, Any] | None = None
+    for n, e in enumerate(c.collect_events(), 1):
+        view = apply_ops(view, case_ops(view, Envelope(n, e)))
+    assert view is not None
+    assert len(view["timeline"]) == TIMELINE_MAX
+    assert view["timeline_total"] == TIMELINE_MAX + 6
+    assert view["timeline"][-1]["version"] == TIMELINE_MAX + 6
