@@ -1,4 +1,4 @@
-"""The `swarmdesk` command: serve, migrate, token, rebuild, verify."""
+"""The `swarmdesk` command: serve, migrate, token, demo, rebuild, verify."""
 
 from __future__ import annotations
 
@@ -64,6 +64,25 @@ def token(
         raise typer.BadParameter(f"unknown role {role!r}") from exc
     issuer = TokenIssuer(settings.signing_key(), settings.token_ttl_seconds)
     typer.echo(issuer.issue(subject, parsed, name=name, ttl=ttl))
+
+
+@cli.command()
+def demo() -> None:
+    """Fill the store with a realistic scenario (agents, swarms, proposals); rerunnable."""
+    import asyncio
+
+    from app.composition import bootstrap
+    from app.demo import run_demo
+
+    async def run() -> None:
+        async with bootstrap(Settings()) as container:
+            report = await run_demo(container)
+        typer.echo(
+            f"demo: {report.commands} commands, {len(report.cases)} cases, "
+            f"log at position {report.position}"
+        )
+
+    asyncio.run(run())
 
 
 @cli.command()

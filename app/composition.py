@@ -39,9 +39,10 @@ def features() -> list[Feature]:
     """Start-up steps of the features, in order; each may add to `container.extras`
     and append to `container.closers` (run in reverse order at shutdown)."""
     # One line per feature (add yours here).
+    from app.command_setup import setup_commands  # command services + cache (issue 3)
     from app.views_setup import setup_views  # read models + projector (issue 4)
 
-    return [setup_views]
+    return [setup_commands, setup_views]
 
 
 @contextlib.asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,17 @@ _HTTP_KINDS = {
 }
 
 
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    """Methods the OpenAPI document lists for `path` (routes of one path may live in
+    several routers, so Starlette's own 405 names only the first router's)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods.update(method.upper() for method in operations)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
     mapped: tuple[type[Exception], ...] = (
@@ -164,7 +176,11 @@ def install(app: FastAPI) -> None:
         kind = _HTTP_KINDS.get(
             exc.status_code, Kind("http-error", "HTTP error", exc.status_code, 1008)
         )
-        return problem_response(Problem(kind, str(exc.detail)), request.url.path)
+        response = problem_response(Problem(kind, str(exc.detail)), request.url.path)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # RFC 9110: every method of the resource, all routers
+            response.headers["Allow"] = ", ".join(_allowed(app, request.url.path))
+        return response
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

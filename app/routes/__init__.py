@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import board_queries, case_queries, health
+from app.routes import (
+    agent_commands,
+    board_queries,
+    case_commands,
+    case_decisions,
+    case_queries,
+    health,
+)
 from app.stream import routes as stream_routes
 
 
@@ -14,5 +21,8 @@ def routers() -> list[APIRouter]:
         health.router,
         case_queries.router,
         board_queries.router,
+        case_commands.router,
+        case_decisions.router,
+        agent_commands.router,
         stream_routes.router,
     ]

@@ -1,0 +1,218 @@
+"""Commands per second over HTTP against one `swarmdesk serve` process on PostgreSQL.
+
+32 concurrent clients (keep-alive connections), each issuing commands back to back:
+open a case (10%) or add context to one of its cases (90%), every command with an
+`Idempotency-Key` (the production path: one more lookup per command) unless
+`--no-idempotency`. The load generator runs in a separate process (`bench/_http_load.py`,
+asyncio + httptools), but on these 2-core machines it still shares the CPU with the server:
+its CPU use is printed. The server runs twice: with the projector on (a real single-process
+deployment) and off (the command path alone). In the same run, `bench/append.py`'s
+in-process store append at the same concurrency gives the ceiling the HTTP figure is
+compared with.
+
+Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--json PATH]
+Target: >= 2,000 commands/s with p99 <= 25 ms (projector on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `app` and `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from app.auth import TokenIssuer
+from bench._http_load import LoadResult, run_clients
+from bench.append import Settings as AppendSettings
+from bench.append import bench_ours_pg
+from bench.common import (
+    PG_URL,
+    LatencyStats,
+    common_parser,
+    environment_info,
+    fmt,
+    format_table,
+    fresh_pg_schema,
+    ratio,
+    run_async,
+    write_json,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-http-commands-secret-key-0123456789"
+TARGET_RATE, TARGET_P99_MS = 2000.0, 25.0
+SPAWN_SLACK = 2.0  # seconds for the load process to start before its warm-up begins
+
+
+@dataclass
+class Row:
+    name: str
+    clients: int
+    commands: int
+    errors: int
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu: float  # fraction of one core over the window
+    client_cpu: float  # fraction of one core over the whole load run
+    note: str = ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_ticks(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def serve(schema: str, projector: bool) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit."""
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="swarmdesk-bench-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMDESK_")}
+    env.update(
+        SWARMDESK_DATABASE_URL=PG_URL,
+        SWARMDESK_DATABASE_SCHEMA=schema,
+        SWARMDESK_SECRET_KEY=SECRET,
+        SWARMDESK_DATA_DIR=data_dir,
+        SWARMDESK_LOG_LEVEL="warning",
+        SWARMDESK_PROJECTOR="true" if projector else "false",
+    )
+    command = [str(Path(sys.executable).parent / "swarmdesk"), "serve", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("swarmdesk serve did not become ready")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def http_run(
+    name: str, projector: bool, clients: int, seconds: float, warmup: float, idempotency: bool
+) -> Row:
+    async def with_schema() -> Row:
+        async with fresh_pg_schema("bench_http", url=PG_URL) as schema:
+            return await asyncio.to_thread(measure, schema)
+
+    def measure(schema: str) -> Row:
+        issuer = TokenIssuer(SECRET)
+        tokens = [issuer.issue(f"bench-agent-{n}", "agent", ttl=3600) for n in range(clients)]
+        with serve(schema, projector) as (process, port):
+            start = time.time() + SPAWN_SLACK + warmup
+            window = (start, start + seconds)
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+                future = pool.submit(
+                    run_clients, "127.0.0.1", port, tokens, window, 0.1, idempotency
+                )
+                time.sleep(max(0.0, start - time.time()))
+                cpu0 = cpu_ticks(process.pid)
+                time.sleep(max(0.0, window[1] - time.time()))
+                cpu1 = cpu_ticks(process.pid)
+                load: LoadResult = future.result()
+        stats = LatencyStats.of(load.latencies)
+        note = f"{load.errors} errors, first: {load.first_error}" if load.errors else ""
+        total = seconds + warmup + SPAWN_SLACK
+        return Row(
+            name, clients, stats.count, load.errors, stats.count / seconds,
+            stats.p50_ms, stats.p99_ms, (cpu1 - cpu0) / seconds, load.cpu_seconds / total, note,
+        )  # fmt: skip
+
+    return run_async(with_schema)
+
+
+def in_process_run(clients: int, seconds: float, warmup: float) -> Row:
+    settings = AppendSettings(
+        levels=[clients], seconds=seconds, warmup=warmup, new_ratio=0.1, url=PG_URL
+    )
+    began = time.process_time()
+    (result,) = run_async(lambda: bench_ours_pg(settings))
+    cpu = (time.process_time() - began) / (seconds + warmup)
+    return Row(
+        "in-process append (bench/append.py ours-pg)", clients, result.commands, result.errors,
+        result.commands_per_s, result.p50_ms, result.p99_ms, cpu, 0.0, result.note,
+    )  # fmt: skip
+
+
+def table(rows: Sequence[Row]) -> str:
+    return format_table(
+        ["run", "clients", "commands", "errors", "cmd/s", "p50 ms", "p99 ms", "server CPU", "client CPU"],  # noqa: E501
+        [
+            [r.name, fmt(r.clients), fmt(r.commands), fmt(r.errors), fmt(r.rate), fmt(r.p50_ms, 2),
+             fmt(r.p99_ms, 2), f"{r.server_cpu:.0%}", f"{r.client_cpu:.0%}" if r.client_cpu else "-"]  # noqa: E501
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = common_parser(__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=None, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--no-idempotency", action="store_true", help="send no Idempotency-Key")
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (4.0 if args.quick else 10.0)
+    idempotency = not args.no_idempotency
+    rows = [
+        http_run("http, projector on", True, args.clients, seconds, args.warmup, idempotency),
+        http_run("http, projector off", False, args.clients, seconds, args.warmup, idempotency),
+        in_process_run(args.clients, seconds, args.warmup),
+    ]
+    print(f"HTTP commands on PostgreSQL, one `swarmdesk serve` process (uvloop + httptools), "
+          f"{os.cpu_count()} CPUs shared by server, load generator (separate process) and "
+          f"PostgreSQL; Idempotency-Key on every command: {idempotency}")  # fmt: skip
+    print(table(rows))
+    for row in rows:
+        if row.note:
+            print(f"note ({row.name}): {row.note}")
+    base = rows[-1].rate
+    for row in rows[:-1]:
+        print(f"ratio {row.name} / in-process append: {ratio(row.rate, base):.2f}")
+    main_row = rows[0]
+    met = main_row.rate >= TARGET_RATE and main_row.p99_ms <= TARGET_P99_MS
+    print(
+        f"target (projector on): >= {TARGET_RATE:,.0f} cmd/s with p99 <= {TARGET_P99_MS:.0f} ms: "
+        f"{'MET' if met else 'NOT MET'} ({main_row.rate:,.0f} cmd/s, p99 {main_row.p99_ms:.1f} ms)"
+    )
+    if args.json:
+        write_json(
+            args.json,
+            {"environment": environment_info(), "rows": [vars(r) for r in rows], "target_met": met},
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
