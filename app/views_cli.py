@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.codec import create_mapper, decode
+from app.replay_codec import replay_decoder
 from app.settings import Settings
 from app.store import create_store
 from projections.db import create_views_engine
@@ -30,7 +30,7 @@ async def run_rebuild(settings: Settings, console: Console) -> tuple[int, float]
     """Replay the whole log into fresh tables and swap them in; (events, seconds)."""
     store = create_store(settings.database_url, schema=settings.database_schema)
     engine = create_views_engine(settings.database_url, schema=settings.database_schema)
-    mapper = create_mapper()
+    decode_row = replay_decoder()  # orjson fast path, same events as app.codec.decode
     await store.start()
     try:
         until = await store.max_position()
@@ -41,9 +41,7 @@ async def run_rebuild(settings: Settings, console: Console) -> tuple[int, float]
         started = time.perf_counter()
         with _progress(console) as bar:
             task = bar.add_task("rebuilding views", total=until)
-            result = await rebuild(
-                engine, read, lambda r: decode(mapper, r), until, lambda n: bar.advance(task, n)
-            )
+            result = await rebuild(engine, read, decode_row, until, lambda n: bar.advance(task, n))
         return result.events, time.perf_counter() - started
     finally:
         await engine.dispose()
@@ -54,7 +52,7 @@ async def run_verify(settings: Settings, console: Console) -> int:
     """Compare the stored views with a replay; prints differences; their number."""
     store = create_store(settings.database_url, schema=settings.database_schema)
     engine = create_views_engine(settings.database_url, schema=settings.database_schema)
-    mapper = create_mapper()
+    decode_row = replay_decoder()  # orjson fast path, same events as app.codec.decode
     await store.start()
     try:
 
@@ -63,9 +61,7 @@ async def run_verify(settings: Settings, console: Console) -> int:
 
         with _progress(console) as bar:
             task = bar.add_task("replaying", total=None)
-            position, diffs = await verify(
-                engine, read, lambda r: decode(mapper, r), lambda n: bar.advance(task, n)
-            )
+            position, diffs = await verify(engine, read, decode_row, lambda n: bar.advance(task, n))
         for d in diffs[:50]:
             console.print(
                 f"[red]differs[/red] {d.table} {d.key}:\n  stored   {d.stored}\n"

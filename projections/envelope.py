@@ -6,7 +6,7 @@ Projections never import `app/`: the composition root decodes stored rows (with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -27,14 +27,21 @@ class Recorded(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A domain event at global log `position`."""
+    """A domain event at global log `position`.
+
+    `name` (the event's class name, "Agent."-qualified for agent events) and `at` (its
+    timestamp in ISO 8601, "" if it has none) are computed once, on construction:
+    reducers read them many times per event."""
 
     position: int
     event: Any  # a domain event (domain.case_events / domain.agent.Agent.*)
+    name: str = field(init=False, compare=False)
+    at: str = field(init=False, compare=False)
 
-    @property
-    def name(self) -> str:
-        return _event_name(type(self.event))
+    def __post_init__(self) -> None:
+        ts = getattr(self.event, "timestamp", None)
+        object.__setattr__(self, "name", _event_name(type(self.event)))
+        object.__setattr__(self, "at", ts.isoformat() if isinstance(ts, datetime) else "")
 
     @property
     def stream_id(self) -> UUID:
@@ -44,11 +51,6 @@ class Envelope:
     @property
     def version(self) -> int:
         return int(self.event.originator_version)
-
-    @property
-    def at(self) -> str:
-        ts = getattr(self.event, "timestamp", None)
-        return ts.isoformat() if isinstance(ts, datetime) else ""
 
 
 _NAMES: dict[type, str] = {}

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from projections.case_view import case_ops
 from projections.changes import ViewChange
 from projections.envelope import Doc, Envelope, Op, replace, s
@@ -68,24 +70,34 @@ class ViewSet:
             return
         # The stored/pushed text is taken before the ops are applied: values are
         # inserted into the document as they are, and later ops may edit them there.
-        text = json.dumps(ops, separators=(",", ":"), ensure_ascii=False)
+        text = _dumps(ops)
         k = (view, key)
         self.docs[k] = apply_ops(self.docs.get(k), ops)
         self.dirty[k] = position
         self.changes.append(Change(view, key, position, version, text))
 
     async def apply(self, env: Envelope) -> None:
-        """Fold one event into every view it changes."""
+        """Fold one event into every view it changes (documents loaded first)."""
+        key = str(env.stream_id)
+        if env.name.startswith("Agent."):
+            await self.doc("agent", key)
+        else:
+            case = await self.doc("case", key)
+            for agent in _inbox_candidates(env, case):
+                await self.doc("inbox", agent)
+        self.fold(env)
+
+    def fold(self, env: Envelope) -> None:
+        """Fold one event into the documents held in memory (a document not held is
+        taken as absent: what a rebuild, which holds everything, needs)."""
         name = env.name
         key = str(env.stream_id)
+        docs = self.docs
         if name.startswith("Agent."):
-            view = await self.doc("agent", key)
-            self._apply("agent", key, env.position, 0, agent_ops(view, env))
+            self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
             return
-        case = await self.doc("case", key)
-        for agent in _inbox_candidates(env, case):
-            await self.doc("inbox", agent)
-        inbox_ops = inbox_changes(env, case, lambda a: self.docs.get(("inbox", a)))
+        case = docs.get(("case", key))
+        inbox_ops = inbox_changes(env, case, lambda a: docs.get(("inbox", a)))
         self._apply("case", key, env.position, env.version, case_ops(case, env))
         for agent, ops in inbox_ops:
             ops = [*ops, replace("/position", env.position)]
@@ -126,6 +138,13 @@ def _inbox_candidates(env: Envelope, case: Doc | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _dumps(value: Any) -> str:
+    # orjson: the same text as json.dumps(separators=(",", ":"), ensure_ascii=False) for
+    # the JSON-ready values the reducers build (str keys, str/int/bool/None/list/dict),
+    # about ten times faster.
+    return orjson.dumps(value).decode()
+
+
 def dumps(doc: Any) -> str:
     """The stored JSON text of a document."""
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return _dumps(doc)

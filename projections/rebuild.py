@@ -4,8 +4,9 @@ rebuild: fold every event up to the log's end into fresh documents (no per-event
 bulk-load them into `<table>_rebuild` tables (PostgreSQL: COPY; SQLite: executemany),
 then swap them in, in ONE transaction that first takes the projector's tracking row
 (so a live projector's batch either finished before or finds the position moved and
-restarts from the rebuilt position): live tables emptied and refilled from the
-rebuilt ones, tracking set to the rebuilt position, rebuilt tables dropped.
+restarts from the rebuilt position) and sets it to the rebuilt position; PostgreSQL:
+live tables dropped and the rebuilt ones renamed in their place; SQLite: live tables
+emptied and refilled from the rebuilt ones, which are then dropped.
 
 verify: fold the log up to the tracked position and compare with the stored views,
 read in one snapshot; returns the differences.
@@ -13,6 +14,8 @@ read in one snapshot; returns the differences.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -45,22 +48,45 @@ class Replay:
 async def replay(
     read: Read, decode: Decode, until: int, progress: Progress | None = None
 ) -> Replay:
-    """Fold every event with position <= `until` into memory."""
+    """Fold every event with position <= `until` into memory.
+
+    The cyclic garbage collector is paused meanwhile: the fold allocates millions of
+    small acyclic objects that all stay alive, which collections would only walk again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return await _replay(read, decode, until, progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+async def _replay(read: Read, decode: Decode, until: int, progress: Progress | None) -> Replay:
     views = ViewSet()
     changes: list[Change] = []
     after = events = 0
-    while after < until:
-        rows = await read(after, PAGE, until)
-        if not rows:
-            break
-        for row in rows:
-            await views.apply(Envelope(row.position, decode(row)))
-        batch, _ = views.take_changes()
-        changes += batch
-        after = rows[-1].position
-        events += len(rows)
-        if progress is not None:
-            progress(len(rows))
+    # The next page is read while this one is folded (the fold is synchronous: a
+    # rebuild holds every document in memory).
+    pending = asyncio.ensure_future(read(after, PAGE, until)) if after < until else None
+    try:
+        while pending is not None:
+            rows = await pending
+            pending = None
+            if not rows:
+                break
+            after = rows[-1].position
+            if after < until:
+                pending = asyncio.ensure_future(read(after, PAGE, until))
+            for row in rows:
+                views.fold(Envelope(row.position, decode(row)))
+            batch, _ = views.take_changes()
+            changes += batch
+            events += len(rows)
+            if progress is not None:
+                progress(len(rows))
+    finally:
+        if pending is not None:  # a failed fold: drop the read ahead
+            pending.cancel()
     return Replay(views, changes, after, events)
 
 
@@ -92,6 +118,11 @@ async def _bulk_insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[s
         await conn.execute(table.insert(), rows[i : i + 20000])
 
 
+async def _fill(engine: AsyncEngine, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    async with engine.begin() as conn:
+        await _bulk_insert(conn, table, rows)
+
+
 async def rebuild(
     engine: AsyncEngine, read: Read, decode: Decode, until: int, progress: Progress | None = None
 ) -> Replay:
@@ -103,15 +134,42 @@ async def rebuild(
         for table in fresh.values():
             await conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
         await conn.run_sync(next(iter(fresh.values())).metadata.create_all)
-        for name, table in fresh.items():
-            await _bulk_insert(conn, table, rows[name])
+        if conn.dialect.name != "postgresql":
+            for name, table in fresh.items():
+                await _bulk_insert(conn, table, rows[name])
+    if engine.dialect.name == "postgresql":
+        # One connection per table: the server loads (and indexes) them in parallel.
+        # Nobody reads the rebuilt tables before the swap; a failure leaves them to
+        # be dropped by the next rebuild.
+        await asyncio.gather(*(_fill(engine, t, rows[n]) for n, t in fresh.items()))
     async with engine.begin() as conn:
         await set_tracking(conn, None, result.position)  # takes the projector's row lock
-        for name, live in TABLES.items():
-            await conn.execute(live.delete())
-            await conn.execute(sa.text(f"INSERT INTO {live.name} SELECT * FROM {fresh[name].name}"))
-            await conn.execute(sa.text(f"DROP TABLE {fresh[name].name}"))
+        if conn.dialect.name == "postgresql":
+            await _swap_by_rename(conn, fresh)
+        else:
+            for name, live in TABLES.items():
+                await conn.execute(live.delete())
+                await conn.execute(
+                    sa.text(f"INSERT INTO {live.name} SELECT * FROM {fresh[name].name}")
+                )
+                await conn.execute(sa.text(f"DROP TABLE {fresh[name].name}"))
     return result
+
+
+async def _swap_by_rename(conn: AsyncConnection, fresh: Mapping[str, sa.Table]) -> None:
+    """PostgreSQL, inside the swap transaction: drop each live table and rename the
+    rebuilt one (and its primary key and indexes) to the live names: no second copy.
+    Readers wait on the tables' locks until the transaction commits, then see the
+    rebuilt tables; both have the same definition (`table_defs`)."""
+    for name, table in fresh.items():
+        await conn.execute(sa.text(f'DROP TABLE "{name}"'))
+        await conn.execute(sa.text(f'ALTER TABLE "{table.name}" RENAME TO "{name}"'))
+        renames = {f"{table.name}_pkey": f"{name}_pkey"}
+        for index in table.indexes:
+            old = str(index.name)
+            renames[old] = old.replace(table.name, name)
+        for old, new in renames.items():
+            await conn.execute(sa.text(f'ALTER INDEX "{old}" RENAME TO "{new}"'))
 
 
 @dataclass(frozen=True)
