@@ -41,6 +41,7 @@ def serve(
         port=port if port is not None else settings.port,
         workers=workers,
         log_level=settings.log_level,
+        ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
         proxy_headers=True,
     )

@@ -40,9 +40,10 @@ def features() -> list[Feature]:
     and append to `container.closers` (run in reverse order at shutdown)."""
     # One line per feature (add yours here).
     from app.command_setup import setup_commands  # command services + cache (issue 3)
+    from app.push.service import start_push  # live push over WebSockets (issue 4)
     from app.views_setup import setup_views  # read models + projector (issue 4)
 
-    return [setup_commands, setup_views]
+    return [setup_commands, setup_views, start_push]
 
 
 @contextlib.asynccontextmanager

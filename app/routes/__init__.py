@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.push import routes as push_routes
 from app.routes import (
     agent_commands,
     board_queries,
@@ -25,4 +26,5 @@ def routers() -> list[APIRouter]:
         case_decisions.router,
         agent_commands.router,
         stream_routes.router,
+        push_routes.router,
     ]

@@ -1,0 +1,145 @@
+"""One push connection's life: authenticate, authorise, start, then live until it ends.
+
+Order (the protocol's guarantees rest on it): nothing is sent before the caller is
+authenticated (else close 4401) and allowed to read the document (else 4404, the same
+answer HTTP gives a stranger); the connection registers on the hub *before* it reads
+the document (when the case is not there or not readable, it first waits, bounded,
+for the views to reach the end of the log, so a case opened just before connecting is
+found), then sends either a snapshot or, for ``?after=P``, exactly the stored
+changes after P; only then does it go live, dropping queued changes it already has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth import AuthError, Principal
+from app.deps import bearer_token
+from app.problems import NOT_FOUND, VALIDATION, Problem, problem_of
+from app.push.client import Client
+from app.push.hub import Hub
+from app.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
+from projections.changes import can_read_case, load_view_text, read_changes
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The document a connection follows, and who asked."""
+
+    view: str
+    key: str
+    principal: Principal
+    after: int | None
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def refused(exc: Exception) -> Refused:
+    problem = problem_of(exc)
+    return Refused(problem.kind.close_code, close_reason(problem.detail))
+
+
+def authenticate(scope: dict[str, Any], verify: Callable[[str], Principal]) -> Principal:
+    """The caller of a WebSocket scope (header, else ``?access_token=``); raises AuthError."""
+    headers = dict(scope.get("headers") or [])
+    authorization = headers.get(b"authorization")
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    token = bearer_token(
+        authorization.decode("latin-1") if authorization else None,
+        (query.get("access_token") or [None])[0],
+    )
+    return verify(token)
+
+
+def parse_after(scope: dict[str, Any]) -> int | None:
+    """``?after=P`` as a non-negative integer, None when absent; else `Problem`."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
+    if not values:
+        return None
+    text = values[-1].strip()
+    if not text.isdigit() or len(text) > 18:
+        raise Problem(VALIDATION, f"after must be a non-negative integer, not {text[:20]!r}")
+    return int(text)
+
+
+def parse_case_id(scope: dict[str, Any]) -> str:
+    raw = str(scope.get("path_params", {}).get("case_id", ""))
+    try:
+        return str(UUID(raw))
+    except ValueError:
+        raise Problem(VALIDATION, f"not a case id: {raw[:40]!r}") from None
+
+
+class Session:
+    """Serves one accepted connection for `target` (see the module docstring)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        engine: AsyncEngine,
+        replay_limit: int,
+        settle: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.engine = engine
+        self.replay_limit = replay_limit
+        self.settle = settle  # waits (bounded) until the views reach the log's end
+
+    async def run(self, target: Target, receive: Receive, send: Send) -> None:
+        await send({"type": "websocket.accept"})
+        client = self.hub.register(target.view, target.key, send)
+        try:
+            if target.view == "case" and not await self._readable(target):
+                if self.settle is not None:  # read-your-writes: a case opened just now
+                    await self.settle()
+                if not await self._readable(target):
+                    raise Problem(NOT_FOUND, f"no case {target.key} readable by you")
+            found = await load_view_text(self.engine, target.view, target.key)
+            await self._start(client, target, found)
+            client.go_live()
+            while (await receive())["type"] != "websocket.disconnect":
+                pass  # clients send nothing; what they send is ignored
+        except (Problem, AuthError) as exc:
+            reason = refused(exc)
+            self.hub.unregister(client)
+            await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
+        finally:
+            self.hub.unregister(client)
+
+    async def _readable(self, target: Target) -> bool:
+        return await can_read_case(self.engine, UUID(target.key), target.principal.actor)
+
+    async def _start(self, client: Client, target: Target, found: tuple[int, str] | None) -> None:
+        position = found[0] if found else 0
+        after = target.after
+        if after is not None and 0 < after <= position:
+            if after == position:
+                client.last = after  # up to date: nothing to send before live patches
+                return
+            changes = await read_changes(
+                self.engine, target.view, target.key, after - 1, self.replay_limit + 2
+            )
+            if changes and changes[0].position == after and len(changes) <= self.replay_limit + 1:
+                client.last = after
+                prev = after
+                for change in changes[1:]:
+                    frame = patch_frame(change.position, prev, change.version, dumps(change.ops))
+                    await client.send_text(change.position, frame)
+                    prev = change.position
+                return
+        # no resume asked, or P unknown, too old, or too far behind: a fresh snapshot
+        await client.send_text(position, snapshot_frame(position, found[1] if found else None))

@@ -1,0 +1,54 @@
+"""Two `swarmdesk` processes on one PostgreSQL: a command sent to one reaches the
+WebSocket clients of the other (which runs no projector: it learns through the table
+`view_changes`, woken by LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.push_support import Follower, add_context, open_case, stored_view, ws_connect
+from tests.e2e.server import Server, running_server
+
+
+@pytest.fixture
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    """Two servers on one PostgreSQL schema; only the first may run the projector."""
+    with (
+        running_server("postgres", tmp_path_factory.mktemp("a")) as first,
+        running_server(
+            "postgres", tmp_path_factory.mktemp("b"), share=first, SWARMDESK_PROJECTOR="false"
+        ) as second,
+    ):
+        yield first, second
+
+
+@pytest.mark.postgres
+async def test_command_on_one_process_reaches_clients_of_the_other(
+    pair: tuple[Server, Server],
+) -> None:
+    owner = f"agent-{uuid.uuid4().hex[:8]}"
+    first, second = pair
+    async with httpx.AsyncClient(base_url=first.base_url, timeout=10) as http:
+        case_id, opened = await open_case(http, first, owner)
+        follower = Follower()
+        async with ws_connect(second, f"/ws/cases/{case_id}", owner) as ws:
+            await follower.read_until(ws, opened)
+            positions, lags = [], []
+            for i in range(30):
+                positions.append(await add_context(http, first, owner, case_id, f"n{i}"))
+                acked = time.perf_counter()
+                await follower.read_until(ws, positions[-1], seconds=5)
+                lags.append(time.perf_counter() - acked)
+    assert follower.patches == positions
+    stored = await stored_view(second, "case", case_id)
+    assert stored is not None
+    assert follower.doc == stored[1]
+    lags.sort()
+    # generous bounds for a loaded test machine; bench/push.py measures the real figure
+    assert lags[len(lags) // 2] < 0.05, lags
+    assert lags[-1] < 1.0, lags
