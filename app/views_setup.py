@@ -8,6 +8,7 @@ from typing import Any
 
 from app.codec import decode
 from app.composition import Container
+from app.store.postgres import PostgresEventStore
 from app.store.types import RecordedEvent
 from projections.projector import Projector
 from projections.service import Views
@@ -30,7 +31,8 @@ def make_projector(container: Container) -> Projector:
 
 async def setup_views(container: Container) -> None:
     projector = make_projector(container) if container.settings.projector else None
-    container.extras["views"] = Views(container.engine, projector)
+    pool = container.store.pool if isinstance(container.store, PostgresEventStore) else None
+    container.extras["views"] = Views(container.engine, projector, pool)
     if projector is not None:
         projector.start()
         container.closers.append(projector.close)

@@ -22,8 +22,26 @@ class CaseText:
     readable: bool
 
 
-async def case_text(engine: AsyncEngine, case_id: UUID, actor: Actor) -> CaseText | None:
-    """The stored case document and whether `actor` may read it, in one round trip."""
+_CASE_TEXT_SQL = (
+    "SELECT v.position, v.doc, (SELECT m.relation FROM case_members m"
+    " WHERE m.case_id = v.key AND m.agent_id = $2)"
+    " FROM case_views v WHERE v.view = 'case' AND v.key = $1"
+)
+
+
+async def case_text(
+    engine: AsyncEngine, case_id: UUID, actor: Actor, pool: Any = None
+) -> CaseText | None:
+    """The stored case document and whether `actor` may read it, in one round trip.
+
+    With an asyncpg `pool` (PostgreSQL), one plain statement outside any transaction:
+    SQLAlchemy's connection adds a BEGIN and a ROLLBACK round trip to every read."""
+    if pool is not None:
+        record = await pool.fetchrow(_CASE_TEXT_SQL, str(case_id), str(actor.id))
+        if record is None:
+            return None
+        readable = actor.is_supervisor or record[2] is not None
+        return CaseText(int(record[0]), str(record[1]), readable)
     v, m = case_views, case_members
     relation = (
         sa.select(m.c.relation)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +20,8 @@ POLL = 0.02
 class Views:
     engine: AsyncEngine
     projector: Projector | None = None
+    #: An asyncpg pool on the same database (PostgreSQL) for the hottest reads.
+    pool: Any = None
 
     async def position(self) -> int:
         """The position the stored views have reached (the projector's tracking row)."""

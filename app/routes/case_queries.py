@@ -92,7 +92,7 @@ async def get_case(
     """The case view (the briefing) as stored, or as it stood at `at_version`."""
     views = views_of(container)
     await caught_up(views, min_position)
-    found = await case_text(views.engine, case_id, principal.actor)
+    found = await case_text(views.engine, case_id, principal.actor, views.pool)
     if found is None or not found.readable:
         raise _missing(case_id)
     if at_version is None:
@@ -120,7 +120,8 @@ async def get_case_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """The case's events with version > `after`, oldest first (readers of the case)."""
-    found = await case_text(views_of(container).engine, case_id, principal.actor)
+    views = views_of(container)
+    found = await case_text(views.engine, case_id, principal.actor, views.pool)
     if found is None or not found.readable:
         raise _missing(case_id)
     rows = await container.store.read_stream(case_id, gt=after, limit=limit)
@@ -142,7 +143,8 @@ async def get_new_since_ack(
 ) -> NewSinceAck:
     """What happened since the caller's last `BriefingAcknowledged` (timeline entries
     with a higher version; the document keeps the last 100)."""
-    found = await case_text(views_of(container).engine, case_id, principal.actor)
+    views = views_of(container)
+    found = await case_text(views.engine, case_id, principal.actor, views.pool)
     if found is None or not found.readable:
         raise _missing(case_id)
     doc = json.loads(found.doc)
