@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 
@@ -25,10 +25,12 @@ class Principal:
     subject: str
     name: str
     role: Role
+    actor: Actor = field(init=False, compare=False, repr=False)
 
-    @property
-    def actor(self) -> Actor:
-        return Actor(id=agent_id_for(self.subject), role=self.role, name=self.name)
+    def __post_init__(self) -> None:
+        # Computed once per principal (verified tokens are cached): uuid5 is not free.
+        actor = Actor(id=agent_id_for(self.subject), role=self.role, name=self.name)
+        object.__setattr__(self, "actor", actor)
 
 
 class TokenIssuer:
