@@ -59,7 +59,6 @@ async def read_to_close(
     try:
         while True:
             follower.apply(await asyncio.wait_for(ws.recv(), 10))
-            print("GOT", follower.position, len(follower.patches))
     except websockets.ConnectionClosed as closed:
         return closed
 
