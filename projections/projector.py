@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -64,6 +65,9 @@ class Projector:
         # Fault injection for tests: awaited inside the transaction, before commit.
         self.before_commit: Callable[[int], Awaitable[None]] | None = None
         self._advanced = asyncio.Condition()
+        #: Documents as last committed by this projector, by (view, key), least recent first.
+        self._docs: OrderedDict[tuple[str, str], dict[str, Any] | None] = OrderedDict()
+        self.cache_size = 5_000
         self._task: asyncio.Task[None] | None = None
 
     # -- life cycle -----------------------------------------------------------------
@@ -106,6 +110,7 @@ class Projector:
 
     # -- the loop -------------------------------------------------------------------
     async def _follow(self) -> None:
+        self._docs.clear()
         async with self.engine.connect() as conn:
             start = await read_tracking(conn)
         await self._advance(start)
@@ -153,11 +158,27 @@ class Projector:
         (the fold is deterministic, so it writes the same changes at the same positions).
         """
         position = rows[-1].position
+        cache = self._docs
+        try:
+            return await self._project(rows, expected, position, cache)
+        except BaseException:
+            cache.clear()  # documents may be half-folded: trust only the database
+            raise
+
+    async def _project(
+        self,
+        rows: Sequence[Recorded],
+        expected: int,
+        position: int,
+        cache: OrderedDict[tuple[str, str], dict[str, Any] | None],
+    ) -> int:
         async with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
 
             async def load(view: str, key: str) -> dict[str, Any] | None:
+                if (view, key) in cache:  # taken out: folding edits documents in place
+                    return cache.pop((view, key))
                 return await load_doc(conn, view, key)
 
             views = ViewSet(load=load)
@@ -174,6 +195,7 @@ class Projector:
             )
             if self.before_commit is not None:
                 await self.before_commit(position)
+        self._remember(views.docs)
         self.batches += 1
         self.events += len(rows)
         await self._advance(position)
@@ -184,6 +206,18 @@ class Projector:
             except Exception:
                 log.exception("on_committed hook failed")
         return position
+
+    def _remember(self, docs: dict[tuple[str, str], dict[str, Any] | None]) -> None:
+        """Keep the committed documents (LRU), so the next batch need not read them back.
+
+        Safe because this projector is the only writer of the views while it leads; the
+        cache is emptied whenever it (re)starts following, and after any failed batch."""
+        cache = self._docs
+        for key, doc in docs.items():
+            cache[key] = doc
+            cache.move_to_end(key)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
 
     async def _advance(self, position: int) -> None:
         async with self._advanced:
