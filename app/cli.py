@@ -36,7 +36,7 @@ def serve(
         migrate()
     settings.signing_key()  # create the embedded secret once, before workers race for it
     uvicorn.run(
-        "app.asgi:app",
+        "app.push.asgi:app",  # the API, push sockets past the middleware (bench/push.py)
         host=host or settings.host,
         port=port if port is not None else settings.port,
         workers=workers,

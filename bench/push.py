@@ -7,8 +7,9 @@
 2. Memory: the server's RSS before and after opening 10,000 idle connections (spread
    over the same cases, snapshot received); target <= 16 KiB per connection.
 
-Each runs against the chosen path (uvicorn `--ws websockets-sansio`, raw ASGI route,
-one frame serialised per change and written inline) and, as the baseline, uvicorn's
+Each runs against the chosen path (uvicorn `--ws websockets-sansio`, `app.push.asgi`
+handing push sockets to their raw ASGI endpoint before the FastAPI middleware, one
+frame serialised per change and written inline) and, as the baseline, uvicorn's
 deprecated `--ws websockets` backend serving the same app. Clients run in this process
 (uvloop); the server in a subprocess with the open-files limit raised.
 
@@ -62,7 +63,7 @@ def server_process(ws: str, schema: str, workdir: Path) -> Iterator[tuple[int, i
     env = server_env(PG_URL, schema, workdir, SWARMDESK_LOG_LEVEL="warning")
     log = (workdir / f"server-{ws}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.asgi:app", "--port", str(port), "--ws", ws,
+        [sys.executable, "-m", "uvicorn", "app.push.asgi:app", "--port", str(port), "--ws", ws,
          "--ws-per-message-deflate", "false", "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         preexec_fn=raise_open_files,

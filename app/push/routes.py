@@ -41,7 +41,7 @@ class PushEndpoint:
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
             return
-        await push.session.run(Target(self.view, key, principal, after), receive, send)
+        await push.session.run(Target(self.view, key, principal, after), receive, send, scope)
 
 
 router = APIRouter()

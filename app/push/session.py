@@ -24,6 +24,7 @@ from app.deps import bearer_token
 from app.problems import NOT_FOUND, VALIDATION, Problem, problem_of
 from app.push.client import Client
 from app.push.hub import Hub
+from app.push.lean import release_handshake
 from app.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
 from projections.changes import can_read_case, load_view_text, read_changes
 
@@ -99,8 +100,13 @@ class Session:
         self.replay_limit = replay_limit
         self.settle = settle  # waits (bounded) until the views reach the log's end
 
-    async def run(self, target: Target, receive: Receive, send: Send) -> None:
+    async def run(
+        self, target: Target, receive: Receive, send: Send, scope: dict[str, Any] | None = None
+    ) -> None:
+        """Serve the connection; with `scope`, its handshake data is released once accepted."""
         await send({"type": "websocket.accept"})
+        if scope is not None:
+            release_handshake(scope, send)
         client = self.hub.register(target.view, target.key, send)
         try:
             if target.view == "case" and not await self._readable(target):

@@ -69,7 +69,7 @@ class Server:
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "app.asgi:app",
+                    "app.push.asgi:app",  # the API with the short push path
                     "--host",
                     "127.0.0.1",
                     "--port",
