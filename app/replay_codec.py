@@ -15,7 +15,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import JSONTranscoder, Mapper
+from eventsourcing.persistence import JSONTranscoder, Mapper, UUIDAsHex
 
 from app.codec import create_mapper, decode
 from app.store.types import RecordedEvent
@@ -25,7 +25,14 @@ def _hooked(value: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
     """`hook` applied bottom-up to every object of freshly parsed JSON (in place)."""
     if type(value) is dict:
         for k, v in value.items():
-            if type(v) is dict or type(v) is list:
+            if type(v) is dict:
+                # A pair of two strings (a transcoded UUID, datetime...) holds nothing
+                # to hook first: straight to the hook, no recursion.
+                if len(v) == 2 and type(v.get("_data_")) is str and type(v.get("_type_")) is str:
+                    value[k] = hook(v)
+                else:
+                    value[k] = _hooked(v, hook)
+            elif type(v) is list:
                 value[k] = _hooked(v, hook)
         return hook(value) if len(value) == 2 else value  # the hook only maps pairs
     if type(value) is list:
@@ -34,8 +41,31 @@ def _hooked(value: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
 
 
 class _OrjsonTranscoder(JSONTranscoder):
+    """UUIDs (`uuid_hex`, when that is eventsourcing's own `UUIDAsHex`) are decoded
+    through a bounded cache: the log names the same agents and cases over and over,
+    and a `UUID` is immutable, so events may share one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._uuids: dict[str, UUID] = {}
+
     def decode(self, data: bytes) -> Any:
-        return _hooked(orjson.loads(data), self._decode_obj)
+        fast = type(self.names.get("uuid_hex")) is UUIDAsHex
+        return _hooked(orjson.loads(data), self._hook if fast else self._decode_obj)
+
+    def _hook(self, d: dict[str, Any]) -> Any:
+        if d.get("_type_") != "uuid_hex" or "_data_" not in d:
+            return self._decode_obj(d)
+        hexed = d["_data_"]
+        uuid = self._uuids.get(hexed)
+        if uuid is None:
+            if type(hexed) is not str:
+                return self._decode_obj(d)  # raises as the standard decoder would
+            uuid = UUID(hexed)
+            if len(self._uuids) >= 100_000:
+                self._uuids.clear()
+            self._uuids[hexed] = uuid
+        return uuid
 
 
 def create_replay_mapper() -> Mapper[UUID]:

@@ -17,6 +17,21 @@ def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~") if "~" in token else token
 
 
+_PATHS: dict[str, tuple[list[str], str]] = {}  # path -> (parent tokens, last token)
+
+
+def _parse(path: str) -> tuple[list[str], str]:
+    """A non-empty JSON Pointer's unescaped tokens, cached (paths repeat a lot)."""
+    parsed = _PATHS.get(path)
+    if parsed is None:
+        tokens = [_unescape(t) for t in path[1:].split("/")]
+        parsed = (tokens[:-1], tokens[-1])
+        if len(_PATHS) >= 100_000:  # bounded: paths holding ids are endless
+            _PATHS.clear()
+        _PATHS[path] = parsed
+    return parsed
+
+
 def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
     """Apply `ops` to `doc` in place; the (possibly new) document."""
     current: Any = doc if doc is not None else {}
@@ -28,12 +43,10 @@ def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
                 raise ValueError(f"unsupported root op {kind}")
             current = op["value"]
             continue
-        tokens = path[1:].split("/")
+        parents, last = _parse(path)
         target: Any = current
-        for token in tokens[:-1]:
-            token = _unescape(token)
+        for token in parents:
             target = target[int(token)] if isinstance(target, list) else target[token]
-        last = _unescape(tokens[-1])
         if isinstance(target, list):
             if kind == "add":
                 if last == "-":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,9 @@ from projections.writer import change_rows, doc_rows, read_tracking, set_trackin
 Read = Callable[[int, int, int], Awaitable[list[Any]]]  # (after, limit, until) -> rows
 Decode = Callable[[Any], Any]
 Progress = Callable[[int], None]
+Sink = Callable[[list[Change]], None]  # takes each page's changes (then not kept)
 PAGE = 5000
+FIRST_PAGE = 500  # small: nothing else to do while the first page is read
 SUFFIX = "_rebuild"
 
 
@@ -46,28 +48,36 @@ class Replay:
 
 
 async def replay(
-    read: Read, decode: Decode, until: int, progress: Progress | None = None
+    read: Read,
+    decode: Decode,
+    until: int,
+    progress: Progress | None = None,
+    sink: Sink | None = None,
 ) -> Replay:
     """Fold every event with position <= `until` into memory.
+
+    With a `sink`, each page's changes go to it, in order, instead of `Replay.changes`.
 
     The cyclic garbage collector is paused meanwhile: the fold allocates millions of
     small acyclic objects that all stay alive, which collections would only walk again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return await _replay(read, decode, until, progress)
+        return await _replay(read, decode, until, progress, sink)
     finally:
         if enabled:
             gc.enable()
 
 
-async def _replay(read: Read, decode: Decode, until: int, progress: Progress | None) -> Replay:
+async def _replay(
+    read: Read, decode: Decode, until: int, progress: Progress | None, sink: Sink | None
+) -> Replay:
     views = ViewSet()
     changes: list[Change] = []
     after = events = 0
     # The next page is read while this one is folded (the fold is synchronous: a
     # rebuild holds every document in memory).
-    pending = asyncio.ensure_future(read(after, PAGE, until)) if after < until else None
+    pending = asyncio.ensure_future(read(after, FIRST_PAGE, until)) if after < until else None
     try:
         while pending is not None:
             rows = await pending
@@ -77,10 +87,14 @@ async def _replay(read: Read, decode: Decode, until: int, progress: Progress | N
             after = rows[-1].position
             if after < until:
                 pending = asyncio.ensure_future(read(after, PAGE, until))
+            fold = views.fold
             for row in rows:
-                views.fold(Envelope(row.position, decode(row)))
+                fold(Envelope(row.position, decode(row)))
             batch, _ = views.take_changes()
-            changes += batch
+            if sink is None:
+                changes += batch
+            else:
+                sink(batch)
             events += len(rows)
             if progress is not None:
                 progress(len(rows))
@@ -92,15 +106,18 @@ async def _replay(read: Read, decode: Decode, until: int, progress: Progress | N
 
 def table_rows(result: Replay) -> dict[str, list[dict[str, Any]]]:
     """Every row of every read-model table, as the projector would have written it."""
+    return dict(_each_table_rows(result))
+
+
+def _each_table_rows(result: Replay) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(table, rows) one table at a time (a caller may load each while the next is built)."""
     docs = result.views.docs
+    yield "case_views", doc_rows(docs, list(docs))
+    yield "view_changes", change_rows(result.changes)
     cases = [d for (v, _), d in docs.items() if v == "case" and d is not None]
-    return {
-        "case_views": doc_rows(docs, list(docs)),
-        "view_changes": change_rows(result.changes),
-        "case_summaries": [summary_row(d) for d in cases],
-        "case_members": [r for d in cases for r in member_rows(d)],
-        "swarm_board": [r for d in cases for r in board_rows(d)],
-    }
+    yield "case_summaries", [summary_row(d) for d in cases]
+    yield "case_members", [r for d in cases for r in member_rows(d)]
+    yield "swarm_board", [r for d in cases for r in board_rows(d)]
 
 
 async def _bulk_insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -126,22 +143,22 @@ async def _fill(engine: AsyncEngine, table: sa.Table, rows: list[dict[str, Any]]
 async def rebuild(
     engine: AsyncEngine, read: Read, decode: Decode, until: int, progress: Progress | None = None
 ) -> Replay:
-    """Replay up to `until` into fresh tables, then swap them in (see module doc)."""
-    result = await replay(read, decode, until, progress)
+    """Replay up to `until` into fresh tables, then swap them in (see module doc).
+
+    PostgreSQL: the fresh tables are created first and each page's `view_changes`
+    rows are COPYed (binary) on their own connection while the next pages are folded;
+    the other tables are COPYed in parallel once the fold is done. The returned
+    `Replay.changes` is then empty (the changes are in the table)."""
     fresh = table_defs(sa.MetaData(), SUFFIX)
-    rows = table_rows(result)
-    async with engine.begin() as conn:
-        for table in fresh.values():
-            await conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
-        await conn.run_sync(next(iter(fresh.values())).metadata.create_all)
-        if conn.dialect.name != "postgresql":
+    if engine.dialect.name == "postgresql":
+        result = await _replay_streaming(engine, fresh, read, decode, until, progress)
+    else:
+        await _create(engine, fresh)
+        result = await replay(read, decode, until, progress)
+        rows = table_rows(result)
+        async with engine.begin() as conn:
             for name, table in fresh.items():
                 await _bulk_insert(conn, table, rows[name])
-    if engine.dialect.name == "postgresql":
-        # One connection per table: the server loads (and indexes) them in parallel.
-        # Nobody reads the rebuilt tables before the swap; a failure leaves them to
-        # be dropped by the next rebuild.
-        await asyncio.gather(*(_fill(engine, t, rows[n]) for n, t in fresh.items()))
     async with engine.begin() as conn:
         await set_tracking(conn, None, result.position)  # takes the projector's row lock
         if conn.dialect.name == "postgresql":
@@ -153,6 +170,70 @@ async def rebuild(
                     sa.text(f"INSERT INTO {live.name} SELECT * FROM {fresh[name].name}")
                 )
                 await conn.execute(sa.text(f"DROP TABLE {fresh[name].name}"))
+    return result
+
+
+async def _create(engine: AsyncEngine, fresh: Mapping[str, sa.Table]) -> None:
+    """(Re)create the empty rebuild tables."""
+    async with engine.begin() as conn:
+        for table in fresh.values():
+            await conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        await conn.run_sync(next(iter(fresh.values())).metadata.create_all)
+
+
+async def _copy_changes(
+    engine: AsyncEngine,
+    created: Awaitable[None],
+    table: sa.Table,
+    pages: asyncio.Queue[list[Change] | None],
+) -> None:
+    """Once `created`, COPY each page of changes from `pages` (until None) into
+    `table`, in one transaction."""
+    await created
+    columns = ["view", "key", "position", "version", "ops"]  # the records' order
+    if [c.name for c in table.columns] != columns:
+        raise RuntimeError(f"unexpected columns of {table.name}")
+    async with engine.begin() as conn:
+        raw: Any = await conn.get_raw_connection()
+        while (page := await pages.get()) is not None:
+            if page:
+                records = [(c.view, c.key, c.position, c.version, c.ops_json) for c in page]
+                await raw.driver_connection.copy_records_to_table(
+                    table.name, records=records, columns=columns
+                )
+
+
+async def _replay_streaming(
+    engine: AsyncEngine,
+    fresh: Mapping[str, sa.Table],
+    read: Read,
+    decode: Decode,
+    until: int,
+    progress: Progress | None,
+) -> Replay:
+    """PostgreSQL: replay with `view_changes` COPYed alongside, then the other tables.
+
+    One connection per table: the server loads (and indexes) them in parallel.
+    Nobody reads the rebuilt tables before the swap; a failure leaves them to be
+    dropped by the next rebuild."""
+    pages: asyncio.Queue[list[Change] | None] = asyncio.Queue()
+    # The tables are created while the first pages are read and folded.
+    created = asyncio.ensure_future(_create(engine, fresh))
+    copier = asyncio.ensure_future(_copy_changes(engine, created, fresh["view_changes"], pages))
+    try:
+        result = await replay(read, decode, until, progress, sink=pages.put_nowait)
+    except BaseException:
+        copier.cancel()
+        created.cancel()
+        raise
+    pages.put_nowait(None)
+    await created
+    fills = [copier]
+    for name, rows in _each_table_rows(result):
+        if name != "view_changes":  # already COPYed (result.changes is empty)
+            fills.append(asyncio.ensure_future(_fill(engine, fresh[name], rows)))
+            await asyncio.sleep(0)  # let it start while the next table's rows are built
+    await asyncio.gather(*fills)
     return result
 
 
