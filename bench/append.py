@@ -20,33 +20,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import random
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 if __package__ in (None, ""):  # run as a script: make `app` and `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import StoredEvent
 
 from app.store import AppendRequest, EventStore, create_store
-from app.store.factory import asyncpg_dsn
+from bench._append_baselines import bench_es_save, bench_raw_asyncpg
+from bench._append_workload import LevelResult, Settings, Window, drive_async, progress
 from bench.common import (
     PG_URL,
-    LatencyStats,
     as_dict,
     common_parser,
     environment_info,
@@ -63,13 +51,6 @@ from bench.common import (
 
 BACKENDS = ("ours-pg", "ours-sqlite", "raw-asyncpg", "es-save")
 DEFAULT_LEVELS = "1,8,32,128"
-POOL_CAP = 32  # connections for the baselines' pools (PostgreSQL allows 100 in all)
-OPENED = "domain.case:Case.Opened"
-CONTEXT_ADDED = "domain.case:Case.ContextAdded"
-MAX_OPEN_CASES = 16  # cases a client keeps appending to
-MAX_ERRORS = 1000  # abort a level after this many failed commands
-
-# The targets (DESIGN.md): checked at 32 concurrent clients.
 TARGET_LEVEL = 32
 TARGET_PG_RATE = 3000.0
 TARGET_PG_P99_MS = 15.0
@@ -81,208 +62,6 @@ TARGET_TEXT = (
 
 
 # -- the workload ---------------------------------------------------------------------
-_TITLES = (
-    "Checkout fails with card_declined after the 3-D Secure challenge",
-    "SSO login loops back to the sign-in page for the whole tenant",
-    "Invoice PDF shows last month's VAT rate for EU customers",
-    "Webhook deliveries delayed by 20+ minutes since the last deploy",
-)
-_NOTES = (
-    "Reproduced on staging with the customer's test card; gateway log attached, request id "
-    "req_8Fz2 returns 402 after the challenge succeeds. Looks like the retry path drops the "
-    "authentication result.",
-    "Customer confirms the issue started after enabling the new identity provider; HAR file "
-    "uploaded, the redirect carries an expired state parameter. Escalating to the auth team.",
-)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def opened_state(rng: random.Random, client: int) -> dict[str, Any]:
-    """What opening a case records: about 300 bytes of JSON."""
-    return {
-        "title": rng.choice(_TITLES),
-        "customer_id": f"cus_{rng.getrandbits(48):012x}",
-        "customer_email": f"ops-{rng.randrange(10_000)}@example-customer.com",
-        "priority": rng.choice(("low", "normal", "high", "urgent")),
-        "channel": rng.choice(("email", "chat", "phone")),
-        "product": rng.choice(("payments", "identity", "billing", "webhooks")),
-        "tags": ["checkout", "3ds", "regression"],
-        "opened_by": f"agent-{client}",
-        "timestamp": now_iso(),
-    }
-
-
-def context_state(rng: random.Random, client: int) -> dict[str, Any]:
-    """What adding context to a case records: about 300 bytes of JSON."""
-    return {
-        "author": f"agent-{client}",
-        "kind": rng.choice(("note", "log", "link")),
-        "text": rng.choice(_NOTES),
-        "timestamp": now_iso(),
-    }
-
-
-def encode(state: dict[str, Any]) -> bytes:
-    return json.dumps(state, separators=(",", ":")).encode()
-
-
-@dataclass(slots=True)
-class Workload:
-    """One client's commands: new cases with probability `new_ratio`, else a next event."""
-
-    client: int
-    new_ratio: float
-    rng: random.Random = field(init=False)
-    cases: dict[UUID, int] = field(default_factory=dict)  # case -> its current version
-    order: list[UUID] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.client)
-
-    def next_event(self) -> StoredEvent:
-        if not self.order or self.rng.random() < self.new_ratio:
-            case = uuid.uuid4()
-            self.order.append(case)
-            if len(self.order) > MAX_OPEN_CASES:
-                del self.cases[self.order.pop(0)]
-            self.cases[case] = 0
-            topic, state = OPENED, opened_state(self.rng, self.client)
-        else:
-            case = self.rng.choice(self.order)
-            topic, state = CONTEXT_ADDED, context_state(self.rng, self.client)
-        return StoredEvent(
-            originator_id=case,
-            originator_version=self.cases[case] + 1,
-            topic=topic,
-            state=encode(state),
-        )
-
-    def committed(self, ev: StoredEvent) -> None:
-        self.cases[UUID(str(ev.originator_id))] = ev.originator_version
-
-
-# -- measuring --------------------------------------------------------------------------
-@dataclass(slots=True)
-class Window:
-    """Warm-up until `start`, then measure commands that complete by `stop`."""
-
-    start: float
-    stop: float
-
-    @classmethod
-    def after(cls, warmup: float, seconds: float) -> Window:
-        begin = time.perf_counter() + warmup
-        return cls(begin, begin + seconds)
-
-
-@dataclass(slots=True)
-class Samples:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    first_error: str = ""
-
-    def failed(self, exc: BaseException) -> None:
-        self.errors += 1
-        if not self.first_error:
-            self.first_error = f"{type(exc).__name__}: {exc}"
-
-    def merge(self, other: Samples) -> None:
-        self.latencies.extend(other.latencies)
-        self.errors += other.errors
-        self.first_error = self.first_error or other.first_error
-
-
-@dataclass(slots=True)
-class LevelResult:
-    backend: str
-    concurrency: int
-    seconds: float
-    commands: int
-    errors: int
-    commands_per_s: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    mean_ms: float
-    max_ms: float
-    avg_batch: float | None = None
-    note: str = ""
-
-    @classmethod
-    def of(
-        cls,
-        backend: str,
-        concurrency: int,
-        window: Window,
-        samples: Samples,
-        *,
-        avg_batch: float | None = None,
-        note: str = "",
-    ) -> LevelResult:
-        seconds = window.stop - window.start
-        stats = LatencyStats.of(samples.latencies)
-        if samples.first_error:
-            note = f"{note}; {samples.errors} errors, first: {samples.first_error}".lstrip("; ")
-        return cls(
-            backend=backend,
-            concurrency=concurrency,
-            seconds=seconds,
-            commands=stats.count,
-            errors=samples.errors,
-            commands_per_s=stats.count / seconds,
-            p50_ms=stats.p50_ms,
-            p90_ms=stats.p90_ms,
-            p99_ms=stats.p99_ms,
-            mean_ms=stats.mean_ms,
-            max_ms=stats.max_ms,
-            avg_batch=avg_batch,
-            note=note,
-        )
-
-
-async def drive_async(
-    command: Callable[[StoredEvent], Awaitable[None]],
-    concurrency: int,
-    window: Window,
-    new_ratio: float,
-) -> Samples:
-    """`concurrency` tasks, each issuing commands back to back until the window closes."""
-    samples = Samples()
-
-    async def client(n: int) -> None:
-        work = Workload(n, new_ratio)
-        while True:
-            began = time.perf_counter()
-            if began >= window.stop or samples.errors >= MAX_ERRORS:
-                return
-            ev = work.next_event()
-            try:
-                await command(ev)
-            except Exception as exc:
-                samples.failed(exc)
-                continue
-            work.committed(ev)
-            done = time.perf_counter()
-            if window.start <= done <= window.stop:
-                samples.latencies.append(done - began)
-
-    await asyncio.gather(*(client(n) for n in range(concurrency)))
-    return samples
-
-
-# -- backends ---------------------------------------------------------------------------
-@dataclass(slots=True)
-class Settings:
-    levels: list[int]
-    seconds: float
-    warmup: float
-    new_ratio: float
-    url: str
-
-
 async def bench_ours(backend: str, store: EventStore, settings: Settings) -> list[LevelResult]:
     async def command(ev: StoredEvent) -> None:
         await store.append(AppendRequest([ev]))
@@ -330,155 +109,6 @@ async def bench_ours_sqlite(settings: Settings) -> list[LevelResult]:
             await store.close()
 
 
-RAW_TABLE = """
-CREATE TABLE raw_events (
-    position bigserial PRIMARY KEY,
-    originator_id uuid NOT NULL,
-    version int NOT NULL,
-    topic text NOT NULL,
-    state bytea NOT NULL,
-    UNIQUE (originator_id, version)
-)
-"""
-RAW_INSERT = "INSERT INTO raw_events (originator_id, version, topic, state) VALUES ($1, $2, $3, $4)"
-
-
-async def bench_raw_asyncpg(settings: Settings) -> list[LevelResult]:
-    results = []
-    async with fresh_pg_schema("bench_raw", url=settings.url, migrate=False) as schema:
-        server_settings = {"search_path": schema, "application_name": "swarmdesk-bench"}
-        dsn = asyncpg_dsn(settings.url)
-        conn = await asyncpg.connect(dsn, server_settings=server_settings)
-        try:
-            await conn.execute(RAW_TABLE)
-        finally:
-            await conn.close()
-        for level in settings.levels:
-            size = min(level, POOL_CAP)
-            pool = await asyncpg.create_pool(
-                dsn, min_size=size, max_size=size, server_settings=server_settings
-            )
-
-            async def command(ev: StoredEvent, pool: asyncpg.Pool = pool) -> None:
-                async with pool.acquire() as conn, conn.transaction():
-                    await conn.execute(
-                        RAW_INSERT, ev.originator_id, ev.originator_version, ev.topic, ev.state
-                    )
-
-            try:
-                window = Window.after(settings.warmup, settings.seconds)
-                samples = await drive_async(command, level, window, settings.new_ratio)
-            finally:
-                await pool.close()
-            result = LevelResult.of("raw-asyncpg", level, window, samples, note=f"pool {size}")
-            results.append(result)
-            progress(result)
-    return results
-
-
-class BenchCase(Aggregate):
-    """A small case aggregate for eventsourcing's own persistence path."""
-
-    @event("Opened")
-    def __init__(self, title: str, customer_email: str, priority: str, tags: list[str]) -> None:
-        self.title = title
-        self.customer_email = customer_email
-        self.priority = priority
-        self.tags = tags
-        self.notes: list[str] = []
-
-    @event("ContextAdded")
-    def add_context(self, author: str, kind: str, text: str) -> None:
-        self.notes.append(text)
-
-
-def es_env(schema: str, url: str, pool_size: int) -> dict[str, str]:
-    """`eventsourcing.postgres` settings (names from its `BasePostgresFactory`)."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": parsed.database or "test",
-        "POSTGRES_HOST": parsed.host or "127.0.0.1",
-        "POSTGRES_PORT": str(parsed.port or 5432),
-        "POSTGRES_USER": parsed.username or "postgres",
-        "POSTGRES_PASSWORD": parsed.password or "",
-        "POSTGRES_SCHEMA": schema,
-        "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": "0",
-        # Never POSTGRES_ENABLE_DB_FUNCTIONS: it skips the library's table lock.
-    }
-
-
-def es_level(app: Application[UUID], concurrency: int, window: Window, new_ratio: float) -> Samples:
-    """One thread per client, each saving aggregates back to back until the window closes."""
-    abort = threading.Event()
-
-    def client(n: int) -> Samples:
-        samples = Samples()
-        rng = random.Random(n)
-        cases: list[BenchCase] = []
-        while True:
-            began = time.perf_counter()
-            if began >= window.stop or abort.is_set():
-                return samples
-            try:
-                if not cases or rng.random() < new_ratio:
-                    opened = opened_state(rng, n)
-                    case = BenchCase(
-                        title=opened["title"],
-                        customer_email=opened["customer_email"],
-                        priority=opened["priority"],
-                        tags=opened["tags"],
-                    )
-                    cases.append(case)
-                    if len(cases) > MAX_OPEN_CASES:
-                        cases.pop(0)
-                else:
-                    case = rng.choice(cases)
-                    note = context_state(rng, n)
-                    case.add_context(note["author"], note["kind"], note["text"])
-                app.save(case)
-            except Exception as exc:
-                samples.failed(exc)
-                if samples.errors >= MAX_ERRORS // max(concurrency, 1) + 1:
-                    abort.set()
-                continue
-            done = time.perf_counter()
-            if window.start <= done <= window.stop:
-                samples.latencies.append(done - began)
-
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="es-client") as pool:
-        parts = list(pool.map(client, range(concurrency)))
-    total = Samples()
-    for part in parts:
-        total.merge(part)
-    return total
-
-
-def es_run_level(schema: str, settings: Settings, level: int) -> tuple[Window, Samples, int]:
-    size = min(level, POOL_CAP)
-    app: Application[UUID] = Application(env=es_env(schema, settings.url, size))
-    try:
-        window = Window.after(settings.warmup, settings.seconds)
-        return window, es_level(app, level, window, settings.new_ratio), size
-    finally:
-        app.close()
-
-
-async def bench_es_save(settings: Settings) -> list[LevelResult]:
-    results = []
-    async with fresh_pg_schema("bench_es", url=settings.url, migrate=False) as schema:
-        for level in settings.levels:
-            window, samples, size = await asyncio.to_thread(es_run_level, schema, settings, level)
-            note = f"pool {size}" + (f", {level - size} threads wait" if level > size else "")
-            result = LevelResult.of("es-save", level, window, samples, note=note)
-            results.append(result)
-            progress(result)
-    return results
-
-
 RUNNERS: dict[str, Callable[[Settings], Awaitable[list[LevelResult]]]] = {
     "ours-pg": bench_ours_pg,
     "ours-sqlite": bench_ours_sqlite,
@@ -488,13 +118,6 @@ RUNNERS: dict[str, Callable[[Settings], Awaitable[list[LevelResult]]]] = {
 
 
 # -- report ---------------------------------------------------------------------------
-def progress(result: LevelResult) -> None:
-    print(
-        f"  {result.backend:<11} @{result.concurrency:<4} {result.commands_per_s:9,.0f} cmd/s"
-        f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def find(results: Sequence[LevelResult], backend: str, level: int) -> LevelResult | None:

@@ -36,8 +36,8 @@ if __package__ in (None, ""):  # run as a script: make `app` and `bench` importa
 import httpx
 
 from app.auth import TokenIssuer
+from bench._append_workload import Settings as AppendSettings
 from bench._http_load import LoadResult, run_clients
-from bench.append import Settings as AppendSettings
 from bench.append import bench_ours_pg
 from bench.common import (
     PG_URL,
