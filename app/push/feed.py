@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.push.hub import Hub
+from app.store.listen import listen_forever
 from projections.changes import ViewChange, read_all_changes
 from projections.tables import view_changes
 
@@ -149,29 +150,12 @@ class ChangeFeed:
 
     async def _listen(self) -> None:
         """Keep one LISTEN connection; reconnect with backoff when it drops."""
-        assert self.listen_dsn is not None
-        backoff = 0.1
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.listen_dsn)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(CHANNEL, lambda *_args: self._wake.set())
-                self.listening.set()
-                self._wake.set()  # whatever was committed while we were away
-                backoff = 0.1
-                while not lost.is_set() and not conn.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), 5.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.info("push LISTEN failed (%s); retrying in %.1fs", exc, backoff)
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 1.0)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        dsn = self.listen_dsn
+        assert dsn is not None
+        await listen_forever(
+            lambda: asyncpg.connect(dsn),
+            CHANNEL,
+            lambda _payload: self._wake.set(),
+            on_connect=self._wake.set,  # whatever was committed while we were away
+            connected=self.listening,
+        )

@@ -19,6 +19,7 @@ from app.store.errors import (
     StoreUnavailable,
     TrackingConflict,
 )
+from app.store.listen import listen_forever
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -119,37 +120,19 @@ class PostgresEventStore(EventStore):
 
     async def _listen_forever(self) -> None:
         """Keep one LISTEN connection; reconnect with backoff when it drops."""
-        backoff = 0.1
-        while not self._closed:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await self._connect()
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
 
-                def on_notify(_c: object, _pid: int, _channel: str, payload: str) -> None:
-                    with contextlib.suppress(ValueError):
-                        self.notifier.notify(int(payload))
+        def on_payload(payload: str) -> None:
+            with contextlib.suppress(ValueError):
+                self.notifier.notify(int(payload))
 
-                await conn.add_listener(CHANNEL, on_notify)
-                self.listener_connected.set()
-                backoff = 0.1
-                self.notifier.poke()  # anything committed while we were away
-                while not lost.is_set() and not conn.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), 1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.info("LISTEN connection failed (%s); retrying in %.1fs", exc, backoff)
-            finally:
-                self.listener_connected.clear()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 1.0)
-            if not self._closed:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+        await listen_forever(
+            self._connect,
+            CHANNEL,
+            on_payload,
+            on_connect=self.notifier.poke,  # anything committed while we were away
+            connected=self.listener_connected,
+            running=lambda: not self._closed,
+        )
 
     # -- writing ----------------------------------------------------------------
     async def _writer(self) -> asyncpg.Connection:
