@@ -83,3 +83,14 @@ class TestPostgresApplicationRecorder(
 @pytest.mark.postgres
 class TestPostgresTrackingRecorder(_PostgresRecorders, TrackingRecorderTestCase):
     pass
+
+
+def test_store_errors_are_the_library_errors_its_callers_expect() -> None:
+    """Code written against eventsourcing's recorder interface catches these types."""
+    from eventsourcing.persistence import DataError, IntegrityError, OperationalError
+
+    from app.store import EventDecodeError, StoreUnavailable, VersionConflict
+
+    assert issubclass(VersionConflict, IntegrityError)
+    assert issubclass(StoreUnavailable, OperationalError)
+    assert issubclass(EventDecodeError, DataError)
