@@ -21,9 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from projections import pg_writer
 from projections.changes import ViewChange
 from projections.envelope import Envelope, Recorded
-from projections.fold import ViewSet
+from projections.fold import Change, ViewSet
 from projections.leader import leadership
 from projections.writer import TrackingMoved, load_doc, read_tracking, write_batch
 
@@ -47,8 +48,13 @@ class Projector:
         batch_size: int = 500,
         retry: float = 1.0,
         on_committed: Callable[[list[ViewChange]], None] | None = None,
+        pool: Any = None,
     ) -> None:
         self.engine = engine
+        #: Optional asyncpg pool on the same database and schema (PostgreSQL): batches
+        #: are then written through `projections.pg_writer` (fewer round trips).
+        self.pool = pool
+        self._pg: Any = None  # the pool connection held while following
         self.subscribe = subscribe
         self.decode = decode
         self.schema = schema
@@ -110,6 +116,14 @@ class Projector:
 
     # -- the loop -------------------------------------------------------------------
     async def _follow(self) -> None:
+        if self.pool is None:
+            await self._follow_on(None)
+            return
+        async with self.pool.acquire() as pg:
+            await self._follow_on(pg)
+
+    async def _follow_on(self, pg: Any) -> None:
+        self._pg = pg
         self._docs.clear()
         async with self.engine.connect() as conn:
             start = await read_tracking(conn)
@@ -122,6 +136,7 @@ class Projector:
                 batch = await self._take(queue, pump)
                 expected = await self.project(batch, expected)
         finally:
+            self._pg = None
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pump
@@ -160,6 +175,11 @@ class Projector:
         position = rows[-1].position
         cache = self._docs
         try:
+            if self._pg is not None:
+                return await self._project_pg(self._pg, rows, expected, position, cache)
+            if self.pool is not None:  # called outside `run` (tests, tools): borrow one
+                async with self.pool.acquire() as pg:
+                    return await self._project_pg(pg, rows, expected, position, cache)
             return await self._project(rows, expected, position, cache)
         except BaseException:
             cache.clear()  # documents may be half-folded: trust only the database
@@ -195,9 +215,52 @@ class Projector:
             )
             if self.before_commit is not None:
                 await self.before_commit(position)
+        return await self._committed(views, changes, len(rows), expected, position)
+
+    async def _project_pg(
+        self,
+        pg: Any,
+        rows: Sequence[Recorded],
+        expected: int,
+        position: int,
+        cache: OrderedDict[tuple[str, str], dict[str, Any] | None],
+    ) -> int:
+        """`_project` on the held asyncpg connection (`projections.pg_writer`)."""
+        await pg_writer.begin(pg)
+        try:
+
+            async def load(view: str, key: str) -> dict[str, Any] | None:
+                if (view, key) in cache:
+                    return cache.pop((view, key))
+                return await pg_writer.load_doc(pg, view, key)
+
+            views = ViewSet(load=load)
+            for row in rows:
+                await views.apply(Envelope(row.position, self.decode(row)))
+            changes, dirty = views.take_changes()
+            await pg_writer.write_batch(
+                pg,
+                expected=expected,
+                position=position,
+                changes=changes,
+                dirty=dirty,
+                docs=views.docs,
+            )
+            if self.before_commit is not None:
+                await self.before_commit(position)
+            await pg_writer.commit(pg)
+        except BaseException:
+            await pg_writer.rollback(pg)
+            raise
+        return await self._committed(views, changes, len(rows), expected, position)
+
+    async def _committed(
+        self, views: ViewSet, changes: list[Change], count: int, expected: int, position: int
+    ) -> int:
+        """After the commit: remember the documents, advance, call `on_committed`."""
         self._remember(views.docs)
         self.batches += 1
-        self.events += len(rows)
+        self.events += count
         await self._advance(position)
         if self.on_committed is not None and changes:
             self.committed_after = expected

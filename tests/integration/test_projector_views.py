@@ -12,9 +12,11 @@ import sqlalchemy as sa
 
 from app.codec import decode
 from app.store import EventStore
+from app.store.postgres import PostgresEventStore
 from domain import Role
 from projections.changes import can_read_case, load_view, read_all_changes, read_changes
 from projections.rebuild import rebuild, verify
+from projections.writer import TrackingMoved
 from tests.conftest import Database
 from tests.views_support import (
     MAPPER,
@@ -35,9 +37,20 @@ def _reader(store: EventStore) -> Any:
 
 
 async def test_live_views_match_replay_and_changes(database: Database, store: EventStore) -> None:
+    await check_live_views(database, store, pool=None)
+
+
+@pytest.mark.postgres
+async def test_live_views_on_the_asyncpg_fast_path(pg_database: Database) -> None:
+    async with pg_database.store() as store:
+        assert isinstance(store, PostgresEventStore)
+        await check_live_views(pg_database, store, pool=store.pool)
+
+
+async def check_live_views(database: Database, store: EventStore, pool: Any) -> None:
     owner, expert, other = actor("Olga"), actor("Ed"), actor("Otto")
     case = briefing_case(owner, expert, other)
-    projector = projector_for(store, database.url, database.schema)
+    projector = projector_for(store, database.url, database.schema, pool=pool)
     projector.start()
     try:
         last = await append(store, case)
@@ -83,9 +96,29 @@ async def test_live_views_match_replay_and_changes(database: Database, store: Ev
 async def test_failure_before_commit_applies_nothing_then_exactly_once(
     database: Database, store: EventStore
 ) -> None:
+    await check_failure_before_commit(database, store, pool=None)
+
+
+@pytest.mark.postgres
+async def test_failure_before_commit_on_the_asyncpg_fast_path(pg_database: Database) -> None:
+    async with pg_database.store() as store:
+        assert isinstance(store, PostgresEventStore)
+        await check_failure_before_commit(pg_database, store, pool=store.pool)
+        # a batch computed on a stale position writes nothing
+        stale = projector_for(store, pg_database.url, pg_database.schema, pool=store.pool)
+        rows = await store.read(0, 3)
+        count = "SELECT count(*) FROM view_changes"
+        before = await store.pool.fetchval(count)
+        with pytest.raises(TrackingMoved):
+            await stale.project(rows, 0)
+        assert await store.pool.fetchval(count) == before
+        await stale.engine.dispose()
+
+
+async def check_failure_before_commit(database: Database, store: EventStore, pool: Any) -> None:
     owner, expert, other = actor("Olga"), actor("Ed"), actor("Otto")
     last = await append(store, briefing_case(owner, expert, other))
-    failing = projector_for(store, database.url, database.schema, batch_size=3)
+    failing = projector_for(store, database.url, database.schema, batch_size=3, pool=pool)
     calls: list[int] = []
 
     async def boom(position: int) -> None:
@@ -100,7 +133,7 @@ async def test_failure_before_commit_applies_nothing_then_exactly_once(
         await failing.project(rows[3:6], first)
     await failing.engine.dispose()
     # a new projector resumes from the committed position and finishes the log
-    fresh = projector_for(store, database.url, database.schema, batch_size=4)
+    fresh = projector_for(store, database.url, database.schema, batch_size=4, pool=pool)
     fresh.start()
     try:
         assert await fresh.wait_for(last, 10)
