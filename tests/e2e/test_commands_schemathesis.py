@@ -39,10 +39,12 @@ def test_schemathesis_all_checks_on_commands(server: Server, tmp_path: Path) -> 
         "--checks", "all",
         "--header", f"Authorization: Bearer {server.token(fuzzer)}",
         "--include-tag", "case commands", "--include-tag", "agent commands",
-        "--max-examples", "3", "--seed", "20251123", "--workers", "2",
+        "--max-examples", "3", "--seed", "20251123", "--workers", "1",
         "--generation-database", "none", "--no-color",
         "--report-dir", str(tmp_path / "report"), "--request-timeout", "10",
     ]  # fmt: skip
+    # One worker: with two, hypothesis' lambda-source reflection inside schemathesis's
+    # coverage phase once failed with an internal AssertionError (a fresh-clone CI run).
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "Tested: 19" in run.stdout, run.stdout[-3000:]  # every command operation ran
