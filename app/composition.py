@@ -9,13 +9,14 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import TokenIssuer
 from app.codec import create_mapper
 from app.repository import Repository
 from app.settings import Settings
 from app.store import EventStore, create_store
+from projections.db import create_views_engine
 
 
 @dataclass
@@ -76,26 +77,4 @@ async def bootstrap(
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """SQLAlchemy's async engine for the read models (same database, same schema)."""
-    if settings.is_postgres:
-        server_settings = {"application_name": "swarmdesk-views"}
-        if settings.database_schema:
-            server_settings["search_path"] = settings.database_schema
-        return create_async_engine(
-            settings.database_url,
-            pool_size=10,
-            max_overflow=10,
-            connect_args={"server_settings": server_settings},
-        )
-    engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
-
-    from sqlalchemy import event
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA busy_timeout = 10000")
-        cursor.close()
-
-    return engine
+    return create_views_engine(settings.database_url, schema=settings.database_schema, pool_size=10)
