@@ -13,6 +13,7 @@ and every other request (HTTP, lifespan, other paths) goes to the app unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from app.main import create_app
 from app.push.routes import PushEndpoint
 from app.push.session import Receive, Send
+from app.routes.short_path import CommandsFirst
 
 CASES_PREFIX = "/ws/cases/"
 INBOX_PATH = "/ws/inbox"
@@ -28,10 +30,11 @@ INBOX_PATH = "/ws/inbox"
 class PushFirst:
     """Wraps `api`: push WebSocket scopes to their endpoints, all else to `api`."""
 
-    __slots__ = ("api", "cases", "inbox")
+    __slots__ = ("api", "cases", "inbox", "rest")
 
-    def __init__(self, api: FastAPI) -> None:
+    def __init__(self, api: FastAPI, rest: Callable[..., Awaitable[None]] | None = None) -> None:
         self.api = api
+        self.rest: Callable[..., Awaitable[None]] = rest or api  # every other request
         self.cases = PushEndpoint("case")
         self.inbox = PushEndpoint("inbox")
 
@@ -45,7 +48,13 @@ class PushFirst:
             if path == INBOX_PATH:
                 scope["app"] = self.api
                 return await self.inbox(scope, receive, send)
-        await self.api(scope, receive, send)  # type: ignore[arg-type]  # same ASGI send
+        await self.rest(scope, receive, send)
 
 
-app = PushFirst(create_app())
+def create_asgi_app() -> PushFirst:
+    """The API behind its two short paths: push sockets, then commands."""
+    api = create_app()
+    return PushFirst(api, rest=CommandsFirst(api))
+
+
+app = create_asgi_app()

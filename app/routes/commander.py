@@ -27,7 +27,8 @@ from app.deps import ContainerDep, PrincipalDep
 class Commander:
     """What a command route needs; `context(body)` fingerprints the validated body."""
 
-    request: Request
+    method: str
+    path: str
     principal: Principal
     container: Container
     idempotency_key: str | None
@@ -38,8 +39,8 @@ class Commander:
             body = body.model_dump(mode="json")
         return CommandContext.of(
             self.principal,
-            method=self.request.method,
-            path=self.request.url.path,
+            method=self.method,
+            path=self.path,
             body=body,
             idempotency_key=self.idempotency_key,
             if_match=self.if_match,
@@ -85,7 +86,9 @@ async def get_commander(
         ),
     ] = "",
 ) -> Commander:
-    return Commander(request, principal, container, idempotency_key, if_match)
+    return Commander(
+        request.method, request.url.path, principal, container, idempotency_key, if_match
+    )
 
 
 CommanderDep = Annotated[Commander, Depends(get_commander)]
