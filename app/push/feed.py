@@ -148,6 +148,12 @@ class ChangeFeed:
                 backoff = min(backoff * 2, 5.0)
                 self._wake.set()
 
+    def _notified(self, payload: str) -> None:
+        """A NOTIFY names the position its batch committed: no news once the feed has
+        passed it (the in-process projector's own batches, already handed over)."""
+        if not (payload.isdigit() and int(payload) <= self.position):
+            self._wake.set()
+
     async def _listen(self) -> None:
         """Keep one LISTEN connection; reconnect with backoff when it drops."""
         dsn = self.listen_dsn
@@ -155,7 +161,7 @@ class ChangeFeed:
         await listen_forever(
             lambda: asyncpg.connect(dsn),
             CHANNEL,
-            lambda _payload: self._wake.set(),
+            self._notified,
             on_connect=self._wake.set,  # whatever was committed while we were away
             connected=self.listening,
         )

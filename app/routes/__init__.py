@@ -12,6 +12,7 @@ from app.routes import (
     case_decisions,
     case_queries,
     health,
+    metrics,
 )
 from app.stream import routes as stream_routes
 
@@ -20,6 +21,7 @@ def routers() -> list[APIRouter]:
     # One line per resource module (add yours here).
     return [
         health.router,
+        metrics.router,
         case_queries.router,
         board_queries.router,
         case_commands.router,

@@ -194,6 +194,7 @@ class CommandsFirst:
         self._table: dict[tuple[str, str], ShortRoute] | None = None
         self.served = 0  # command requests answered on the short path
         self.passed_on = 0  # command requests handed to the FastAPI app
+        api.state.short_path = self  # its counters, for /metrics
 
     @property
     def table(self) -> dict[tuple[str, str], ShortRoute]:

@@ -19,3 +19,31 @@ def test_unknown_route_is_problem_json(server: Server) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "urn:swarmdesk:problem:not-found"
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"no {name} in /metrics")
+
+
+def test_metrics_count_commands_batches_and_the_projector(server: Server) -> None:
+    before = httpx.get(f"{server.base_url}/metrics")
+    assert before.status_code == 200
+    assert before.headers["content-type"].startswith("text/plain; version=0.0.4")
+    body = {"customer": "Acme", "subject": "Metrics"}
+    opened = httpx.post(f"{server.base_url}/api/cases", json=body, headers=server.headers("m"))
+    assert opened.status_code == 201
+    bad = httpx.post(f"{server.base_url}/api/cases", json={}, headers=server.headers("m"))
+    assert bad.status_code == 422
+    after = httpx.get(f"{server.base_url}/metrics").text
+    for name, grew in [
+        ("swarmdesk_commands_short_path_total", 1),
+        ("swarmdesk_commands_full_path_total", 1),
+        ("swarmdesk_append_requests_total", 1),
+    ]:
+        assert metric(after, name) == metric(before.text, name) + grew, name
+    assert metric(after, "swarmdesk_append_batches_total") >= 1
+    assert metric(after, "swarmdesk_projector_leading") == 1
+    assert "# TYPE swarmdesk_push_clients gauge" in after
