@@ -226,17 +226,26 @@ class Projector:
         cache: OrderedDict[tuple[str, str], dict[str, Any] | None],
     ) -> int:
         """`_project` on the held asyncpg connection (`projections.pg_writer`)."""
+        envelopes = [Envelope(row.position, self.decode(row)) for row in rows]
         await pg_writer.begin(pg)
         try:
+            # The case documents the batch needs and the cache lacks, in one round trip
+            # (absent ones, such as those of cases the batch opens, are known absent).
+            wanted = {str(e.stream_id) for e in envelopes if not e.name.startswith("Agent.")}
+            missing = [key for key in wanted if ("case", key) not in cache]
+            found = await pg_writer.load_docs(pg, "case", missing) if missing else {}
+            prefetched = {("case", key): found.get(key) for key in missing}
 
             async def load(view: str, key: str) -> dict[str, Any] | None:
                 if (view, key) in cache:
                     return cache.pop((view, key))
+                if (view, key) in prefetched:
+                    return prefetched.pop((view, key))
                 return await pg_writer.load_doc(pg, view, key)
 
             views = ViewSet(load=load)
-            for row in rows:
-                await views.apply(Envelope(row.position, self.decode(row)))
+            for env in envelopes:
+                await views.apply(env)
             changes, dirty = views.take_changes()
             await pg_writer.write_batch(
                 pg,

@@ -44,6 +44,20 @@ def _row(r: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5]))
 
 
+class PoolConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is untyped
+    """The pool's connections: released without asyncpg's reset query (``RESET ALL;
+    UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()``), one round trip saved per use.
+
+    Safe because nothing leaves session state on them: LISTEN runs on dedicated
+    connections (`app.store.listen`), advisory locks on the read-model engine's, settings
+    are the pool's `server_settings` or ``SET LOCAL``, and cursors end with their
+    transaction. An open transaction is still rolled back on release (asyncpg's own
+    `_reset` does that whatever this query is)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class PostgresEventStore(EventStore):
     """The production store. Several processes may share one database safely.
 
@@ -94,6 +108,7 @@ class PostgresEventStore(EventStore):
                 min_size=self.min_size,
                 max_size=self.max_size,
                 server_settings=self._server_settings(),
+                connection_class=PoolConnection,
             )
         except _CONNECTION_ERRORS as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc

@@ -138,3 +138,27 @@ async def test_subscribers_survive_dropped_connections(pg_database: Database) ->
         task.cancel()
         await writer.close()
         await reader.close()
+
+
+@pytest.mark.postgres
+async def test_a_pool_connection_comes_back_clean_without_the_reset_query(
+    pg_database: Database,
+) -> None:
+    """The pool skips asyncpg's reset query, but a transaction left open is still rolled
+    back on release: the next user never sees it, nor what it wrote."""
+    async with pg_database.store() as store:
+        assert isinstance(store, PostgresEventStore)
+        pool = store.pool
+        async with pool.acquire() as conn:
+            assert conn.get_reset_query() == ""
+            await conn.execute("BEGIN")
+            await conn.execute("CREATE TEMP TABLE leaked (x int) ON COMMIT DROP")
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
+        for _ in range(pool.get_size()):  # whichever connection the pool hands out next
+            async with pool.acquire() as again:
+                if await again.fetchval("SELECT pg_backend_pid()") != backend:
+                    continue
+                assert not again.is_in_transaction()
+                assert await again.fetchval("SELECT to_regclass('pg_temp.leaked')") is None
+                return
+        pytest.fail("the connection was not handed out again")
