@@ -44,6 +44,19 @@ def _row(r: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5]))
 
 
+#: What a batch is planned against, in one round trip: the log's end, the current
+#: version of each case the batch appends to, and the keys among its idempotency keys
+#: that were used before (with their request hash and result).
+_STATE_SQL = (
+    "SELECT NULL::uuid, COALESCE(MAX(position), 0), NULL::text, NULL::text, NULL::text"
+    " FROM events"
+    " UNION ALL SELECT originator_id, MAX(originator_version), NULL, NULL, NULL FROM events"
+    " WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id"
+    " UNION ALL SELECT NULL, NULL, key, request_hash, result FROM idempotency_keys"
+    " WHERE key = ANY($2::text[])"
+)
+
+
 class PoolConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is untyped
     """The pool's connections: released without asyncpg's reset query (``RESET ALL;
     UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()``), one round trip saved per use.
@@ -158,7 +171,7 @@ class PostgresEventStore(EventStore):
         return conn
 
     async def _write_batch(self, requests: list[AppendRequest]) -> BatchPlan:
-        """Four round trips: BEGIN + LOCK; positions, versions (+ keys); insert + NOTIFY; COMMIT."""
+        """Four round trips: BEGIN + LOCK; position, versions, keys; insert + NOTIFY; COMMIT."""
         ids = originators(requests)
         keys = idempotency_keys(requests)
         conn = await self._writer()
@@ -166,24 +179,14 @@ class PostgresEventStore(EventStore):
             await conn.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
             max_position = 0
             versions: dict[UUID, int] = {}
-            for r in await conn.fetch(
-                "SELECT NULL::uuid, COALESCE(MAX(position), 0) FROM events"
-                " UNION ALL SELECT originator_id, MAX(originator_version) FROM events"
-                " WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id",
-                ids,
-            ):
-                if r[0] is None:
+            stored: dict[str, tuple[str, str]] = {}
+            for r in await conn.fetch(_STATE_SQL, ids, keys):
+                if r[2] is not None:  # an idempotency key already used
+                    stored[r[2]] = (r[3], r[4])
+                elif r[0] is None:
                     max_position = r[1]
                 else:
                     versions[r[0]] = r[1]
-            stored: dict[str, tuple[str, str]] = {}
-            if keys:
-                for r in await conn.fetch(
-                    "SELECT key, request_hash, result FROM idempotency_keys"
-                    " WHERE key = ANY($1::text[])",
-                    keys,
-                ):
-                    stored[r[0]] = (r[1], r[2])
             plan = self._plan(requests, max_position, versions, stored)
             await self._insert(conn, plan)
             if self.before_commit is not None:
