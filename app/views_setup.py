@@ -24,15 +24,18 @@ def make_projector(container: Container) -> Projector:
     def decode_row(row: Any) -> Any:
         return decode(mapper, row)
 
-    # PostgreSQL: the projector writes its batches on the store's asyncpg pool (same
-    # database and search_path), fewer round trips than through SQLAlchemy.
-    pool = container.store.pool if isinstance(container.store, PostgresEventStore) else None
+    # PostgreSQL: the projector writes its batches through asyncpg (fewer round trips
+    # than through SQLAlchemy), on a connection of its own that commits without waiting
+    # for the WAL flush (views are derived: see `Projector.project`).
+    store = container.store
+    pg = store if isinstance(store, PostgresEventStore) else None
     return Projector(
         container.engine,
         subscribe,
         decode_row,
         schema=container.settings.database_schema,
-        pool=pool,
+        pool=pg.pool if pg is not None else None,
+        connect=pg.connect_derived if pg is not None else None,
     )
 
 

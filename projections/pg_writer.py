@@ -1,25 +1,25 @@
-"""The projector's PostgreSQL fast path: `write_batch`'s rows in four round trips.
+"""The projector's PostgreSQL fast path: a batch's rows in one statement.
 
 Same contract as `projections.writer.write_batch` (same rows, same tracking
 compare-and-set raising `TrackingMoved`, one NOTIFY delivered at commit), written on a
-raw asyncpg connection instead of SQLAlchemy's ~10 statements:
+raw asyncpg connection instead of SQLAlchemy's ~10 statements: one statement of
+data-modifying CTEs over ``unnest($n::type[])`` arrays, so it commits atomically on its
+own (no BEGIN/COMMIT round trips):
 
-1. ``BEGIN; SET LOCAL synchronous_commit = off`` (one simple query; `begin`);
-2. one statement of data-modifying CTEs over ``unnest($n::type[])`` arrays: tracking
-   compare-and-set, case_views upsert, view_changes insert, case_summaries upsert, the
-   deletes of the touched cases' case_members and swarm_board rows, and ``pg_notify``;
-   every write is conditional on the compare-and-set, so a stale batch writes nothing
-   and fails with `TrackingMoved`, never with a key violation;
-3. one statement inserting the new case_members and swarm_board rows (a table is never
-   deleted from and inserted into by the same statement: CTE order is unspecified);
-4. ``COMMIT`` (`commit`), or ``ROLLBACK`` (`rollback`) on any failure.
+- the tracking compare-and-set; every other write is conditional on it, so a stale
+  batch writes nothing and fails with `TrackingMoved`, never with a key violation;
+- case_views upsert, view_changes insert, case_summaries upsert, ``pg_notify``;
+- case_members and swarm_board of the touched cases: the new rows upserted, and the
+  rows of those cases that are not among them deleted. The two touch disjoint rows
+  (a statement must never modify one row twice: its CTEs run in no set order).
 
-Table names are unqualified: the connection's ``search_path`` selects the schema.
+The projector runs it on its own connection with ``synchronous_commit = off`` (see
+`Projector.project`). Table names are unqualified: the connection's ``search_path``
+selects the schema.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -62,6 +62,9 @@ def _summary_sql() -> str:
 
 _IDS = f"${_FIRST_SUMMARY_PARAM}::text[]"  # the touched case ids (summaries' case_id)
 
+_M = _FIRST_SUMMARY_PARAM + len(_SUMMARY_COLUMNS)  # the first case_members array
+_B = _M + 4  # the first swarm_board array
+
 _BATCH_SQL = f"""
 WITH upd AS (
     UPDATE tracking SET position = $2
@@ -86,45 +89,36 @@ WITH upd AS (
     WHERE EXISTS (SELECT 1 FROM ok)
 ), s AS (
     {_summary_sql()}
+), nm AS (
+    SELECT * FROM unnest(${_M}::text[], ${_M + 1}::text[], ${_M + 2}::text[],
+        ${_M + 3}::bigint[]) AS n(agent_id, case_id, relation, opened_position)
+), m AS (
+    INSERT INTO case_members (agent_id, case_id, relation, opened_position)
+    SELECT * FROM nm WHERE EXISTS (SELECT 1 FROM ok)
+    ON CONFLICT (agent_id, case_id) DO UPDATE SET relation = EXCLUDED.relation,
+        opened_position = EXCLUDED.opened_position
 ), dm AS (
-    DELETE FROM case_members WHERE case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
+    DELETE FROM case_members o WHERE o.case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
+    AND NOT EXISTS (SELECT 1 FROM nm WHERE nm.agent_id = o.agent_id AND nm.case_id = o.case_id)
+), nb AS (
+    SELECT * FROM unnest(${_B}::text[], ${_B + 1}::text[], ${_B + 2}::bigint[],
+        ${_B + 3}::text[]) AS n(request_id, case_id, position, doc)
+), b AS (
+    INSERT INTO swarm_board (request_id, case_id, position, doc)
+    SELECT * FROM nb WHERE EXISTS (SELECT 1 FROM ok)
+    ON CONFLICT (request_id) DO UPDATE SET case_id = EXCLUDED.case_id,
+        position = EXCLUDED.position, doc = EXCLUDED.doc
 ), db AS (
-    DELETE FROM swarm_board WHERE case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
+    DELETE FROM swarm_board o WHERE o.case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
+    AND NOT EXISTS (SELECT 1 FROM nb WHERE nb.request_id = o.request_id)
 )
 SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) AS moved,
        pg_notify($14, ($2::bigint)::text) AS notified
 """
 
-_DERIVED_SQL = """
-WITH m AS (
-    INSERT INTO case_members (agent_id, case_id, relation, opened_position)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-), b AS (
-    INSERT INTO swarm_board (request_id, case_id, position, doc)
-    SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::text[])
-)
-SELECT 1
-"""
-
 
 def _columns(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> list[list[Any]]:
     return [[r[n] for r in rows] for n in names]
-
-
-async def begin(conn: asyncpg.Connection) -> None:
-    """Open the batch's transaction; its commit does not wait for the WAL flush."""
-    await conn.execute("BEGIN; SET LOCAL synchronous_commit = off")
-
-
-async def commit(conn: asyncpg.Connection) -> None:
-    await conn.execute("COMMIT")
-
-
-async def rollback(conn: asyncpg.Connection) -> None:
-    """Best effort: a broken connection is discarded by its pool anyway."""
-    with contextlib.suppress(Exception):
-        if not conn.is_closed() and conn.is_in_transaction():
-            await conn.execute("ROLLBACK")
 
 
 async def load_doc(conn: asyncpg.Connection, view: str, key: str) -> Doc | None:
@@ -152,16 +146,18 @@ async def write_batch(
     dirty: Iterable[Key],
     docs: Mapping[Key, Doc | None],
 ) -> None:
-    """Inside the caller's transaction (`begin`): as `projections.writer.write_batch`.
+    """As `projections.writer.write_batch`, in one statement (its own transaction).
 
     Raises `TrackingMoved` when the tracking row is not at `expected` (for `expected`
-    0, also when another writer inserted it first); the caller then rolls back, which
-    also discards every other write and the NOTIFY of this statement."""
+    0, also when another writer inserted it first); nothing of the batch is written
+    then, the NOTIFY included."""
     keys = list(dirty)
     views = doc_rows(docs, keys)
     change = change_rows(changes)
     cases = [d for k in keys if k[0] == "case" and (d := docs[k]) is not None]
     summaries = [summary_row(d) for d in cases]
+    members = [r for d in cases for r in member_rows(d)]
+    board = [r for d in cases for r in board_rows(d)]
     record_cols = ("view", "key", "position", "version")
     moved = await conn.fetchval(
         _BATCH_SQL,
@@ -172,14 +168,8 @@ async def write_batch(
         *_columns(change, (*record_cols, "ops")),
         NOTIFY_CHANNEL,
         *_columns(summaries, (c for c, _ in _SUMMARY_COLUMNS)),
+        *_columns(members, ("agent_id", "case_id", "relation", "opened_position")),
+        *_columns(board, ("request_id", "case_id", "position", "doc")),
     )
     if moved != 1:
         raise TrackingMoved(f"tracking is no longer at {expected}")
-    members = [r for d in cases for r in member_rows(d)]
-    board = [r for d in cases for r in board_rows(d)]
-    if members or board:
-        await conn.execute(
-            _DERIVED_SQL,
-            *_columns(members, ("agent_id", "case_id", "relation", "opened_position")),
-            *_columns(board, ("request_id", "case_id", "position", "doc")),
-        )

@@ -49,11 +49,16 @@ class Projector:
         retry: float = 1.0,
         on_committed: Callable[[list[ViewChange]], None] | None = None,
         pool: Any = None,
+        connect: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.engine = engine
         #: Optional asyncpg pool on the same database and schema (PostgreSQL): batches
         #: are then written through `projections.pg_writer` (fewer round trips).
         self.pool = pool
+        #: Optional: opens the asyncpg connection `run` holds while it follows (same
+        #: database and schema; ``synchronous_commit = off`` is for it to set, see
+        #: `project`); without it, `run` holds one of `pool`'s.
+        self.connect = connect
         self._pg: Any = None  # the pool connection held while following
         self.subscribe = subscribe
         self.decode = decode
@@ -116,6 +121,13 @@ class Projector:
 
     # -- the loop -------------------------------------------------------------------
     async def _follow(self) -> None:
+        if self.connect is not None:
+            pg = await self.connect()
+            try:
+                await self._follow_on(pg)
+            finally:
+                await pg.close()
+            return
         if self.pool is None:
             await self._follow_on(None)
             return
@@ -161,16 +173,14 @@ class Projector:
     async def project(self, rows: Sequence[Recorded], expected: int) -> int:
         """Fold `rows` (which follow `expected`) and commit them; the new position.
 
-        Reads and writes share one transaction (one pool checkout, no separate read
-        transaction to open and roll back): fewer round trips between an append and its
-        changes being committed. A stale `expected` still fails `write_batch`'s tracking
-        check, which rolls the whole transaction back.
-
-        On PostgreSQL the commit does not wait for its WAL flush (``synchronous_commit
-        = off`` for this transaction only): views, changes and tracking are derived from
-        the durable log and commit together, so a crash can only lose the last moments
-        of projection, which the projector redoes from the tracking position it finds
-        (the fold is deterministic, so it writes the same changes at the same positions).
+        On PostgreSQL (`projections.pg_writer`) a batch is one statement, committed on
+        its own; the connection `connect` opens commits without waiting for the WAL
+        flush (``synchronous_commit = off``, for that connection only): views, changes
+        and tracking are derived from the durable log and commit together, so a crash
+        can only lose the last moments of projection, which the projector redoes from
+        the tracking position it finds (the fold is deterministic, so it writes the same
+        changes at the same positions). Elsewhere, reads and writes share one
+        transaction, with the same setting for that transaction on PostgreSQL.
         """
         position = rows[-1].position
         cache = self._docs
@@ -227,40 +237,36 @@ class Projector:
     ) -> int:
         """`_project` on the held asyncpg connection (`projections.pg_writer`)."""
         envelopes = [Envelope(row.position, self.decode(row)) for row in rows]
-        await pg_writer.begin(pg)
-        try:
-            # The case documents the batch needs and the cache lacks, in one round trip
-            # (absent ones, such as those of cases the batch opens, are known absent).
-            wanted = {str(e.stream_id) for e in envelopes if not e.name.startswith("Agent.")}
-            missing = [key for key in wanted if ("case", key) not in cache]
-            found = await pg_writer.load_docs(pg, "case", missing) if missing else {}
-            prefetched = {("case", key): found.get(key) for key in missing}
+        # The case documents the batch needs and the cache lacks, in one round trip
+        # (absent ones, such as those of cases the batch opens, are known absent). The
+        # reads need no transaction with the write: this projector is the views' only
+        # writer, and the write's tracking compare-and-set fails if another took over.
+        wanted = {str(e.stream_id) for e in envelopes if not e.name.startswith("Agent.")}
+        missing = [key for key in wanted if ("case", key) not in cache]
+        found = await pg_writer.load_docs(pg, "case", missing) if missing else {}
+        prefetched = {("case", key): found.get(key) for key in missing}
 
-            async def load(view: str, key: str) -> dict[str, Any] | None:
-                if (view, key) in cache:
-                    return cache.pop((view, key))
-                if (view, key) in prefetched:
-                    return prefetched.pop((view, key))
-                return await pg_writer.load_doc(pg, view, key)
+        async def load(view: str, key: str) -> dict[str, Any] | None:
+            if (view, key) in cache:
+                return cache.pop((view, key))
+            if (view, key) in prefetched:
+                return prefetched.pop((view, key))
+            return await pg_writer.load_doc(pg, view, key)
 
-            views = ViewSet(load=load)
-            for env in envelopes:
-                await views.apply(env)
-            changes, dirty = views.take_changes()
-            await pg_writer.write_batch(
-                pg,
-                expected=expected,
-                position=position,
-                changes=changes,
-                dirty=dirty,
-                docs=views.docs,
-            )
-            if self.before_commit is not None:
-                await self.before_commit(position)
-            await pg_writer.commit(pg)
-        except BaseException:
-            await pg_writer.rollback(pg)
-            raise
+        views = ViewSet(load=load)
+        for env in envelopes:
+            await views.apply(env)
+        changes, dirty = views.take_changes()
+        if self.before_commit is not None:
+            await self.before_commit(position)
+        await pg_writer.write_batch(  # one statement: it commits, or writes nothing
+            pg,
+            expected=expected,
+            position=position,
+            changes=changes,
+            dirty=dirty,
+            docs=views.docs,
+        )
         return await self._committed(views, changes, len(rows), expected, position)
 
     async def _committed(

@@ -114,6 +114,16 @@ class PostgresEventStore(EventStore):
         except _CONNECTION_ERRORS as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
 
+    async def connect_derived(self) -> asyncpg.Connection:
+        """A new connection to the store's database and schema for writing *derived*
+        data only (the read models): its commits do not wait for the WAL flush
+        (``synchronous_commit = off``). Never for events: they must be durable."""
+        settings = {**self._server_settings(), "synchronous_commit": "off"}
+        try:
+            return await asyncpg.connect(self.dsn, server_settings=settings)
+        except _CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+
     async def _open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from app.codec import decode
 from app.store.factory import asyncpg_dsn
 from app.store.migrate import upgrade_async
+from app.store.postgres import PostgresEventStore
 from domain import Actor, Case, Role
 from domain.errors import DomainError
 from projections.changes import load_view, read_changes
@@ -191,7 +192,10 @@ def _pick(rnd: random.Random, ids: list[uuid.UUID]) -> uuid.UUID:
 async def _example(db: Database, steps: list[Step], split: int) -> None:
     world = World()
     async with db.store() as store:
-        projector = projector_for(store, db.url, db.schema, batch_size=7)
+        # PostgreSQL: the production path (asyncpg, one statement per batch, own connection)
+        pg = store if isinstance(store, PostgresEventStore) else None
+        fast = {"pool": pg.pool, "connect": pg.connect_derived} if pg is not None else {}
+        projector = projector_for(store, db.url, db.schema, batch_size=7, **fast)
         projector.start()
         try:
             engine = projector.engine
