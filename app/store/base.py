@@ -115,7 +115,7 @@ class EventStore(ABC):
             self.batches += 1
             self.batched_requests += len(live)
             if plan.rows:
-                self.notifier.notify(plan.last_position)
+                self.notifier.notify(plan.last_position, [r.recorded() for r in plan.rows])
             for p, outcome in zip(live, plan.outcomes, strict=True):
                 if p.future.done():
                     continue
@@ -148,8 +148,9 @@ class EventStore(ABC):
         gap_since: float | None = None
         loop = asyncio.get_running_loop()
         while not self._closed:
+            rows = self.notifier.recent(last, page)  # at the head: no read back
             try:
-                rows = await self.read(last, page)
+                rows = rows if rows is not None else await self.read(last, page)
             except StoreUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from app.store.errors import IdempotencyKeyReused, VersionConflict
-from app.store.types import AppendRequest, AppendResult
+from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,17 @@ class Row:
     originator_version: int
     topic: str
     state: bytes
+
+    def recorded(self) -> RecordedEvent:
+        """The row as readers of the log see it once committed."""
+        return RecordedEvent(
+            self.position,
+            self.event_id,
+            self.originator_id,
+            self.originator_version,
+            self.topic,
+            self.state,
+        )
 
 
 @dataclass(frozen=True, slots=True)
