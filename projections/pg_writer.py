@@ -145,6 +145,7 @@ async def write_batch(
     changes: Sequence[Change],
     dirty: Iterable[Key],
     docs: Mapping[Key, Doc | None],
+    channel: str = NOTIFY_CHANNEL,
 ) -> None:
     """As `projections.writer.write_batch`, in one statement (its own transaction).
 
@@ -166,7 +167,7 @@ async def write_batch(
         TRACKING_NAME,
         *_columns(views, (*record_cols, "doc")),
         *_columns(change, (*record_cols, "ops")),
-        NOTIFY_CHANNEL,
+        channel,
         *_columns(summaries, (c for c, _ in _SUMMARY_COLUMNS)),
         *_columns(members, ("agent_id", "case_id", "relation", "opened_position")),
         *_columns(board, ("request_id", "case_id", "position", "doc")),

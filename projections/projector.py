@@ -26,7 +26,13 @@ from projections.changes import ViewChange
 from projections.envelope import Envelope, Recorded
 from projections.fold import Change, ViewSet
 from projections.leader import leadership
-from projections.writer import TrackingMoved, load_doc, read_tracking, write_batch
+from projections.writer import (
+    TrackingMoved,
+    load_doc,
+    notify_channel,
+    read_tracking,
+    write_batch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +228,7 @@ class Projector:
                 changes=changes,
                 dirty=dirty,
                 docs=views.docs,
+                channel=notify_channel(self.schema),
             )
             if self.before_commit is not None:
                 await self.before_commit(position)
@@ -266,6 +273,7 @@ class Projector:
             changes=changes,
             dirty=dirty,
             docs=views.docs,
+            channel=notify_channel(self.schema),
         )
         return await self._committed(views, changes, len(rows), expected, position)
 

@@ -8,6 +8,7 @@ position writes nothing (`TrackingMoved`), so no event is ever applied twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -22,6 +23,15 @@ from projections.rows import board_rows, member_rows, summary_row
 from projections.tables import TABLES, TRACKING_NAME, tracking
 
 NOTIFY_CHANNEL = "swarmdesk_views"
+
+
+def notify_channel(schema: str | None) -> str:
+    """The views' NOTIFY channel of one schema. Channels are per database, so each
+    schema needs its own: a wake-up from another schema's projector names positions of
+    another log."""
+    if not schema:
+        return NOTIFY_CHANNEL
+    return f"{NOTIFY_CHANNEL}_{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
 
 
 class TrackingMoved(Exception):
@@ -125,6 +135,7 @@ async def write_batch(
     changes: Sequence[Change],
     dirty: Iterable[Key],
     docs: Mapping[Key, Doc | None],
+    channel: str = NOTIFY_CHANNEL,
 ) -> None:
     """Inside the caller's transaction: tracking CAS, documents, changes, derived rows,
     and (PostgreSQL) one NOTIFY, which is delivered only when the transaction commits."""
@@ -137,9 +148,7 @@ async def write_batch(
     cases = [d for k in keys if k[0] == "case" and (d := docs[k]) is not None]
     await write_derived(conn, cases)
     if conn.dialect.name == "postgresql":
-        await conn.execute(
-            sa.text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(position)}
-        )
+        await conn.execute(sa.text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": str(position)})
 
 
 async def load_doc(conn: AsyncConnection, view: str, key: str) -> Doc | None:

@@ -53,10 +53,12 @@ class ChangeFeed:
         listen_dsn: str | None = None,
         poll_seconds: float = 1.0,
         page: int = 2000,
+        channel: str = CHANNEL,
     ) -> None:
         self.engine = engine
         self.hub = hub
         self.listen_dsn = listen_dsn
+        self.channel = channel  # `projections.writer.notify_channel` of the schema
         self.poll_seconds = poll_seconds
         self.page = page
         self.position = 0
@@ -160,7 +162,7 @@ class ChangeFeed:
         assert dsn is not None
         await listen_forever(
             lambda: asyncpg.connect(dsn),
-            CHANNEL,
+            self.channel,
             self._notified,
             on_connect=self._wake.set,  # whatever was committed while we were away
             connected=self.listening,

@@ -15,6 +15,7 @@ from app.push.hub import Hub
 from app.push.session import Session
 from app.store.factory import asyncpg_dsn
 from projections.changes import ViewChange
+from projections.writer import notify_channel
 
 
 class PushSettings(BaseSettings):
@@ -49,6 +50,7 @@ async def start_push(container: Any) -> None:
         poll_seconds=settings.poll_seconds
         if app_settings.is_postgres
         else min(settings.poll_seconds, 0.25),
+        channel=notify_channel(app_settings.database_schema),
     )
     await hub.start()
     container.closers.append(hub.close)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,16 @@ from app.store.types import AppendRequest, AppendResult, RecordedEvent
 log = logging.getLogger(__name__)
 
 CHANNEL = "swarmdesk_events"
+
+
+def events_channel(schema: str | None) -> str:
+    """The events' NOTIFY channel of one schema. Channels are per database, so each
+    schema needs its own: another schema's positions must never wake our readers."""
+    if not schema:
+        return CHANNEL
+    return f"{CHANNEL}_{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
+
+
 _COLUMNS = "position, event_id, originator_id, originator_version, topic, state"
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -93,11 +104,14 @@ class PostgresEventStore(EventStore):
         super().__init__(**kwargs)
         self.dsn = dsn
         self.schema = schema
+        self.channel = events_channel(schema)
         self.min_size = min_size
         self.max_size = max_size
         self.listen = listen
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncio.Task[None] | None = None
+        #: Last positions of this store's latest batches: their NOTIFY is no news.
+        self._own: dict[int, None] = {}
         self._writer_conn: asyncpg.Connection | None = None
         self.listener_connected = asyncio.Event()
 
@@ -161,11 +175,13 @@ class PostgresEventStore(EventStore):
 
         def on_payload(payload: str) -> None:
             with contextlib.suppress(ValueError):
-                self.notifier.notify(int(payload))
+                position = int(payload)
+                if position not in self._own:  # ours: the appender tells, with its rows
+                    self.notifier.notify(position)
 
         await listen_forever(
             self._connect,
-            CHANNEL,
+            self.channel,
             on_payload,
             on_connect=self.notifier.poke,  # anything committed while we were away
             connected=self.listener_connected,
@@ -201,6 +217,10 @@ class PostgresEventStore(EventStore):
             await self._insert(conn, plan)
             if self.before_commit is not None:
                 await self.before_commit(requests)
+            if plan.rows:  # its NOTIFY may come back before COMMIT returns here
+                self._own[plan.last_position] = None
+                while len(self._own) > 256:
+                    del self._own[next(iter(self._own))]
             await conn.execute("COMMIT")
         except BaseException:
             await self._abandon(conn)
@@ -239,7 +259,7 @@ class PostgresEventStore(EventStore):
                 [k.result for k in keys],
             ]
         if rows:
-            args += [CHANNEL, str(plan.last_position)]
+            args += [self.channel, str(plan.last_position)]
             tail = f"SELECT pg_notify(${len(args) - 1}, ${len(args)})"
         else:
             tail = "SELECT 1"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from app.store.notifier import RECENT_ROWS, Notifier
+from app.store.postgres import events_channel
 from app.store.types import RecordedEvent
+from projections.writer import notify_channel
 
 
 def rows(first: int, last: int) -> list[RecordedEvent]:
@@ -49,3 +51,12 @@ def test_only_the_latest_rows_are_kept() -> None:
     notifier.notify(RECENT_ROWS + 10, rows(1, RECENT_ROWS + 10))
     assert notifier.recent(0, 10) is None  # too far behind: the database
     assert positions(notifier.recent(RECENT_ROWS + 8, 10)) == [RECENT_ROWS + 9, RECENT_ROWS + 10]
+
+
+def test_every_schema_has_its_own_notify_channels() -> None:
+    for channel in (events_channel, notify_channel):
+        assert channel(None) == channel("")  # the database's default schema
+        names = {channel(None), channel("a"), channel("b"), channel("t_" + "x" * 61)}
+        assert len(names) == 4
+        assert all(len(name) <= 63 for name in names)  # PostgreSQL's identifier limit
+        assert channel("a") == channel("a")
