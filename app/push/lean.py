@@ -16,7 +16,7 @@ they hold something (`LeanQueue`, `LeanEvent`). It is best-effort and guarded: i
 a uvicorn sansio protocol reached as the owner of the bound ``send`` method (so only when
 no middleware wraps ``send``, as with `app.push.asgi`), only once ``handshake_complete``
 is set, only attributes whose types are exactly the ones this module knows, and only
-when nothing waits on them; with any other server it only empties the scope.
+when nothing waits on them; with any other server it only drops the scope's headers.
 """
 
 from __future__ import annotations
@@ -146,10 +146,12 @@ def lighten(scope: dict[str, Any], send: Any) -> Ready | None:
     ``receive`` is pending. Returns the lean queue's `LeanQueue.ready` when it swapped
     the queue (await it before ``receive()`` to idle on a single future), else None.
     """
-    scope.clear()  # uvicorn reads its scope only while answering the handshake
     protocol = getattr(send, "__self__", None)
     if _SansIO is None or not isinstance(protocol, _SansIO) or not protocol.handshake_complete:
+        scope["headers"] = []  # another server may still read the rest of its scope
+        scope.pop("path_params", None)
         return None
+    scope.clear()  # this one reads its scope only until the handshake is complete
     _drop_handshake(protocol)
     _restart_parser(getattr(protocol, "conn", None))
     writable = getattr(protocol, "writable", None)
