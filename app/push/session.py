@@ -86,7 +86,7 @@ def parse_case_id(scope: dict[str, Any]) -> str:
 
 
 class Session:
-    """Serves one accepted connection for `target` (see the module docstring)."""
+    """Serves push connections, one `serve` call each (see the module docstring)."""
 
     def __init__(
         self,
@@ -112,22 +112,18 @@ class Session:
         if (await receive())["type"] != "websocket.connect":
             return
         try:
-            principal = authenticate(scope, self.verify)
-            after = parse_after(scope)
-            key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
+            target = self._target(view, scope)
         except (Problem, AuthError) as exc:
             reason = refused(exc)
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
             return
-        target = Target(view, key, principal, after)
         await send({"type": "websocket.accept"})
         ready = lighten(scope, send)
-        del scope, principal
         client = self.hub.register(target.view, target.key, send)
         try:
             await self._start(client, target)
-            del target
+            del target  # its key, principal and token claims are not needed while idle
             client.go_live()
             while True:  # clients send nothing; what they send is ignored
                 if ready is not None:
@@ -140,6 +136,12 @@ class Session:
             await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
         finally:
             self.hub.unregister(client)
+
+    def _target(self, view: str, scope: dict[str, Any]) -> Target:
+        principal = authenticate(scope, self.verify)
+        after = parse_after(scope)
+        key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
+        return Target(view, key, principal, after)
 
     async def _start(self, client: Client, target: Target) -> None:
         """Check read access, then send the snapshot or the replay (see module docstring)."""
