@@ -185,7 +185,9 @@ def _restart_parser(conn: Any) -> None:
     of its loop (nothing buffered, no partial frame), a fresh `Protocol.parse` started
     in the OPEN state is indistinguishable from it.
     """
-    if type(conn) is not ServerProtocol or conn.state is not OPEN or conn.reader.buffer:
+    if type(conn) is not ServerProtocol or conn.state is not OPEN:
+        return
+    if conn.reader.buffer or conn.reader.eof or conn.parser_exc is not None:
         return
     parser = conn.parser
     handshake = getattr(parser, "gi_code", None)
