@@ -17,8 +17,8 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-#: Modules in `bench/` that are not benchmarks.
-NOT_BENCHMARKS = frozenset({"__init__", "run", "common", "helpers"})
+#: Modules in `bench/` that are not benchmarks (`push_trace` is a diagnostic, no target).
+NOT_BENCHMARKS = frozenset({"__init__", "run", "common", "helpers", "push_trace"})
 
 
 def benchmarks(only: Sequence[str] = ()) -> list[Path]:

@@ -39,16 +39,25 @@ class PushFirst:
         self.inbox = PushEndpoint("inbox")
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and not scope.get("root_path"):
-            path: str = scope["path"]
-            if path.startswith(CASES_PREFIX) and "/" not in path[len(CASES_PREFIX) :]:
-                scope["app"] = self.api
-                scope["path_params"] = {"case_id": path[len(CASES_PREFIX) :]}
-                return await self.cases(scope, receive, send)
-            if path == INBOX_PATH:
-                scope["app"] = self.api
-                return await self.inbox(scope, receive, send)
+        # no locals here but the arguments: this frame lives as long as the connection
+        endpoint = self._push_endpoint(scope)
+        if endpoint is not None:
+            return await endpoint(scope, receive, send)
         await self.rest(scope, receive, send)
+
+    def _push_endpoint(self, scope: dict[str, Any]) -> PushEndpoint | None:
+        """The endpoint for a push handshake (scope completed as the router would)."""
+        if scope["type"] != "websocket" or scope.get("root_path"):
+            return None
+        path: str = scope["path"]
+        if path.startswith(CASES_PREFIX) and "/" not in path[len(CASES_PREFIX) :]:
+            scope["app"] = self.api
+            scope["path_params"] = {"case_id": path[len(CASES_PREFIX) :]}
+            return self.cases
+        if path == INBOX_PATH:
+            scope["app"] = self.api
+            return self.inbox
+        return None
 
 
 def create_asgi_app() -> PushFirst:

@@ -63,7 +63,7 @@ async def start_push(container: Any) -> None:
         if views is not None:
             await views.wait_for_position(await container.store.max_position(), 2.0)
 
-    session = Session(hub, container.engine, settings.replay_limit, settle)
+    session = Session(hub, container.engine, settings.replay_limit, container.tokens.verify, settle)
     container.extras["push"] = PushService(settings, hub, feed, session, container.tokens.verify)
 
 

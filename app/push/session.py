@@ -24,7 +24,7 @@ from app.deps import bearer_token
 from app.problems import NOT_FOUND, VALIDATION, Problem, problem_of
 from app.push.client import Client
 from app.push.hub import Hub
-from app.push.lean import release_handshake
+from app.push.lean import lighten
 from app.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
 from projections.changes import can_read_case, load_view_text, read_changes
 
@@ -86,39 +86,50 @@ def parse_case_id(scope: dict[str, Any]) -> str:
 
 
 class Session:
-    """Serves one accepted connection for `target` (see the module docstring)."""
+    """Serves push connections, one `serve` call each (see the module docstring)."""
 
     def __init__(
         self,
         hub: Hub,
         engine: AsyncEngine,
         replay_limit: int,
+        verify: Callable[[str], Principal],
         settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.hub = hub
+        self.verify = verify
         self.engine = engine
         self.replay_limit = replay_limit
         self.settle = settle  # waits (bounded) until the views reach the log's end
 
-    async def run(
-        self, target: Target, receive: Receive, send: Send, scope: dict[str, Any] | None = None
-    ) -> None:
-        """Serve the connection; with `scope`, its handshake data is released once accepted."""
+    async def serve(self, view: str, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """The whole connection, as the ASGI app's one coroutine for its whole life.
+
+        Everything that finishes (the handshake, the snapshot or replay) runs in callees;
+        while idle, the connection keeps only this frame suspended, on a single future
+        when `lighten` could swap uvicorn's receive queue (`app.push.lean`).
+        """
+        if (await receive())["type"] != "websocket.connect":
+            return
+        try:
+            target = self._target(view, scope)
+        except (Problem, AuthError) as exc:
+            reason = refused(exc)
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
+            return
         await send({"type": "websocket.accept"})
-        if scope is not None:
-            release_handshake(scope, send)
+        ready = lighten(scope, send)
         client = self.hub.register(target.view, target.key, send)
         try:
-            if target.view == "case" and not await self._readable(target):
-                if self.settle is not None:  # read-your-writes: a case opened just now
-                    await self.settle()
-                if not await self._readable(target):
-                    raise Problem(NOT_FOUND, f"no case {target.key} readable by you")
-            found = await load_view_text(self.engine, target.view, target.key)
-            await self._start(client, target, found)
+            await self._start(client, target)
+            del target  # its key, principal and token claims are not needed while idle
             client.go_live()
-            while (await receive())["type"] != "websocket.disconnect":
-                pass  # clients send nothing; what they send is ignored
+            while True:  # clients send nothing; what they send is ignored
+                if ready is not None:
+                    await ready()  # idle here: one future, nothing deeper
+                if (await receive())["type"] == "websocket.disconnect":
+                    break
         except (Problem, AuthError) as exc:
             reason = refused(exc)
             self.hub.unregister(client)
@@ -126,10 +137,28 @@ class Session:
         finally:
             self.hub.unregister(client)
 
+    def _target(self, view: str, scope: dict[str, Any]) -> Target:
+        principal = authenticate(scope, self.verify)
+        after = parse_after(scope)
+        key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
+        return Target(view, key, principal, after)
+
+    async def _start(self, client: Client, target: Target) -> None:
+        """Check read access, then send the snapshot or the replay (see module docstring)."""
+        if target.view == "case" and not await self._readable(target):
+            if self.settle is not None:  # read-your-writes: a case opened just now
+                await self.settle()
+            if not await self._readable(target):
+                raise Problem(NOT_FOUND, f"no case {target.key} readable by you")
+        found = await load_view_text(self.engine, target.view, target.key)
+        await self._send_start(client, target, found)
+
     async def _readable(self, target: Target) -> bool:
         return await can_read_case(self.engine, UUID(target.key), target.principal.actor)
 
-    async def _start(self, client: Client, target: Target, found: tuple[int, str] | None) -> None:
+    async def _send_start(
+        self, client: Client, target: Target, found: tuple[int, str] | None
+    ) -> None:
         position = found[0] if found else 0
         after = target.after
         if after is not None and 0 < after <= position:
