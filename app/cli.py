@@ -41,6 +41,8 @@ def serve(
         port=port if port is not None else settings.port,
         workers=workers,
         log_level=settings.log_level,
+        # above "info" uvicorn drops access lines anyway, after formatting their fields
+        access_log=settings.log_level.lower() in ("trace", "debug", "info"),
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
         proxy_headers=True,

@@ -72,6 +72,7 @@ class ShortRoute:
     endpoint: Callable[..., Awaitable[Any]]
     status_code: int
     response: TypeAdapter[Any]
+    model_type: Any  # the response model itself
     ids: tuple[str, ...]  # path parameter names, in path order
     commander: str
     body: str | None = None
@@ -134,6 +135,7 @@ def short_route(route: APIRoute) -> ShortRoute | None:
         endpoint=route.endpoint,
         status_code=route.status_code or 200,
         response=TypeAdapter(route.response_model),
+        model_type=route.response_model,
         ids=ids,
         **fields,
     )
@@ -323,9 +325,9 @@ class CommandsFirst:
     async def _respond(
         route: ShortRoute, arguments: dict[str, Any], result: Any, send: Send
     ) -> None:
-        content = route.response.dump_json(
-            route.response.validate_python(result, from_attributes=True), by_alias=True
-        )
+        if type(result) is not route.model_type:  # as FastAPI: validated into the model
+            result = route.response.validate_python(result, from_attributes=True)
+        content = route.response.dump_json(result, by_alias=True)
         status = route.status_code
         headers = [
             (b"content-length", str(len(content)).encode()),
