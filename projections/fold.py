@@ -78,7 +78,7 @@ class ViewSet:
 
     async def apply(self, env: Envelope) -> None:
         """Fold one event into every view it changes (documents loaded first)."""
-        key = str(env.stream_id)
+        key = env.key
         if env.name.startswith("Agent."):
             await self.doc("agent", key)
         else:
@@ -91,7 +91,7 @@ class ViewSet:
         """Fold one event into the documents held in memory (a document not held is
         taken as absent: what a rebuild, which holds everything, needs)."""
         name = env.name
-        key = str(env.stream_id)
+        key = env.key
         docs = self.docs
         if name.startswith("Agent."):
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from projections.envelope import Doc, Envelope, Op, add, remove, replace, s
+from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
 
 INBOX_MAX = 200
 
@@ -42,7 +42,7 @@ def _base(env: Envelope, case: Doc, kind: str, item_id: str) -> Doc:
     return {
         "id": item_id,
         "kind": kind,
-        "case_id": str(env.stream_id),
+        "case_id": env.key,
         "subject": case["problem"]["subject"],
         "at": env.at,
         "position": env.position,
@@ -67,29 +67,29 @@ def inbox_changes(
     if case is None:
         return []
     if name == "ExpertInvited":
-        agent = str(e.expert_id)
-        item = _base(env, case, "invitation", str(e.invitation_id))
-        item.update(invited_by=str(e.invited_by), reason=e.reason, status="pending")
+        agent = sid(e.expert_id)
+        item = _base(env, case, "invitation", sid(e.invitation_id))
+        item.update(invited_by=sid(e.invited_by), reason=e.reason, status="pending")
         return [(agent, _append(inboxes(agent), agent, item, env))]
     if name == "InsightPosted":
         out = []
         for agent in dict.fromkeys(s(e.mentions)):
-            if agent == str(e.author_id):
+            if agent == sid(e.author_id):
                 continue
-            item = _base(env, case, "mention", str(e.insight_id))
-            item.update(author_id=str(e.author_id), kind_of_insight=e.kind, text=e.text)
+            item = _base(env, case, "mention", sid(e.insight_id))
+            item.update(author_id=sid(e.author_id), kind_of_insight=e.kind, text=e.text)
             out.append((agent, _append(inboxes(agent), agent, item, env)))
         return out
     if name in ("ProposalAccepted", "ProposalRejected"):
-        proposal = case["proposals"].get(str(e.proposal_id))
+        proposal = case["proposals"].get(sid(e.proposal_id))
         if proposal is None:
             return []
         agent = proposal["author_id"]
-        item = _base(env, case, "decision", str(e.proposal_id))
+        item = _base(env, case, "decision", sid(e.proposal_id))
         item.update(
             decision="accepted" if name == "ProposalAccepted" else "rejected",
             reason=getattr(e, "reason", None),
-            decided_by=str(e.decided_by),
+            decided_by=sid(e.decided_by),
         )
         return [(agent, _append(inboxes(agent), agent, item, env))]
     return _invitation_updates(env, case, inboxes)
@@ -104,10 +104,10 @@ def _invitation_updates(
     settled: list[tuple[str, str, str]] = []  # (agent, invitation id, status)
     pending = [inv for inv in case["invitations"].values() if inv["status"] == "pending"]
     if name == "InvitationDeclined":
-        settled.append((str(e.expert_id), str(e.invitation_id), "declined"))
+        settled.append((sid(e.expert_id), sid(e.invitation_id), "declined"))
     elif name == "ExpertJoined":
         for inv in pending:
-            if inv["expert_id"] == str(e.expert_id):
+            if inv["expert_id"] == sid(e.expert_id):
                 status = "accepted" if inv["id"] == s(e.invitation_id) else "withdrawn"
                 settled.append((inv["expert_id"], inv["id"], status))
     elif name in ("Resolved", "Closed"):
@@ -116,7 +116,7 @@ def _invitation_updates(
         settled += [
             (inv["expert_id"], inv["id"], "withdrawn")
             for inv in pending
-            if inv["expert_id"] == str(e.to_owner_id)
+            if inv["expert_id"] == sid(e.to_owner_id)
         ]
     out = []
     for agent, iid, status in settled:
@@ -139,7 +139,7 @@ def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
     }
     if view is None:
         doc = {
-            "agent_id": str(env.stream_id),
+            "agent_id": env.key,
             "position": env.position,
             "registered_at": env.at,
             "updated_at": env.at,

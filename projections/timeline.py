@@ -37,7 +37,12 @@ _TEXT = ("subject", "text", "help_needed", "reason", "summary", "note", "handoff
 def timeline_entry(env: Envelope) -> Doc:
     """The short timeline line of any case event."""
     e = env.event
-    text = next((getattr(e, f) for f in _TEXT if getattr(e, f, "")), "")
+    text: object = ""
+    for name in _TEXT:  # the first non-empty one
+        value = getattr(e, name, "")
+        if value:
+            text = value
+            break
     by = getattr(e, _BY.get(env.name, ""), None)
     return {
         "version": env.version,
