@@ -95,6 +95,12 @@ def inbox_changes(
     return _invitation_updates(env, case, inboxes)
 
 
+# The case events that may settle invitations (every other one changes no inbox).
+_SETTLING = frozenset(
+    ("InvitationDeclined", "ExpertJoined", "Resolved", "Closed", "OwnershipTransferred")
+)
+
+
 def _invitation_updates(
     env: Envelope, case: Doc, inboxes: InboxLookup
 ) -> list[tuple[str, list[Op]]]:
@@ -102,6 +108,8 @@ def _invitation_updates(
     e = env.event
     name = env.name
     settled: list[tuple[str, str, str]] = []  # (agent, invitation id, status)
+    if name not in _SETTLING:
+        return []
     pending = [inv for inv in case["invitations"].values() if inv["status"] == "pending"]
     if name == "InvitationDeclined":
         settled.append((sid(e.expert_id), sid(e.invitation_id), "declined"))
