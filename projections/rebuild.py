@@ -15,6 +15,7 @@ read in one snapshot; returns the differences.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -60,10 +61,16 @@ async def replay(
 
     The cyclic garbage collector is paused meanwhile: the fold allocates millions of
     small acyclic objects that all stay alive, which collections would only walk again."""
+    with _collector_paused():
+        return await _replay(read, decode, until, progress, sink)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return await _replay(read, decode, until, progress, sink)
+        yield
     finally:
         if enabled:
             gc.enable()
@@ -149,6 +156,13 @@ async def rebuild(
     rows are COPYed (binary) on their own connection while the next pages are folded;
     the other tables are COPYed in parallel once the fold is done. The returned
     `Replay.changes` is then empty (the changes are in the table)."""
+    with _collector_paused():  # also while the rows are built from the documents
+        return await _rebuild(engine, read, decode, until, progress)
+
+
+async def _rebuild(
+    engine: AsyncEngine, read: Read, decode: Decode, until: int, progress: Progress | None
+) -> Replay:
     fresh = table_defs(sa.MetaData(), SUFFIX)
     if engine.dialect.name == "postgresql":
         result = await _replay_streaming(engine, fresh, read, decode, until, progress)
