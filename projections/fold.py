@@ -21,7 +21,7 @@ import orjson
 from projections.case_view import case_ops
 from projections.changes import ViewChange
 from projections.envelope import Doc, Envelope, Op, replace, s
-from projections.inbox_view import agent_ops, inbox_changes
+from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
 from projections.patch import apply_ops
 
 Key = tuple[str, str]
@@ -90,18 +90,30 @@ class ViewSet:
     def fold(self, env: Envelope) -> None:
         """Fold one event into the documents held in memory (a document not held is
         taken as absent: what a rebuild, which holds everything, needs)."""
-        name = env.name
+        intents = self.fold_stream(env)
+        if intents:
+            self.fold_inboxes(env.position, intents)
+
+    def fold_stream(self, env: Envelope) -> list[Intent]:
+        """`fold`, first half: the event's own case or agent document; returns what it
+        does to inboxes (read from the case as it stood before the event), for
+        `fold_inboxes`. Documents of distinct streams never meet here, so streams
+        may be folded apart (`projections.parallel`)."""
         key = env.key
         docs = self.docs
-        if name.startswith("Agent."):
+        if env.name.startswith("Agent."):
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
-            return
+            return []
         case = docs.get(("case", key))
-        inbox_ops = inbox_changes(env, case, lambda a: docs.get(("inbox", a)))
+        intents = inbox_intents(env, case)
         self._apply("case", key, env.position, env.version, case_ops(case, env))
-        for agent, ops in inbox_ops:
-            ops = [*ops, replace("/position", env.position)]
-            self._apply("inbox", agent, env.position, 0, ops)
+        return intents
+
+    def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
+        """`fold`, second half: one event's inbox intents (events in log order)."""
+        docs = self.docs
+        for agent, ops in intent_ops(intents, lambda a: docs.get(("inbox", a))):
+            self._apply("inbox", agent, position, 0, [*ops, replace("/position", position)])
 
     async def apply_all(self, envelopes: Iterable[Envelope]) -> None:
         for env in envelopes:

@@ -22,13 +22,16 @@ from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
 INBOX_MAX = 200
 
 InboxLookup = Callable[[str], Doc | None]
+# What a case event does to one agent's inbox: (agent, "append", item) or
+# (agent, "status", (invitation id, new status)).
+Intent = tuple[str, str, Any]
 
 
 def new_inbox(agent: str) -> Doc:
     return {"agent_id": agent, "position": 0, "items": []}
 
 
-def _append(inbox: Doc | None, agent: str, item: Doc, env: Envelope) -> list[Op]:
+def _append(inbox: Doc | None, agent: str, item: Doc) -> list[Op]:
     ops: list[Op] = []
     if inbox is None:
         ops.append(add("", new_inbox(agent)))
@@ -62,37 +65,55 @@ def inbox_changes(
     env: Envelope, case: Doc | None, inboxes: InboxLookup
 ) -> list[tuple[str, list[Op]]]:
     """Ops per agent inbox for one case event (without the position bookkeeping)."""
+    return intent_ops(inbox_intents(env, case), inboxes)
+
+
+def intent_ops(intents: list[Intent], inboxes: InboxLookup) -> list[tuple[str, list[Op]]]:
+    """Ops per agent inbox for one event's intents (`inbox_intents`), every inbox read
+    as it stood before the event."""
+    out = []
+    for agent, action, payload in intents:
+        if action == "append":
+            out.append((agent, _append(inboxes(agent), agent, payload)))
+        else:
+            ops = _set_status(inboxes(agent), *payload)
+            if ops:
+                out.append((agent, ops))
+    return out
+
+
+def inbox_intents(env: Envelope, case: Doc | None) -> list[Intent]:
+    """What one case event does to inboxes, from the case view as it stood before the
+    event alone (not the inboxes), so cases can be folded apart from the inboxes."""
     e = env.event
     name = env.name
     if case is None:
         return []
     if name == "ExpertInvited":
-        agent = sid(e.expert_id)
         item = _base(env, case, "invitation", sid(e.invitation_id))
         item.update(invited_by=sid(e.invited_by), reason=e.reason, status="pending")
-        return [(agent, _append(inboxes(agent), agent, item, env))]
+        return [(sid(e.expert_id), "append", item)]
     if name == "InsightPosted":
-        out = []
+        out: list[Intent] = []
         for agent in dict.fromkeys(s(e.mentions)):
             if agent == sid(e.author_id):
                 continue
             item = _base(env, case, "mention", sid(e.insight_id))
             item.update(author_id=sid(e.author_id), kind_of_insight=e.kind, text=e.text)
-            out.append((agent, _append(inboxes(agent), agent, item, env)))
+            out.append((agent, "append", item))
         return out
     if name in ("ProposalAccepted", "ProposalRejected"):
         proposal = case["proposals"].get(sid(e.proposal_id))
         if proposal is None:
             return []
-        agent = proposal["author_id"]
         item = _base(env, case, "decision", sid(e.proposal_id))
         item.update(
             decision="accepted" if name == "ProposalAccepted" else "rejected",
             reason=getattr(e, "reason", None),
             decided_by=sid(e.decided_by),
         )
-        return [(agent, _append(inboxes(agent), agent, item, env))]
-    return _invitation_updates(env, case, inboxes)
+        return [(proposal["author_id"], "append", item)]
+    return _invitation_updates(env, case)
 
 
 # The case events that may settle invitations (every other one changes no inbox).
@@ -101,15 +122,13 @@ _SETTLING = frozenset(
 )
 
 
-def _invitation_updates(
-    env: Envelope, case: Doc, inboxes: InboxLookup
-) -> list[tuple[str, list[Op]]]:
+def _invitation_updates(env: Envelope, case: Doc) -> list[Intent]:
     """Invitation items whose status the case event settles."""
     e = env.event
     name = env.name
-    settled: list[tuple[str, str, str]] = []  # (agent, invitation id, status)
     if name not in _SETTLING:
         return []
+    settled: list[tuple[str, str, str]] = []  # (agent, invitation id, status)
     pending = [inv for inv in case["invitations"].values() if inv["status"] == "pending"]
     if name == "InvitationDeclined":
         settled.append((sid(e.expert_id), sid(e.invitation_id), "declined"))
@@ -126,12 +145,7 @@ def _invitation_updates(
             for inv in pending
             if inv["expert_id"] == sid(e.to_owner_id)
         ]
-    out = []
-    for agent, iid, status in settled:
-        ops = _set_status(inboxes(agent), iid, status)
-        if ops:
-            out.append((agent, ops))
-    return out
+    return [(agent, "status", (iid, status)) for agent, iid, status in settled]
 
 
 def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
