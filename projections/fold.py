@@ -21,6 +21,7 @@ import orjson
 from projections.case_view import case_ops
 from projections.changes import ViewChange
 from projections.envelope import Doc, Envelope, Op, replace, s
+from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
 from projections.patch import apply_ops
 
@@ -58,6 +59,7 @@ class ViewSet:
     docs: dict[Key, Doc | None] = field(default_factory=dict)
     dirty: dict[Key, int] = field(default_factory=dict)  # key -> last position
     changes: list[Change] = field(default_factory=list)
+    inbox_index: InboxIndex = field(default_factory=InboxIndex)  # follows the inboxes
 
     async def doc(self, view: str, key: str) -> Doc | None:
         k = (view, key)
@@ -112,8 +114,11 @@ class ViewSet:
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
         """`fold`, second half: one event's inbox intents (events in log order)."""
         docs = self.docs
-        for agent, ops in intent_ops(intents, lambda a: docs.get(("inbox", a))):
-            self._apply("inbox", agent, position, 0, [*ops, replace("/position", position)])
+        index = self.inbox_index
+        for agent, ops in intent_ops(intents, lambda a: docs.get(("inbox", a)), index):
+            ops = [*ops, replace("/position", position)]
+            self._apply("inbox", agent, position, 0, ops)
+            index.applied(agent, ops, docs.get(("inbox", agent)))
 
     async def apply_all(self, envelopes: Iterable[Envelope]) -> None:
         for env in envelopes:

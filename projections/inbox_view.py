@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
+from projections.inbox_index import InboxIndex
 
 INBOX_MAX = 200
 
@@ -52,10 +53,16 @@ def _base(env: Envelope, case: Doc, kind: str, item_id: str) -> Doc:
     }
 
 
-def _set_status(inbox: Doc | None, item_id: str, status: str) -> list[Op]:
+def _set_status(
+    inbox: Doc | None, item_id: str, status: str, at: list[int] | None = None
+) -> list[Op]:
+    """Set the first pending-to-change invitation item `item_id`; `at`, when given,
+    lists every index holding that id (`InboxIndex`), so no scan is needed."""
     if inbox is None:
         return []
-    for i, item in enumerate(inbox["items"]):
+    items = inbox["items"]
+    for i in range(len(items)) if at is None else at:
+        item = items[i]
         if item["id"] == item_id and item["kind"] == "invitation" and item["status"] != status:
             return [replace(f"/items/{i}/status", status)]
     return []
@@ -68,15 +75,20 @@ def inbox_changes(
     return intent_ops(inbox_intents(env, case), inboxes)
 
 
-def intent_ops(intents: list[Intent], inboxes: InboxLookup) -> list[tuple[str, list[Op]]]:
+def intent_ops(
+    intents: list[Intent], inboxes: InboxLookup, index: InboxIndex | None = None
+) -> list[tuple[str, list[Op]]]:
     """Ops per agent inbox for one event's intents (`inbox_intents`), every inbox read
-    as it stood before the event."""
+    as it stood before the event; `index` (kept by the caller) spares the scans."""
     out = []
     for agent, action, payload in intents:
+        inbox = inboxes(agent)
         if action == "append":
-            out.append((agent, _append(inboxes(agent), agent, payload)))
+            out.append((agent, _append(inbox, agent, payload)))
         else:
-            ops = _set_status(inboxes(agent), *payload)
+            item_id, status = payload
+            at = index.indexes(agent, inbox, item_id) if index is not None else None
+            ops = _set_status(inbox, item_id, status, at)
             if ops:
                 out.append((agent, ops))
     return out
