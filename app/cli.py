@@ -87,11 +87,18 @@ def demo() -> None:
 
 
 @cli.command()
-def rebuild() -> None:
+def rebuild(
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="processes folding the log on PostgreSQL (0: one per CPU; 1: fold in process)"
+        ),
+    ] = 0,
+) -> None:
     """Replay the whole log into fresh read-model tables (progress bar), then swap them in."""
     from app.views_cli import rebuild_main
 
-    rebuild_main()
+    rebuild_main(workers)
 
 
 @cli.command()

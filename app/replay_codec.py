@@ -20,6 +20,7 @@ from eventsourcing.utils import resolve_topic
 
 from app.codec import create_mapper, decode
 from app.store.types import RecordedEvent
+from projections.parallel import Packed
 
 
 def _hooked(value: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
@@ -100,42 +101,82 @@ def create_replay_mapper() -> Mapper[UUID]:
     return Mapper(transcoder=transcoder)
 
 
-def replay_decoder() -> Callable[[RecordedEvent], DomainEventProtocol[UUID]]:
-    """`row -> domain event`, fast; identical to `decode(create_mapper(), row)`.
+Fields = Callable[[UUID, int, str, bytes], DomainEventProtocol[UUID]]
 
-    `Mapper.to_domain_event` inlined for our mapper (no cipher, no compressor), with
-    the event class, its `class_version` and the id converter found once per topic
-    rather than once per row."""
-    fast, standard = create_replay_mapper(), create_mapper()
+
+def _fields_decoder() -> Fields:
+    """`(originator id, version, topic, state) -> domain event`: `Mapper.to_domain_event`
+    inlined for our mapper (no cipher, no compressor), with the event class, its
+    `class_version` and the id converter found once per topic rather than once per row.
+    Raises on any failure (callers fall back to `app.codec.decode`)."""
+    fast = create_replay_mapper()
     transcoder = fast.transcoder
     if fast.cipher is not None or fast.compressor is not None:  # pragma: no cover
         raise RuntimeError("the replay decoder expects a plain JSON mapper")
     classes: dict[tuple[str, type], tuple[type, int, Callable[[Any], Any]]] = {}
 
+    def decode_fields(
+        oid: UUID, version: int, topic: str, data: bytes
+    ) -> DomainEventProtocol[UUID]:
+        found = classes.get((topic, type(oid)))
+        if found is None:
+            cls = resolve_topic(topic)
+            convert = find_id_convertor(cls, cast(Hashable, type(oid)))
+            found = classes[(topic, type(oid))] = (
+                cls,
+                getattr(cls, "class_version", 1),
+                convert,
+            )
+        cls, class_version, convert = found
+        state: dict[str, Any] = transcoder.decode(data)
+        state["originator_id"] = convert(oid)
+        state["originator_version"] = version
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event: DomainEventProtocol[UUID] = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+    return decode_fields
+
+
+def replay_decoder() -> Callable[[RecordedEvent], DomainEventProtocol[UUID]]:
+    """`row -> domain event`, fast; identical to `decode(create_mapper(), row)`."""
+    fields, standard = _fields_decoder(), create_mapper()
+
     def decode_row(row: RecordedEvent) -> DomainEventProtocol[UUID]:
         try:
-            oid = row.originator_id
-            found = classes.get((row.topic, type(oid)))
-            if found is None:
-                cls = resolve_topic(row.topic)
-                convert = find_id_convertor(cls, cast(Hashable, type(oid)))
-                found = classes[(row.topic, type(oid))] = (
-                    cls,
-                    getattr(cls, "class_version", 1),
-                    convert,
-                )
-            cls, class_version, convert = found
-            state: dict[str, Any] = transcoder.decode(row.state)
-            state["originator_id"] = convert(oid)
-            state["originator_version"] = row.originator_version
-            from_version = state.pop("class_version", 1)
-            while from_version < class_version:
-                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-                from_version += 1
-            event: DomainEventProtocol[UUID] = object.__new__(cls)
-            object.__setattr__(event, "__dict__", state)
-            return event
+            return fields(row.originator_id, row.originator_version, row.topic, row.state)
         except Exception:
             return decode(standard, row)  # raises the named EventDecodeError
 
     return decode_row
+
+
+_NO_ID = UUID(int=0)
+
+
+def packed_decoder() -> Callable[[Packed], DomainEventProtocol[UUID]]:
+    """`replay_decoder` for the rows `projections.parallel` sends its workers
+    (`(position, originator id as int, version, topic, state)`); picklable by name, so
+    each worker builds its own. Failures raise the same named `EventDecodeError`."""
+    fields, standard = _fields_decoder(), create_mapper()
+    ids: dict[int, UUID] = {}
+
+    def decode_packed(packed: Packed) -> DomainEventProtocol[UUID]:
+        position, number, version, topic, data = packed
+        oid = ids.get(number)
+        if oid is None:
+            oid = UUID(int=number)
+            if len(ids) >= 100_000:
+                ids.clear()
+            ids[number] = oid
+        try:
+            return fields(oid, version, topic, data)
+        except Exception:
+            row = RecordedEvent(position, _NO_ID, oid, version, topic, data)
+            return decode(standard, row)  # raises the named EventDecodeError
+
+    return decode_packed
