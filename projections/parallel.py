@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 from projections.envelope import Envelope
 from projections.fold import ViewSet
@@ -74,7 +74,7 @@ def pack(row: Any) -> Packed:
 def records(views: ViewSet) -> list[Record]:
     """The changes since the last call, as `view_changes` rows (then forgotten)."""
     changes, _ = views.take_changes()
-    return [(c.view, c.key, c.position, c.version, c.ops_json) for c in changes]
+    return cast(list[Record], list(map(tuple, changes)))  # tuples pickle faster
 
 
 def document_rows(views: ViewSet) -> dict[str, list[dict[str, Any]]]:

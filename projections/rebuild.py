@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import gc
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,7 +213,7 @@ async def _copy_changes(
     engine: AsyncEngine,
     created: Awaitable[None],
     table: sa.Table,
-    pages: asyncio.Queue[list[Record] | None],
+    pages: asyncio.Queue[Sequence[Record] | None],
 ) -> None:
     """Once `created`, COPY each page of `view_changes` records from `pages` (until
     None) into `table`, in one transaction."""
@@ -244,7 +244,7 @@ async def _replay_streaming(
     One connection per table: the server loads (and indexes) them in parallel.
     Nobody reads the rebuilt tables before the swap; a failure leaves them to be
     dropped by the next rebuild. With `workers`, the fold is `projections.parallel`'s."""
-    pages: asyncio.Queue[list[Record] | None] = asyncio.Queue()
+    pages: asyncio.Queue[Sequence[Record] | None] = asyncio.Queue()
     # The tables are created while the first pages are read and folded.
     created = asyncio.ensure_future(_create(engine, fresh))
     copier = asyncio.ensure_future(_copy_changes(engine, created, fresh["view_changes"], pages))
@@ -272,9 +272,9 @@ async def _replay_streaming(
     return result
 
 
-def _as_records(pages: asyncio.Queue[list[Record] | None]) -> Sink:
+def _as_records(pages: asyncio.Queue[Sequence[Record] | None]) -> Sink:
     def sink(batch: list[Change]) -> None:
-        pages.put_nowait([(c.view, c.key, c.position, c.version, c.ops_json) for c in batch])
+        pages.put_nowait(batch)  # a Change is a record, in the column order
 
     return sink
 
