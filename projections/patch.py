@@ -24,7 +24,9 @@ def _parse(path: str) -> tuple[tuple[str, ...], str]:
     """A non-empty JSON Pointer's unescaped tokens, cached (paths repeat a lot)."""
     parsed = _PATHS.get(path)
     if parsed is None:
-        tokens = [_unescape(t) for t in path[1:].split("/")]
+        tokens = path[1:].split("/")
+        if "~" in path:
+            tokens = [_unescape(t) for t in tokens]
         parsed = (tuple(tokens[:-1]), tokens[-1])
         if len(_PATHS) >= 100_000:  # bounded: paths holding ids are endless
             _PATHS.clear()
