@@ -91,9 +91,10 @@ def rebuild(
     workers: Annotated[
         int,
         typer.Option(
-            help="processes folding the log on PostgreSQL (0: one per CPU; 1: fold in process)"
+            help="worker processes folding the log on PostgreSQL "
+            "(0: fold in this process; default: one per CPU but one)"
         ),
-    ] = 0,
+    ] = -1,
 ) -> None:
     """Replay the whole log into fresh read-model tables (progress bar), then swap them in."""
     from app.views_cli import rebuild_main

@@ -28,10 +28,17 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def fold_workers(count: int = 0) -> Workers | None:
-    """`count` fold processes (0: one per CPU); None (fold in process) for one."""
-    count = count or os.cpu_count() or 1
-    return Workers(count, packed_decoder) if count > 1 else None
+AUTO = -1
+
+
+def fold_workers(count: int = AUTO) -> Workers | None:
+    """`count` worker processes folding the log; None (fold in this process) for 0.
+
+    AUTO: one per CPU but one, as this process reads, writes and folds the inboxes
+    (about a third of the work): one worker on two cores, none on one."""
+    if count == AUTO:
+        count = (os.cpu_count() or 1) - 1
+    return Workers(count, packed_decoder) if count > 0 else None
 
 
 async def run_rebuild(settings: Settings, console: Console, workers: int = 0) -> tuple[int, float]:
@@ -93,7 +100,7 @@ async def run_verify(settings: Settings, console: Console) -> int:
         await store.close()
 
 
-def rebuild_main(workers: int = 0) -> None:
+def rebuild_main(workers: int = AUTO) -> None:
     console = Console(stderr=True)
     events, seconds = asyncio.run(run_rebuild(Settings(), console, workers))
     rate = events / seconds if seconds else 0.0

@@ -28,7 +28,7 @@ from app.codec import create_mapper
 from app.settings import Settings
 from app.store import EventStore, create_store
 from app.store.types import AppendRequest
-from app.views_cli import run_rebuild
+from app.views_cli import AUTO, fold_workers, run_rebuild
 from bench._http_load import Connection, request_head
 from bench.common import (
     PG_URL,
@@ -174,7 +174,7 @@ async def _measure(srv: Any, owner: Actor, expert: Actor, requests: int) -> list
     return rows
 
 
-async def bench_rebuild(cases: int, workers: int = 0) -> list[list[str]]:
+async def bench_rebuild(cases: int, workers: int = AUTO) -> list[list[str]]:
     async with fresh_pg_schema("bench_views") as schema:
         store = create_store(PG_URL, schema=schema)
         await store.start()
@@ -196,13 +196,18 @@ async def bench_rebuild(cases: int, workers: int = 0) -> list[list[str]]:
         cpu = time.process_time() - cpu
     return [
         [
-            f"swarmdesk rebuild (PostgreSQL, workers={workers or 'auto'}, {cpu:.1f} s CPU here)",
+            f"swarmdesk rebuild (PostgreSQL, workers={_workers(workers)}, {cpu:.1f} s CPU here)",
             fmt(events),
             fmt(seconds, 2),
             fmt(events / seconds, 0),
             "20,000",
         ]
     ]
+
+
+def _workers(count: int) -> str:
+    found = fold_workers(count)
+    return str(found.count if found is not None else 0) + (" (auto)" if count == AUTO else "")
 
 
 async def main(quick: bool, only: str | None, workers: int) -> None:
@@ -224,7 +229,10 @@ def cli() -> None:
     parser = common_parser(__doc__ or "")
     parser.add_argument("--only", choices=("get", "rebuild"), help="run one of the two")
     parser.add_argument(
-        "--workers", type=int, default=0, help="rebuild fold processes (0: one per CPU)"
+        "--workers",
+        type=int,
+        default=AUTO,
+        help="rebuild fold processes (0: in process; default: one per CPU but one)",
     )
     args = parser.parse_args()
     run_async(lambda: main(args.quick, args.only, args.workers), args.loop)
