@@ -34,8 +34,8 @@ AUTO = -1
 def fold_workers(count: int = AUTO) -> Workers | None:
     """`count` worker processes folding the log; None (fold in this process) for 0.
 
-    AUTO: one per CPU but one, as this process reads, writes and folds the inboxes
-    (about a third of the work): one worker on two cores, none on one."""
+    AUTO: one per CPU but one, as this process reads, writes, folds the inboxes and
+    a share of the cases (`projections.parallel`): one worker on two cores, none on one."""
     if count == AUTO:
         count = (os.cpu_count() or 1) - 1
     return Workers(count, packed_decoder) if count > 0 else None

@@ -1,17 +1,19 @@
-"""The rebuild's fold split by stream over worker processes.
+"""The rebuild's fold split by stream over worker processes and this one.
 
 A case or agent document depends only on its own stream's events, so the streams are
-dealt to workers by originator id (`int % workers`), each worker receiving its streams'
-events in log order. A worker decodes and folds them (`ViewSet.fold_stream`) and sends
-back, page by page, its `view_changes` records and each event's inbox intents (read from
-the case as it stood before the event). Inboxes gather events of many cases, so this
-process folds them (`ViewSet.fold_inboxes`) from the intents of every worker, merged
-into log order. Per document the ops, positions and versions are the sequential fold's
+dealt by originator id (`int % (2 * workers + 1)`: a third of them stay here with one
+worker, as this process also reads, writes and folds the inboxes), each share receiving
+its streams' events in log order. A worker decodes and folds its share
+(`ViewSet.fold_stream`) and sends back, page by page, its `view_changes` records and each
+event's inbox intents (read from the case as it stood before the event), while this
+process folds its own share of the page. Inboxes gather events of many cases, so this
+process folds them (`ViewSet.fold_inboxes`) from every share's intents, merged into log
+order. Per document the ops, positions and versions are the sequential fold's
 (`ViewSet.fold` is `fold_stream` then `fold_inboxes`); only the order in which changes
 of different documents are written differs, which the tables do not record.
 
 At the end each worker sends the rows of its documents (`case_views`, `case_summaries`,
-`case_members`, `swarm_board`) and this process adds the inboxes' `case_views` rows.
+`case_members`, `swarm_board`) and this process adds the rows of its own.
 
 Workers are forked where the platform allows (modules already imported), else spawned;
 `decoder` must then be importable by name. A worker's failure (the named decode error
@@ -63,7 +65,7 @@ class Workers:
 class Folded:
     position: int  # of the last event folded
     events: int
-    inboxes: ViewSet  # the inbox documents (the workers held the others)
+    views: ViewSet  # this process's documents: its share of the streams, every inbox
     rows: dict[str, list[dict[str, Any]]]  # every table but view_changes
 
 
@@ -120,13 +122,15 @@ def _context() -> Any:
 
 async def fold_parallel(
     read: Read,
+    decode: Callable[[Any], Any],
     until: int,
     workers: Workers,
     sink: Callable[[list[Record]], None],
     progress: Callable[[int], None] | None = None,
 ) -> Folded:
-    """Fold every event with position <= `until` over `workers` (see module doc); each
-    page's `view_changes` records go to `sink`, in pages of log order."""
+    """Fold every event with position <= `until` over `workers` and this process
+    (`decode`: row -> event; see module doc); each page's `view_changes` records go to
+    `sink`, in pages of log order."""
     n = max(1, workers.count)
     ctx = _context()
     pipes = [(ctx.Pipe(duplex=False), ctx.Pipe(duplex=False)) for _ in range(n)]
@@ -142,11 +146,12 @@ async def fold_parallel(
     senders = [task_w for (_, task_w), _ in pipes]
     receivers = [result_r for _, (result_r, _) in pipes]
     queues: list[asyncio.Queue[list[Packed] | None]] = [asyncio.Queue(AHEAD) for _ in procs]
-    feeding = asyncio.ensure_future(_feed(read, until, queues))
+    own: asyncio.Queue[list[Any] | None] = asyncio.Queue(AHEAD)
+    feeding = asyncio.ensure_future(_feed(read, until, queues, own))
     sending = [asyncio.ensure_future(_send(q, c)) for q, c in zip(queues, senders, strict=True)]
     done = False
     try:
-        folded = await _gather(receivers, feeding, sink, progress)
+        folded = await _gather(receivers, own, decode, feeding, sink, progress)
         done = True
         return folded
     finally:
@@ -165,10 +170,16 @@ async def fold_parallel(
                 await asyncio.to_thread(p.join)
 
 
-async def _feed(read: Read, until: int, queues: list[asyncio.Queue[list[Packed] | None]]) -> int:
-    """Read the log (one page ahead), deal each page's rows to the workers by stream;
-    then None to each. Returns the last position read."""
+async def _feed(
+    read: Read,
+    until: int,
+    queues: list[asyncio.Queue[list[Packed] | None]],
+    own: asyncio.Queue[list[Any] | None],
+) -> int:
+    """Read the log (one page ahead), deal each page's rows by stream to the workers
+    and to this process (`own`); then None to each. Returns the last position read."""
     n = len(queues)
+    slots = 2 * n + 1  # slot 0 stays here; worker k takes slots 2k + 1 and 2k + 2
     after = 0
     pending = asyncio.ensure_future(read(after, FIRST_PAGE, until)) if after < until else None
     try:
@@ -180,16 +191,23 @@ async def _feed(read: Read, until: int, queues: list[asyncio.Queue[list[Packed] 
             after = rows[-1].position
             if after < until:
                 pending = asyncio.ensure_future(read(after, PAGE, until))
+            mine: list[Any] = []
             parts: list[list[Packed]] = [[] for _ in range(n)]
             for row in rows:
-                parts[row.originator_id.int % n].append(pack(row))
+                slot = row.originator_id.int % slots
+                if slot:
+                    parts[(slot - 1) >> 1].append(pack(row))
+                else:
+                    mine.append(row)
             for queue, part in zip(queues, parts, strict=True):
                 await queue.put(part)
+            await own.put(mine)
     finally:
         if pending is not None:
             pending.cancel()
     for queue in queues:
         await queue.put(None)
+    await own.put(None)
     return after
 
 
@@ -211,38 +229,49 @@ def _receive(conn: Connection) -> Any:
 
 async def _gather(
     receivers: list[Connection],
+    own: asyncio.Queue[list[Any] | None],
+    decode: Callable[[Any], Any],
     feeding: asyncio.Future[int],
     sink: Callable[[list[Record]], None],
     progress: Callable[[int], None] | None,
 ) -> Folded:
-    """Take the workers' pages in lockstep, fold the inboxes, pass the records on."""
-    inboxes = ViewSet()
+    """Fold this process's share of each page while the workers fold theirs, take their
+    pages in lockstep, fold the inboxes, pass the records on."""
+    views = ViewSet()
+    fold = views.fold_stream
     events = 0
     while True:
+        mine = await own.get()
+        intents: list[tuple[int, list[Intent]]] = []
+        for row in mine or ():
+            env = Envelope(row.position, decode(row))
+            found = fold(env)
+            if found:
+                intents.append((env.position, found))
         answers = await asyncio.gather(*(asyncio.to_thread(_receive, c) for c in receivers))
         for answer in answers:
             if answer[0] == "failed":
                 raise WorkerFailed(f"a fold worker failed:\n{answer[1]}")
         if answers[0][0] == "rows":
-            if any(a[0] != "rows" for a in answers):
+            if mine is not None or any(a[0] != "rows" for a in answers):
                 raise WorkerFailed("fold workers out of step")
             break
         page: list[Record] = []
-        for _, _, found, _ in answers:
-            page += found
-        for position, intents in heapq.merge(*(a[3] for a in answers), key=_first):
-            inboxes.fold_inboxes(position, intents)
-        page += records(inboxes)
+        for _, _, found_records, _ in answers:
+            page += found_records
+        for position, found in heapq.merge(intents, *(a[3] for a in answers), key=_first):
+            views.fold_inboxes(position, found)
+        page += records(views)  # this process's cases and the inboxes
         sink(page)
-        count = sum(a[1] for a in answers)
+        count = sum(a[1] for a in answers) + len(mine or ())
         events += count
         if progress is not None:
             progress(count)
-    rows = document_rows(inboxes)
+    rows = document_rows(views)
     for answer in answers:
         for name, part in answer[1].items():
             rows[name] += part
-    return Folded(await feeding, events, inboxes, rows)
+    return Folded(await feeding, events, views, rows)
 
 
 def _first(item: tuple[int, list[Intent]]) -> int:

@@ -163,7 +163,8 @@ async def rebuild(
     the other tables are COPYed in parallel once the fold is done. The returned
     `Replay.changes` is then empty (the changes are in the table). With `workers`
     (PostgreSQL only; SQLite folds here), the fold runs in worker processes
-    (`projections.parallel`, the same tables) and `Replay.views` holds only the inboxes.
+    (`projections.parallel`, the same tables) and `Replay.views` holds only the
+    documents this process folded (its share of the cases and agents, every inbox).
     """
     with _collector_paused():  # also while the rows are built from the documents
         return await _rebuild(engine, read, decode, until, progress, workers)
@@ -254,8 +255,8 @@ async def _replay_streaming(
             result = await replay(read, decode, until, progress, sink=_as_records(pages))
             tables = _each_table_rows(result)
         else:
-            folded = await fold_parallel(read, until, workers, pages.put_nowait, progress)
-            result = Replay(folded.inboxes, [], folded.position, folded.events)
+            folded = await fold_parallel(read, decode, until, workers, pages.put_nowait, progress)
+            result = Replay(folded.views, [], folded.position, folded.events)
             tables = iter(folded.rows.items())
     except BaseException:
         copier.cancel()

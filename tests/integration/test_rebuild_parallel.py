@@ -13,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from app.codec import decode
 from app.replay_codec import packed_decoder, replay_decoder
 from app.store import EventStore
+from app.store.errors import EventDecodeError
 from app.store.types import AppendRequest
 from domain import Actor, Case
 from projections.db import create_views_engine
@@ -86,6 +87,8 @@ async def test_parallel_rebuild_stores_the_sequential_tables(pg_database: Databa
                 engine, read, replay_decoder(), last, workers=Workers(3, packed_decoder)
             )
             parallel = await _tables(engine)
+            await rebuild(engine, read, replay_decoder(), last, workers=Workers(1, packed_decoder))
+            assert await _tables(engine) == sequential
             assert sequential[0] == last
             assert len(sequential[1]["view_changes"]) > last
             assert parallel == sequential
@@ -97,7 +100,13 @@ async def test_parallel_rebuild_stores_the_sequential_tables(pg_database: Databa
     assert multiprocessing.active_children() == []
 
 
-async def test_a_worker_failure_raises_and_leaves_the_views(pg_database: Database) -> None:
+@pytest.mark.parametrize(
+    ("slot", "raised"), [(1, WorkerFailed), (0, EventDecodeError)], ids=["worker", "here"]
+)
+async def test_a_decode_failure_raises_and_leaves_the_views(
+    pg_database: Database, slot: int, raised: type[Exception]
+) -> None:
+    """Slot 0 of 2 * workers + 1 is this process's share (`projections.parallel`)."""
     engine = create_views_engine(pg_database.url, schema=pg_database.schema)
     try:
         async with pg_database.store() as store:
@@ -105,12 +114,14 @@ async def test_a_worker_failure_raises_and_leaves_the_views(pg_database: Databas
             read = _reader(store)
             await rebuild(engine, read, replay_decoder(), last)
             before = await _tables(engine)
-            corrupt = StoredEvent(uuid.uuid4(), 1, "domain.case:Case.Opened", b"{not json")
+            oid = next(u for u in iter(uuid.uuid4, None) if u.int % 5 == slot)
+            corrupt = StoredEvent(oid, 1, "domain.case:Case.Opened", b"{not json")
             bad = (await store.append(AppendRequest(events=[corrupt]))).position
-            with pytest.raises(WorkerFailed, match="EventDecodeError"):
+            with pytest.raises(raised) as failed:
                 await rebuild(
                     engine, read, replay_decoder(), bad, workers=Workers(2, packed_decoder)
                 )
+            assert "EventDecodeError" in f"{failed.value!r} {failed.value}"
             assert await _tables(engine) == before  # the live tables and tracking
     finally:
         await engine.dispose()
