@@ -89,11 +89,19 @@ def demo() -> None:
 
 
 @cli.command()
-def rebuild() -> None:
+def rebuild(
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="worker processes folding the log on PostgreSQL "
+            "(0: fold in this process; default: one per CPU but one)"
+        ),
+    ] = -1,
+) -> None:
     """Replay the whole log into fresh read-model tables (progress bar), then swap them in."""
     from app.views_cli import rebuild_main
 
-    rebuild_main()
+    rebuild_main(workers)
 
 
 @cli.command()

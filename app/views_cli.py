@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.replay_codec import replay_decoder
+from app.replay_codec import packed_decoder, replay_decoder
 from app.settings import Settings
 from app.store import create_store
 from projections.db import create_views_engine
+from projections.parallel import Workers
 from projections.rebuild import rebuild, verify
 
 
@@ -26,8 +28,23 @@ def _progress(console: Console) -> Progress:
     )
 
 
-async def run_rebuild(settings: Settings, console: Console) -> tuple[int, float]:
-    """Replay the whole log into fresh tables and swap them in; (events, seconds)."""
+AUTO = -1
+
+
+def fold_workers(count: int = AUTO) -> Workers | None:
+    """`count` worker processes folding the log; None (fold in this process) for 0.
+
+    AUTO: one per CPU but one, as this process reads, writes, folds the inboxes and
+    a share of the cases (`projections.parallel`): one worker on two cores, none on one."""
+    if count == AUTO:
+        count = (os.cpu_count() or 1) - 1
+    return Workers(count, packed_decoder) if count > 0 else None
+
+
+async def run_rebuild(settings: Settings, console: Console, workers: int = 0) -> tuple[int, float]:
+    """Replay the whole log into fresh tables and swap them in; (events, seconds).
+
+    `workers`: see `fold_workers` (used on PostgreSQL only)."""
     store = create_store(settings.database_url, schema=settings.database_schema)
     engine = create_views_engine(settings.database_url, schema=settings.database_schema)
     decode_row = replay_decoder()  # orjson fast path, same events as app.codec.decode
@@ -41,7 +58,14 @@ async def run_rebuild(settings: Settings, console: Console) -> tuple[int, float]
         started = time.perf_counter()
         with _progress(console) as bar:
             task = bar.add_task("rebuilding views", total=until)
-            result = await rebuild(engine, read, decode_row, until, lambda n: bar.advance(task, n))
+            result = await rebuild(
+                engine,
+                read,
+                decode_row,
+                until,
+                lambda n: bar.advance(task, n),
+                workers=fold_workers(workers),
+            )
         return result.events, time.perf_counter() - started
     finally:
         await engine.dispose()
@@ -76,9 +100,9 @@ async def run_verify(settings: Settings, console: Console) -> int:
         await store.close()
 
 
-def rebuild_main() -> None:
+def rebuild_main(workers: int = AUTO) -> None:
     console = Console(stderr=True)
-    events, seconds = asyncio.run(run_rebuild(Settings(), console))
+    events, seconds = asyncio.run(run_rebuild(Settings(), console, workers))
     rate = events / seconds if seconds else 0.0
     console.print(f"rebuilt views from {events} events in {seconds:.2f} s ({rate:,.0f} events/s)")
 

@@ -8,7 +8,7 @@
 2. `swarmdesk rebuild` (the same code, in process) over a log of many small cases:
    events/s into PostgreSQL (target >= 20,000).
 
-Run: .venv/bin/python -m bench.views [--quick]
+Run: .venv/bin/python -m bench.views [--quick] [--only get|rebuild] [--workers N]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from app.codec import create_mapper
 from app.settings import Settings
 from app.store import EventStore, create_store
 from app.store.types import AppendRequest
-from app.views_cli import run_rebuild
+from app.views_cli import AUTO, fold_workers, run_rebuild
 from bench._http_load import Connection, request_head
 from bench.common import (
     PG_URL,
@@ -174,7 +174,7 @@ async def _measure(srv: Any, owner: Actor, expert: Actor, requests: int) -> list
     return rows
 
 
-async def bench_rebuild(cases: int) -> list[list[str]]:
+async def bench_rebuild(cases: int, workers: int = AUTO) -> list[list[str]]:
     async with fresh_pg_schema("bench_views") as schema:
         store = create_store(PG_URL, schema=schema)
         await store.start()
@@ -191,10 +191,12 @@ async def bench_rebuild(cases: int) -> list[list[str]]:
             secret_key=SecretStr("bench-secret-key-long-enough"),
             projector=False,
         )
-        events, seconds = await run_rebuild(settings, Console(stderr=True, quiet=True))
+        cpu = time.process_time()
+        events, seconds = await run_rebuild(settings, Console(stderr=True, quiet=True), workers)
+        cpu = time.process_time() - cpu
     return [
         [
-            "swarmdesk rebuild (PostgreSQL)",
+            f"swarmdesk rebuild (PostgreSQL, workers={_workers(workers)}, {cpu:.1f} s CPU here)",
             fmt(events),
             fmt(seconds, 2),
             fmt(events / seconds, 0),
@@ -203,21 +205,37 @@ async def bench_rebuild(cases: int) -> list[list[str]]:
     ]
 
 
-async def main(quick: bool) -> None:
-    get_rows = await bench_get(1000 if quick else 5000)
-    print(
-        format_table(
-            ["GET /api/cases/{id}", "events", "bytes", "requests", "p50 ms", "p99 ms"], get_rows
+def _workers(count: int) -> str:
+    found = fold_workers(count)
+    return str(found.count if found is not None else 0) + (" (auto)" if count == AUTO else "")
+
+
+async def main(quick: bool, only: str | None, workers: int) -> None:
+    if only in (None, "get"):
+        get_rows = await bench_get(1000 if quick else 5000)
+        print(
+            format_table(
+                ["GET /api/cases/{id}", "events", "bytes", "requests", "p50 ms", "p99 ms"],
+                get_rows,
+            )
         )
-    )
-    print()
-    rebuild_rows = await bench_rebuild(2000 if quick else 10_000)
-    print(format_table(["rebuild", "events", "seconds", "events/s", "target"], rebuild_rows))
+        print()
+    if only in (None, "rebuild"):
+        rebuild_rows = await bench_rebuild(2000 if quick else 10_000, workers)
+        print(format_table(["rebuild", "events", "seconds", "events/s", "target"], rebuild_rows))
 
 
 def cli() -> None:
-    args = common_parser(__doc__ or "").parse_args()
-    run_async(lambda: main(args.quick), args.loop)
+    parser = common_parser(__doc__ or "")
+    parser.add_argument("--only", choices=("get", "rebuild"), help="run one of the two")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=AUTO,
+        help="rebuild fold processes (0: in process; default: one per CPU but one)",
+    )
+    args = parser.parse_args()
+    run_async(lambda: main(args.quick, args.only, args.workers), args.loop)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.values import ContextKind
-from projections.envelope import Doc, Envelope, Op, add, remove, replace, s
+from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
 from projections.timeline import timeline_entry
 
 TIMELINE_MAX = 100
@@ -32,9 +32,9 @@ Reducer = Callable[[Doc, Envelope], list[Op]]
 
 def opened(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    owner = str(e.owner_id)
+    owner = sid(e.owner_id)
     doc: Doc = {
-        "case_id": str(env.stream_id),
+        "case_id": env.key,
         "version": env.version,
         "position": env.position,
         "opened_at": env.at,
@@ -80,8 +80,8 @@ def _participant(agent: str, name: str, role: str, via: str, env: Envelope) -> D
 def context_added(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
     item = {
-        "id": str(e.context_id),
-        "author_id": str(e.author_id),
+        "id": sid(e.context_id),
+        "author_id": sid(e.author_id),
         "text": e.text,
         "at": env.at,
         "version": env.version,
@@ -92,8 +92,8 @@ def context_added(view: Doc, env: Envelope) -> list[Op]:
 def customer_message_logged(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
     item = {
-        "id": str(e.message_id),
-        "author_id": str(e.author_id),
+        "id": sid(e.message_id),
+        "author_id": sid(e.author_id),
         "direction": e.direction,
         "text": e.text,
         "at": env.at,
@@ -104,10 +104,10 @@ def customer_message_logged(view: Doc, env: Envelope) -> list[Op]:
 
 def swarm_requested(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    rid = str(e.request_id)
+    rid = sid(e.request_id)
     item = {
         "id": rid,
-        "requested_by": str(e.requested_by),
+        "requested_by": sid(e.requested_by),
         "help_needed": e.help_needed,
         "skills_wanted": list(e.skills_wanted),
         "urgency": e.urgency,
@@ -120,12 +120,12 @@ def swarm_requested(view: Doc, env: Envelope) -> list[Op]:
 
 def expert_invited(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    iid = str(e.invitation_id)
+    iid = sid(e.invitation_id)
     item = {
         "id": iid,
-        "expert_id": str(e.expert_id),
+        "expert_id": sid(e.expert_id),
         "expert_name": e.expert_name,
-        "invited_by": str(e.invited_by),
+        "invited_by": sid(e.invited_by),
         "reason": e.reason,
         "at": env.at,
         "version": env.version,
@@ -154,7 +154,7 @@ def _settle(view: Doc, ids: list[str], status: str, env: Envelope) -> list[Op]:
 
 def invitation_declined(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    iid = str(e.invitation_id)
+    iid = sid(e.invitation_id)
     ops = _settle(view, [iid], "declined", env)
     ops.append(replace(f"/invitations/{iid}/decline_reason", e.reason))
     return ops
@@ -162,8 +162,8 @@ def invitation_declined(view: Doc, env: Envelope) -> list[Op]:
 
 def expert_joined(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    expert = str(e.expert_id)
-    accepted = str(e.invitation_id) if e.invitation_id is not None else None
+    expert = sid(e.expert_id)
+    accepted = sid(e.invitation_id) if e.invitation_id is not None else None
     pending = _pending_of(view, expert)
     ops = _settle(view, [i for i in pending if i == accepted], "accepted", env)
     ops += _settle(view, [i for i in pending if i != accepted], "withdrawn", env)
@@ -174,7 +174,7 @@ def expert_joined(view: Doc, env: Envelope) -> list[Op]:
 
 def expert_left(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    p = f"/participants/{e.expert_id}"
+    p = f"/participants/{sid(e.expert_id)}"
     return [
         replace(f"{p}/left_at", env.at),
         replace(f"{p}/left_version", env.version),
@@ -184,7 +184,7 @@ def expert_left(view: Doc, env: Envelope) -> list[Op]:
 
 def briefing_acknowledged(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    agent = str(e.participant_id)
+    agent = sid(e.participant_id)
     previous = view["acknowledgements"].get(agent, 0)
     if e.acknowledged_version <= previous:
         return []
@@ -193,10 +193,10 @@ def briefing_acknowledged(view: Doc, env: Envelope) -> list[Op]:
 
 def insight_posted(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    iid = str(e.insight_id)
+    iid = sid(e.insight_id)
     item = {
         "id": iid,
-        "author_id": str(e.author_id),
+        "author_id": sid(e.author_id),
         "kind": e.kind,
         "text": e.text,
         "refers_to": s(e.refers_to),
@@ -209,7 +209,7 @@ def insight_posted(view: Doc, env: Envelope) -> list[Op]:
 
 def resolution_proposed(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    pid = str(e.proposal_id)
+    pid = sid(e.proposal_id)
     cited = []
     for iid in s(e.cites):
         insight = view["insights"].get(iid)
@@ -224,7 +224,7 @@ def resolution_proposed(view: Doc, env: Envelope) -> list[Op]:
             )
     item = {
         "id": pid,
-        "author_id": str(e.author_id),
+        "author_id": sid(e.author_id),
         "summary": e.summary,
         "steps": list(e.steps),
         "cites": s(e.cites),
@@ -241,10 +241,10 @@ def resolution_proposed(view: Doc, env: Envelope) -> list[Op]:
 
 def _decide(env: Envelope, status: str, reason: str | None) -> list[Op]:
     e = env.event
-    p = f"/proposals/{e.proposal_id}"
+    p = f"/proposals/{sid(e.proposal_id)}"
     return [
         replace(f"{p}/status", status),
-        replace(f"{p}/decided_by", str(e.decided_by)),
+        replace(f"{p}/decided_by", sid(e.decided_by)),
         replace(f"{p}/decided_at", env.at),
         replace(f"{p}/reason", reason),
     ]
@@ -272,7 +272,7 @@ def resolved(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
     resolution = {
         "summary": e.summary,
-        "resolved_by": str(e.resolved_by),
+        "resolved_by": sid(e.resolved_by),
         "proposal_id": s(e.proposal_id),
         "first_touch": e.first_touch,
         "at": env.at,
@@ -291,13 +291,13 @@ def reopened(view: Doc, env: Envelope) -> list[Op]:
 
 def closed(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    closure = {"closed_by": str(e.closed_by), "note": e.note, "at": env.at, "version": env.version}
+    closure = {"closed_by": sid(e.closed_by), "note": e.note, "at": env.at, "version": env.version}
     return [replace("/status", "closed"), replace("/closure", closure), *_end_swarming(view, env)]
 
 
 def ownership_transferred(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    to = str(e.to_owner_id)
+    to = sid(e.to_owner_id)
     known = view["participants"].get(to)
     name = e.to_owner_name or (known["name"] if known else "")
     ops = [replace("/owner", {"id": to, "name": name})]
@@ -307,7 +307,7 @@ def ownership_transferred(view: Doc, env: Envelope) -> list[Op]:
     else:
         ops.append(replace(f"/participants/{to}/role", "owner"))
         ops.append(replace(f"/participants/{to}/name", name))
-    previous = str(e.from_owner_id)
+    previous = sid(e.from_owner_id)
     if previous != to and previous in view["participants"]:
         ops.append(replace(f"/participants/{previous}/role", "expert"))
     return ops

@@ -6,7 +6,6 @@ Projections never import `app/`: the composition root decodes stored rows (with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -25,32 +24,49 @@ class Recorded(Protocol):
     def originator_id(self) -> UUID: ...
 
 
-@dataclass(frozen=True, slots=True)
 class Envelope:
-    """A domain event at global log `position`.
+    """A domain event at global log `position` (treat as immutable).
 
-    `name` (the event's class name, "Agent."-qualified for agent events) and `at` (its
-    timestamp in ISO 8601, "" if it has none) are computed once, on construction:
-    reducers read them many times per event."""
+    Computed once, on construction, because reducers read them many times per event:
+    `name` (the event's class name, "Agent."-qualified for agent events), `at` (its
+    timestamp in ISO 8601, "" if it has none), `key` (the stream id as text: the view
+    key) and `version` (the stream version)."""
+
+    __slots__ = ("at", "event", "key", "name", "position", "version")
 
     position: int
     event: Any  # a domain event (domain.case_events / domain.agent.Agent.*)
-    name: str = field(init=False, compare=False)
-    at: str = field(init=False, compare=False)
+    name: str
+    at: str
+    key: str
+    version: int
 
-    def __post_init__(self) -> None:
-        ts = getattr(self.event, "timestamp", None)
-        object.__setattr__(self, "name", _event_name(type(self.event)))
-        object.__setattr__(self, "at", ts.isoformat() if isinstance(ts, datetime) else "")
+    def __init__(self, position: int, event: Any) -> None:
+        self.position = position
+        self.event = event
+        cls = type(event)
+        name = _NAMES.get(cls)
+        self.name = name if name is not None else _event_name(cls)
+        ts = getattr(event, "timestamp", None)
+        self.at = ts.isoformat() if isinstance(ts, datetime) else ""
+        self.key = sid(event.originator_id)
+        self.version = int(event.originator_version)
 
     @property
     def stream_id(self) -> UUID:
         oid: UUID = self.event.originator_id
         return oid
 
-    @property
-    def version(self) -> int:
-        return int(self.event.originator_version)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return (self.position, self.event) == (other.position, other.event)
+
+    def __hash__(self) -> int:
+        return hash((self.position, self.event))
+
+    def __repr__(self) -> str:
+        return f"Envelope(position={self.position!r}, event={self.event!r})"
 
 
 _NAMES: dict[type, str] = {}
@@ -66,10 +82,28 @@ def _event_name(cls: type) -> str:
     return name
 
 
+_TEXTS: dict[int, str] = {}  # UUID.int -> str(UUID)
+
+
+def sid(value: Any) -> str:
+    """`str(value)`, cached for UUIDs: the log names the same cases and agents over and
+    over, and `UUID.__str__` is pure Python (about ten times the cost of this lookup)."""
+    if type(value) is not UUID:
+        return str(value)
+    number = value.int
+    text = _TEXTS.get(number)
+    if text is None:
+        text = str(value)
+        if len(_TEXTS) >= 100_000:  # bounded: ids are endless
+            _TEXTS.clear()
+        _TEXTS[number] = text
+    return text
+
+
 def s(value: Any) -> Any:
     """JSON-ready: UUIDs as str, lists element-wise."""
     if isinstance(value, UUID):
-        return str(value)
+        return sid(value)
     if isinstance(value, list | tuple):
         return [s(v) for v in value]
     if isinstance(value, dict):

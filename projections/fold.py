@@ -14,14 +14,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from projections.case_view import case_ops
 from projections.changes import ViewChange
 from projections.envelope import Doc, Envelope, Op, replace, s
-from projections.inbox_view import agent_ops, inbox_changes
+from projections.inbox_index import InboxIndex
+from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
 from projections.patch import apply_ops
 
 Key = tuple[str, str]
@@ -32,9 +33,9 @@ async def _nothing(view: str, key: str) -> Doc | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One change with its ops as JSON text (what is stored and pushed)."""
+class Change(NamedTuple):
+    """One change with its ops as JSON text (what is stored and pushed); a tuple in
+    the column order of `view_changes` (COPY takes it as it is), cheap to build."""
 
     view: str
     key: str
@@ -58,6 +59,7 @@ class ViewSet:
     docs: dict[Key, Doc | None] = field(default_factory=dict)
     dirty: dict[Key, int] = field(default_factory=dict)  # key -> last position
     changes: list[Change] = field(default_factory=list)
+    inbox_index: InboxIndex = field(default_factory=InboxIndex)  # follows the inboxes
 
     async def doc(self, view: str, key: str) -> Doc | None:
         k = (view, key)
@@ -78,7 +80,7 @@ class ViewSet:
 
     async def apply(self, env: Envelope) -> None:
         """Fold one event into every view it changes (documents loaded first)."""
-        key = str(env.stream_id)
+        key = env.key
         if env.name.startswith("Agent."):
             await self.doc("agent", key)
         else:
@@ -90,18 +92,33 @@ class ViewSet:
     def fold(self, env: Envelope) -> None:
         """Fold one event into the documents held in memory (a document not held is
         taken as absent: what a rebuild, which holds everything, needs)."""
-        name = env.name
-        key = str(env.stream_id)
+        intents = self.fold_stream(env)
+        if intents:
+            self.fold_inboxes(env.position, intents)
+
+    def fold_stream(self, env: Envelope) -> list[Intent]:
+        """`fold`, first half: the event's own case or agent document; returns what it
+        does to inboxes (read from the case as it stood before the event), for
+        `fold_inboxes`. Documents of distinct streams never meet here, so streams
+        may be folded apart (`projections.parallel`)."""
+        key = env.key
         docs = self.docs
-        if name.startswith("Agent."):
+        if env.name.startswith("Agent."):
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
-            return
+            return []
         case = docs.get(("case", key))
-        inbox_ops = inbox_changes(env, case, lambda a: docs.get(("inbox", a)))
+        intents = inbox_intents(env, case)
         self._apply("case", key, env.position, env.version, case_ops(case, env))
-        for agent, ops in inbox_ops:
-            ops = [*ops, replace("/position", env.position)]
-            self._apply("inbox", agent, env.position, 0, ops)
+        return intents
+
+    def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
+        """`fold`, second half: one event's inbox intents (events in log order)."""
+        docs = self.docs
+        index = self.inbox_index
+        for agent, ops in intent_ops(intents, lambda a: docs.get(("inbox", a)), index):
+            ops = [*ops, replace("/position", position)]
+            self._apply("inbox", agent, position, 0, ops)
+            index.applied(agent, ops, docs.get(("inbox", agent)))
 
     async def apply_all(self, envelopes: Iterable[Envelope]) -> None:
         for env in envelopes:

@@ -17,18 +17,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from projections.envelope import Doc, Envelope, Op, add, remove, replace, s
+from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
+from projections.inbox_index import InboxIndex
 
 INBOX_MAX = 200
 
 InboxLookup = Callable[[str], Doc | None]
+# What a case event does to one agent's inbox: (agent, "append", item) or
+# (agent, "status", (invitation id, new status)).
+Intent = tuple[str, str, Any]
 
 
 def new_inbox(agent: str) -> Doc:
     return {"agent_id": agent, "position": 0, "items": []}
 
 
-def _append(inbox: Doc | None, agent: str, item: Doc, env: Envelope) -> list[Op]:
+def _append(inbox: Doc | None, agent: str, item: Doc) -> list[Op]:
     ops: list[Op] = []
     if inbox is None:
         ops.append(add("", new_inbox(agent)))
@@ -42,17 +46,23 @@ def _base(env: Envelope, case: Doc, kind: str, item_id: str) -> Doc:
     return {
         "id": item_id,
         "kind": kind,
-        "case_id": str(env.stream_id),
+        "case_id": env.key,
         "subject": case["problem"]["subject"],
         "at": env.at,
         "position": env.position,
     }
 
 
-def _set_status(inbox: Doc | None, item_id: str, status: str) -> list[Op]:
+def _set_status(
+    inbox: Doc | None, item_id: str, status: str, at: list[int] | None = None
+) -> list[Op]:
+    """Set the first pending-to-change invitation item `item_id`; `at`, when given,
+    lists every index holding that id (`InboxIndex`), so no scan is needed."""
     if inbox is None:
         return []
-    for i, item in enumerate(inbox["items"]):
+    items = inbox["items"]
+    for i in range(len(items)) if at is None else at:
+        item = items[i]
         if item["id"] == item_id and item["kind"] == "invitation" and item["status"] != status:
             return [replace(f"/items/{i}/status", status)]
     return []
@@ -62,52 +72,81 @@ def inbox_changes(
     env: Envelope, case: Doc | None, inboxes: InboxLookup
 ) -> list[tuple[str, list[Op]]]:
     """Ops per agent inbox for one case event (without the position bookkeeping)."""
+    return intent_ops(inbox_intents(env, case), inboxes)
+
+
+def intent_ops(
+    intents: list[Intent], inboxes: InboxLookup, index: InboxIndex | None = None
+) -> list[tuple[str, list[Op]]]:
+    """Ops per agent inbox for one event's intents (`inbox_intents`), every inbox read
+    as it stood before the event; `index` (kept by the caller) spares the scans."""
+    out = []
+    for agent, action, payload in intents:
+        inbox = inboxes(agent)
+        if action == "append":
+            out.append((agent, _append(inbox, agent, payload)))
+        else:
+            item_id, status = payload
+            at = index.indexes(agent, inbox, item_id) if index is not None else None
+            ops = _set_status(inbox, item_id, status, at)
+            if ops:
+                out.append((agent, ops))
+    return out
+
+
+def inbox_intents(env: Envelope, case: Doc | None) -> list[Intent]:
+    """What one case event does to inboxes, from the case view as it stood before the
+    event alone (not the inboxes), so cases can be folded apart from the inboxes."""
     e = env.event
     name = env.name
     if case is None:
         return []
     if name == "ExpertInvited":
-        agent = str(e.expert_id)
-        item = _base(env, case, "invitation", str(e.invitation_id))
-        item.update(invited_by=str(e.invited_by), reason=e.reason, status="pending")
-        return [(agent, _append(inboxes(agent), agent, item, env))]
+        item = _base(env, case, "invitation", sid(e.invitation_id))
+        item.update(invited_by=sid(e.invited_by), reason=e.reason, status="pending")
+        return [(sid(e.expert_id), "append", item)]
     if name == "InsightPosted":
-        out = []
+        out: list[Intent] = []
         for agent in dict.fromkeys(s(e.mentions)):
-            if agent == str(e.author_id):
+            if agent == sid(e.author_id):
                 continue
-            item = _base(env, case, "mention", str(e.insight_id))
-            item.update(author_id=str(e.author_id), kind_of_insight=e.kind, text=e.text)
-            out.append((agent, _append(inboxes(agent), agent, item, env)))
+            item = _base(env, case, "mention", sid(e.insight_id))
+            item.update(author_id=sid(e.author_id), kind_of_insight=e.kind, text=e.text)
+            out.append((agent, "append", item))
         return out
     if name in ("ProposalAccepted", "ProposalRejected"):
-        proposal = case["proposals"].get(str(e.proposal_id))
+        proposal = case["proposals"].get(sid(e.proposal_id))
         if proposal is None:
             return []
-        agent = proposal["author_id"]
-        item = _base(env, case, "decision", str(e.proposal_id))
+        item = _base(env, case, "decision", sid(e.proposal_id))
         item.update(
             decision="accepted" if name == "ProposalAccepted" else "rejected",
             reason=getattr(e, "reason", None),
-            decided_by=str(e.decided_by),
+            decided_by=sid(e.decided_by),
         )
-        return [(agent, _append(inboxes(agent), agent, item, env))]
-    return _invitation_updates(env, case, inboxes)
+        return [(proposal["author_id"], "append", item)]
+    return _invitation_updates(env, case)
 
 
-def _invitation_updates(
-    env: Envelope, case: Doc, inboxes: InboxLookup
-) -> list[tuple[str, list[Op]]]:
+# The case events that may settle invitations (every other one changes no inbox).
+_SETTLING = frozenset(
+    ("InvitationDeclined", "ExpertJoined", "Resolved", "Closed", "OwnershipTransferred")
+)
+
+
+def _invitation_updates(env: Envelope, case: Doc) -> list[Intent]:
     """Invitation items whose status the case event settles."""
     e = env.event
     name = env.name
+    if name not in _SETTLING:
+        return []
     settled: list[tuple[str, str, str]] = []  # (agent, invitation id, status)
     pending = [inv for inv in case["invitations"].values() if inv["status"] == "pending"]
     if name == "InvitationDeclined":
-        settled.append((str(e.expert_id), str(e.invitation_id), "declined"))
+        settled.append((sid(e.expert_id), sid(e.invitation_id), "declined"))
     elif name == "ExpertJoined":
         for inv in pending:
-            if inv["expert_id"] == str(e.expert_id):
+            if inv["expert_id"] == sid(e.expert_id):
                 status = "accepted" if inv["id"] == s(e.invitation_id) else "withdrawn"
                 settled.append((inv["expert_id"], inv["id"], status))
     elif name in ("Resolved", "Closed"):
@@ -116,14 +155,9 @@ def _invitation_updates(
         settled += [
             (inv["expert_id"], inv["id"], "withdrawn")
             for inv in pending
-            if inv["expert_id"] == str(e.to_owner_id)
+            if inv["expert_id"] == sid(e.to_owner_id)
         ]
-    out = []
-    for agent, iid, status in settled:
-        ops = _set_status(inboxes(agent), iid, status)
-        if ops:
-            out.append((agent, ops))
-    return out
+    return [(agent, "status", (iid, status)) for agent, iid, status in settled]
 
 
 def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
@@ -139,7 +173,7 @@ def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
     }
     if view is None:
         doc = {
-            "agent_id": str(env.stream_id),
+            "agent_id": env.key,
             "position": env.position,
             "registered_at": env.at,
             "updated_at": env.at,

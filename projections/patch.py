@@ -17,15 +17,17 @@ def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~") if "~" in token else token
 
 
-_PATHS: dict[str, tuple[list[str], str]] = {}  # path -> (parent tokens, last token)
+_PATHS: dict[str, tuple[tuple[str, ...], str]] = {}  # path -> (parent tokens, last token)
 
 
-def _parse(path: str) -> tuple[list[str], str]:
+def _parse(path: str) -> tuple[tuple[str, ...], str]:
     """A non-empty JSON Pointer's unescaped tokens, cached (paths repeat a lot)."""
     parsed = _PATHS.get(path)
     if parsed is None:
-        tokens = [_unescape(t) for t in path[1:].split("/")]
-        parsed = (tokens[:-1], tokens[-1])
+        tokens = path[1:].split("/")
+        if "~" in path:
+            tokens = [_unescape(t) for t in tokens]
+        parsed = (tuple(tokens[:-1]), tokens[-1])
         if len(_PATHS) >= 100_000:  # bounded: paths holding ids are endless
             _PATHS.clear()
         _PATHS[path] = parsed
@@ -35,6 +37,7 @@ def _parse(path: str) -> tuple[list[str], str]:
 def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
     """Apply `ops` to `doc` in place; the (possibly new) document."""
     current: Any = doc if doc is not None else {}
+    paths = _PATHS
     for op in ops:
         path = op["path"]
         kind = op["op"]
@@ -43,11 +46,22 @@ def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
                 raise ValueError(f"unsupported root op {kind}")
             current = op["value"]
             continue
-        parents, last = _parse(path)
+        parents, last = paths.get(path) or _parse(path)
         target: Any = current
         for token in parents:
             target = target[int(token)] if isinstance(target, list) else target[token]
-        if isinstance(target, list):
+        if type(target) is dict:  # the common case first (same as the mapping branch below)
+            if kind == "add":
+                target[last] = op["value"]
+            elif kind == "replace":
+                if last not in target:
+                    raise KeyError(f"replace of a missing member {path}")
+                target[last] = op["value"]
+            elif kind == "remove":
+                del target[last]
+            else:
+                raise ValueError(f"unsupported op {kind}")
+        elif isinstance(target, list):
             if kind == "add":
                 if last == "-":
                     target.append(op["value"])

@@ -15,9 +15,10 @@ read in one snapshot; returns the differences.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.envelope import Envelope
 from projections.fold import Change, ViewSet
+from projections.parallel import Record, Workers, fold_parallel
 from projections.rows import board_rows, member_rows, summary_row
 from projections.tables import TABLES, table_defs
 from projections.writer import change_rows, doc_rows, read_tracking, set_tracking
@@ -60,10 +62,16 @@ async def replay(
 
     The cyclic garbage collector is paused meanwhile: the fold allocates millions of
     small acyclic objects that all stay alive, which collections would only walk again."""
+    with _collector_paused():
+        return await _replay(read, decode, until, progress, sink)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return await _replay(read, decode, until, progress, sink)
+        yield
     finally:
         if enabled:
             gc.enable()
@@ -141,17 +149,38 @@ async def _fill(engine: AsyncEngine, table: sa.Table, rows: list[dict[str, Any]]
 
 
 async def rebuild(
-    engine: AsyncEngine, read: Read, decode: Decode, until: int, progress: Progress | None = None
+    engine: AsyncEngine,
+    read: Read,
+    decode: Decode,
+    until: int,
+    progress: Progress | None = None,
+    workers: Workers | None = None,
 ) -> Replay:
     """Replay up to `until` into fresh tables, then swap them in (see module doc).
 
     PostgreSQL: the fresh tables are created first and each page's `view_changes`
     rows are COPYed (binary) on their own connection while the next pages are folded;
     the other tables are COPYed in parallel once the fold is done. The returned
-    `Replay.changes` is then empty (the changes are in the table)."""
+    `Replay.changes` is then empty (the changes are in the table). With `workers`
+    (PostgreSQL only; SQLite folds here), the fold runs in worker processes
+    (`projections.parallel`, the same tables) and `Replay.views` holds only the
+    documents this process folded (its share of the cases and agents, every inbox).
+    """
+    with _collector_paused():  # also while the rows are built from the documents
+        return await _rebuild(engine, read, decode, until, progress, workers)
+
+
+async def _rebuild(
+    engine: AsyncEngine,
+    read: Read,
+    decode: Decode,
+    until: int,
+    progress: Progress | None,
+    workers: Workers | None,
+) -> Replay:
     fresh = table_defs(sa.MetaData(), SUFFIX)
     if engine.dialect.name == "postgresql":
-        result = await _replay_streaming(engine, fresh, read, decode, until, progress)
+        result = await _replay_streaming(engine, fresh, read, decode, until, progress, workers)
     else:
         await _create(engine, fresh)
         result = await replay(read, decode, until, progress)
@@ -185,10 +214,10 @@ async def _copy_changes(
     engine: AsyncEngine,
     created: Awaitable[None],
     table: sa.Table,
-    pages: asyncio.Queue[list[Change] | None],
+    pages: asyncio.Queue[Sequence[Record] | None],
 ) -> None:
-    """Once `created`, COPY each page of changes from `pages` (until None) into
-    `table`, in one transaction."""
+    """Once `created`, COPY each page of `view_changes` records from `pages` (until
+    None) into `table`, in one transaction."""
     await created
     columns = ["view", "key", "position", "version", "ops"]  # the records' order
     if [c.name for c in table.columns] != columns:
@@ -197,9 +226,8 @@ async def _copy_changes(
         raw: Any = await conn.get_raw_connection()
         while (page := await pages.get()) is not None:
             if page:
-                records = [(c.view, c.key, c.position, c.version, c.ops_json) for c in page]
                 await raw.driver_connection.copy_records_to_table(
-                    table.name, records=records, columns=columns
+                    table.name, records=page, columns=columns
                 )
 
 
@@ -210,18 +238,26 @@ async def _replay_streaming(
     decode: Decode,
     until: int,
     progress: Progress | None,
+    workers: Workers | None,
 ) -> Replay:
     """PostgreSQL: replay with `view_changes` COPYed alongside, then the other tables.
 
     One connection per table: the server loads (and indexes) them in parallel.
     Nobody reads the rebuilt tables before the swap; a failure leaves them to be
-    dropped by the next rebuild."""
-    pages: asyncio.Queue[list[Change] | None] = asyncio.Queue()
+    dropped by the next rebuild. With `workers`, the fold is `projections.parallel`'s."""
+    pages: asyncio.Queue[Sequence[Record] | None] = asyncio.Queue()
     # The tables are created while the first pages are read and folded.
     created = asyncio.ensure_future(_create(engine, fresh))
     copier = asyncio.ensure_future(_copy_changes(engine, created, fresh["view_changes"], pages))
+    tables: Iterator[tuple[str, list[dict[str, Any]]]]
     try:
-        result = await replay(read, decode, until, progress, sink=pages.put_nowait)
+        if workers is None:
+            result = await replay(read, decode, until, progress, sink=_as_records(pages))
+            tables = _each_table_rows(result)
+        else:
+            folded = await fold_parallel(read, decode, until, workers, pages.put_nowait, progress)
+            result = Replay(folded.views, [], folded.position, folded.events)
+            tables = iter(folded.rows.items())
     except BaseException:
         copier.cancel()
         created.cancel()
@@ -229,12 +265,19 @@ async def _replay_streaming(
     pages.put_nowait(None)
     await created
     fills = [copier]
-    for name, rows in _each_table_rows(result):
+    for name, rows in tables:
         if name != "view_changes":  # already COPYed (result.changes is empty)
             fills.append(asyncio.ensure_future(_fill(engine, fresh[name], rows)))
             await asyncio.sleep(0)  # let it start while the next table's rows are built
     await asyncio.gather(*fills)
     return result
+
+
+def _as_records(pages: asyncio.Queue[Sequence[Record] | None]) -> Sink:
+    def sink(batch: list[Change]) -> None:
+        pages.put_nowait(batch)  # a Change is a record, in the column order
+
+    return sink
 
 
 async def _swap_by_rename(conn: AsyncConnection, fresh: Mapping[str, sa.Table]) -> None:

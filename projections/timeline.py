@@ -37,8 +37,22 @@ _TEXT = ("subject", "text", "help_needed", "reason", "summary", "note", "handoff
 def timeline_entry(env: Envelope) -> Doc:
     """The short timeline line of any case event."""
     e = env.event
-    text = next((getattr(e, f) for f in _TEXT if getattr(e, f, "")), "")
-    by = getattr(e, _BY.get(env.name, ""), None)
+    text: object = ""
+    fields = getattr(e, "__dict__", None)
+    if fields is not None and _plain(type(e)):  # the same lookups, without raising
+        for name in _TEXT:  # the first non-empty one
+            value = fields.get(name, "")
+            if value:
+                text = value
+                break
+        by = fields.get(_BY.get(env.name, ""))
+    else:
+        for name in _TEXT:
+            value = getattr(e, name, "")
+            if value:
+                text = value
+                break
+        by = getattr(e, _BY.get(env.name, ""), None)
     return {
         "version": env.version,
         "position": env.position,
@@ -47,3 +61,21 @@ def timeline_entry(env: Envelope) -> Doc:
         "by": s(by),
         "text": _short(str(text)),
     }
+
+
+_PLAIN: dict[type, bool] = {}
+
+
+def _plain(cls: type) -> bool:
+    """True when `getattr(event, name, default)` is `event.__dict__.get(name, default)`
+    for every name read here: no class attribute, property or `__getattr__` of those
+    (an event's fields are its own; a stored older version may add keys there)."""
+    found = _PLAIN.get(cls)
+    if found is None:
+        found = (
+            getattr(cls, "__getattribute__", None) is object.__getattribute__
+            and not hasattr(cls, "__getattr__")
+            and not any(hasattr(cls, name) for name in (*_TEXT, *_BY.values(), ""))
+        )
+        _PLAIN[cls] = found
+    return found
