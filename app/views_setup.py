@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
-from app.codec import decode
 from app.composition import Container
+from app.replay_codec import replay_decoder
 from app.store.postgres import PostgresEventStore
 from app.store.types import RecordedEvent
 from projections.projector import Projector
@@ -16,13 +15,14 @@ from projections.service import Views
 
 def make_projector(container: Container) -> Projector:
     """A projector fed by the store's subscription, decoding with the app's codec."""
-    store, mapper = container.store, container.mapper
+    store = container.store
 
     def subscribe(after: int) -> AsyncIterator[RecordedEvent]:
         return store.subscribe(after)
 
-    def decode_row(row: Any) -> Any:
-        return decode(mapper, row)
+    # the replay decoder: identical events (tested), the event class found once per
+    # topic; any failure still raises the codec's named `EventDecodeError`
+    decode_row = replay_decoder()
 
     # PostgreSQL: the projector writes its batches through asyncpg (fewer round trips
     # than through SQLAlchemy), on a connection of its own that commits without waiting

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from projections import pg_writer
-from projections.changes import ViewChange
 from projections.envelope import Envelope, Recorded
 from projections.fold import Change, ViewSet
 from projections.leader import leadership
@@ -53,7 +52,7 @@ class Projector:
         schema: str | None = None,
         batch_size: int = 500,
         retry: float = 1.0,
-        on_committed: Callable[[list[ViewChange]], None] | None = None,
+        on_committed: Callable[[list[Change]], None] | None = None,
         pool: Any = None,
         connect: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
@@ -288,7 +287,7 @@ class Projector:
         if self.on_committed is not None and changes:
             self.committed_after = expected
             try:
-                self.on_committed([c.change for c in changes])
+                self.on_committed(changes)  # ops as their JSON text: no parse back
             except Exception:
                 log.exception("on_committed hook failed")
         return position

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.push.hub import Hub
 from app.store.listen import listen_forever
 from projections.changes import ViewChange, read_all_changes
+from projections.fold import Change
 from projections.tables import view_changes
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,10 @@ class ChangeFeed:
         self._wake.set()
 
     def on_committed(
-        self, changes: Sequence[ViewChange], after: int | None = None, upto: int | None = None
+        self,
+        changes: Sequence[ViewChange | Change],
+        after: int | None = None,
+        upto: int | None = None,
     ) -> None:
         """The projector's in-process hook: `changes` are all those in (after, upto].
 

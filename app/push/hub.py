@@ -21,11 +21,13 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.push.client import Client, Send
 from app.push.protocol import HEARTBEAT, patch_frame
 from projections.changes import ViewChange
+from projections.fold import Change
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +83,16 @@ class Hub:
         return sum(len(c.clients) for c in self.channels.values())
 
     # -- fan-out -------------------------------------------------------------------
-    def publish(self, change: ViewChange) -> None:
+    def publish(self, change: ViewChange | Change) -> None:
+        """A change read back (`ViewChange`) or the projector's own (`Change`, its ops
+        already JSON text: the same text, taken as it is)."""
         channel = self.channels.get((change.view, change.key))
         if channel is None:
             return
-        ops_json = json.dumps(change.ops, separators=(",", ":"), ensure_ascii=False)
+        if isinstance(change, Change):
+            ops_json = change.ops_json
+        else:
+            ops_json = json.dumps(change.ops, separators=(",", ":"), ensure_ascii=False)
         prev = channel.last
         channel.last = change.position
         frame = patch_frame(change.position, prev, change.version, ops_json)
@@ -97,7 +104,7 @@ class Hub:
                 self.stats.fell_behind += 1
                 self._leave(client)
 
-    def publish_all(self, changes: list[ViewChange]) -> None:
+    def publish_all(self, changes: Sequence[ViewChange | Change]) -> None:
         for change in changes:
             self.publish(change)
 

@@ -14,7 +14,7 @@ from app.push.feed import ChangeFeed
 from app.push.hub import Hub
 from app.push.session import Session
 from app.store.factory import asyncpg_dsn
-from projections.changes import ViewChange
+from projections.fold import Change
 from projections.writer import notify_channel
 
 
@@ -75,7 +75,7 @@ def _hook_projector(views: Any, feed: ChangeFeed) -> None:
     previous = projector.on_committed
     feed.attach(lambda: int(projector.position))
 
-    def on_committed(changes: list[ViewChange]) -> None:
+    def on_committed(changes: list[Change]) -> None:
         after = getattr(projector, "committed_after", None)
         feed.on_committed(changes, after, int(projector.position) if after is not None else None)
         if previous is not None:
