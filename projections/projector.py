@@ -76,6 +76,8 @@ class Projector:
         # those in (committed_after, position]); lets a hook tell whether it missed any.
         self.committed_after = 0
         self.leading = False
+        #: The last position of the batch being (or last) written (the push feed reads it).
+        self.writing = 0
         self.batches = 0
         self.events = 0
         # Fault injection for tests: awaited inside the transaction, before commit.
@@ -265,6 +267,7 @@ class Projector:
         changes, dirty = views.take_changes()
         if self.before_commit is not None:
             await self.before_commit(position)
+        self.writing = position
         await pg_writer.write_batch(  # one statement: it commits, or writes nothing
             pg,
             expected=expected,

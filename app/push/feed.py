@@ -66,12 +66,19 @@ class ChangeFeed:
         self.listening = asyncio.Event()
         self.direct = 0  # batches handed over from the in-process hook
         self._committed: Callable[[], int] | None = None
+        self._writing: Callable[[], int] = lambda: 0
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def attach(self, committed: Callable[[], int]) -> None:
-        """Name the in-process projector's committed position (enables the direct path)."""
+    def attach(
+        self, committed: Callable[[], int], writing: Callable[[], int] | None = None
+    ) -> None:
+        """Name the in-process projector's committed position (enables the direct path)
+        and the position of the batch it is writing (its NOTIFY is then no news: the
+        hook hands that batch over as soon as the write returns)."""
         self._committed = committed
+        if writing is not None:
+            self._writing = writing
 
     async def start(self) -> None:
         async with self.engine.connect() as conn:
@@ -156,8 +163,9 @@ class ChangeFeed:
 
     def _notified(self, payload: str) -> None:
         """A NOTIFY names the position its batch committed: no news once the feed has
-        passed it (the in-process projector's own batches, already handed over)."""
-        if not (payload.isdigit() and int(payload) <= self.position):
+        passed it, nor for the batch the in-process projector is writing (its hook hands
+        it over; should that write never return, the polling timer reads it)."""
+        if not (payload.isdigit() and int(payload) <= max(self.position, self._writing())):
             self._wake.set()
 
     async def _listen(self) -> None:

@@ -73,7 +73,7 @@ def _hook_projector(views: Any, feed: ChangeFeed) -> None:
     if projector is None or not hasattr(projector, "on_committed"):
         return
     previous = projector.on_committed
-    feed.attach(lambda: int(projector.position))
+    feed.attach(lambda: int(projector.position), lambda: int(getattr(projector, "writing", 0)))
 
     def on_committed(changes: list[Change]) -> None:
         after = getattr(projector, "committed_after", None)
