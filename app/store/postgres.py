@@ -122,9 +122,11 @@ class PostgresEventStore(EventStore):
             settings["search_path"] = self.schema
         return settings
 
-    async def _connect(self) -> asyncpg.Connection:
+    async def _connect(self, **settings: str) -> asyncpg.Connection:
         try:
-            return await asyncpg.connect(self.dsn, server_settings=self._server_settings())
+            return await asyncpg.connect(
+                self.dsn, server_settings={**self._server_settings(), **settings}
+            )
         except _CONNECTION_ERRORS as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
 
@@ -132,11 +134,7 @@ class PostgresEventStore(EventStore):
         """A new connection to the store's database and schema for writing *derived*
         data only (the read models): its commits do not wait for the WAL flush
         (``synchronous_commit = off``). Never for events: they must be durable."""
-        settings = {**self._server_settings(), "synchronous_commit": "off"}
-        try:
-            return await asyncpg.connect(self.dsn, server_settings=settings)
-        except _CONNECTION_ERRORS as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+        return await self._connect(synchronous_commit="off")
 
     async def _open(self) -> None:
         try:

@@ -162,3 +162,21 @@ async def test_a_pool_connection_comes_back_clean_without_the_reset_query(
                 assert await again.fetchval("SELECT to_regclass('pg_temp.leaked')") is None
                 return
         pytest.fail("the connection was not handed out again")
+
+
+@pytest.mark.postgres
+async def test_only_the_derived_connection_commits_without_waiting_for_the_flush(
+    pg_database: Database,
+) -> None:
+    async with pg_database.store() as store:
+        assert isinstance(store, PostgresEventStore)
+        derived = await store.connect_derived()
+        try:
+            assert await derived.fetchval("SHOW synchronous_commit") == "off"
+            assert await derived.fetchval("SHOW search_path") == pg_database.schema
+        finally:
+            await derived.close()
+        async with store.pool.acquire() as conn:  # the log's readers and writers: durable
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"
+        writer = await store._writer()
+        assert await writer.fetchval("SHOW synchronous_commit") == "on"
