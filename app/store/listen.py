@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 log = logging.getLogger(__name__)
+
+CHANNEL = "swarmdesk_events"
+
+
+def events_channel(schema: str | None) -> str:
+    """The events' NOTIFY channel of one schema. Channels are per database, so each
+    schema needs its own: another schema's positions must never wake our readers."""
+    if not schema:
+        return CHANNEL
+    return f"{CHANNEL}_{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
 
 
 async def listen_forever(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -20,21 +19,10 @@ from app.store.errors import (
     StoreUnavailable,
     TrackingConflict,
 )
-from app.store.listen import listen_forever
+from app.store.listen import events_channel, listen_forever
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
 log = logging.getLogger(__name__)
-
-CHANNEL = "swarmdesk_events"
-
-
-def events_channel(schema: str | None) -> str:
-    """The events' NOTIFY channel of one schema. Channels are per database, so each
-    schema needs its own: another schema's positions must never wake our readers."""
-    if not schema:
-        return CHANNEL
-    return f"{CHANNEL}_{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
-
 
 _COLUMNS = "position, event_id, originator_id, originator_version, topic, state"
 

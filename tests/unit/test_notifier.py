@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from app.store.listen import events_channel
 from app.store.notifier import RECENT_ROWS, Notifier
-from app.store.postgres import events_channel
 from app.store.types import RecordedEvent
 from projections.writer import notify_channel
 
