@@ -267,10 +267,23 @@ async def _replay_streaming(
     fills = [copier]
     for name, rows in tables:
         if name != "view_changes":  # already COPYed (result.changes is empty)
-            fills.append(asyncio.ensure_future(_fill(engine, fresh[name], rows)))
-            await asyncio.sleep(0)  # let it start while the next table's rows are built
+            for part in _halves(rows):
+                fills.append(asyncio.ensure_future(_fill(engine, fresh[name], part)))
+                await asyncio.sleep(0)  # let it start while the next table's rows are built
     await asyncio.gather(*fills)
     return result
+
+
+#: A table with at least this many rows is loaded in two halves over two connections
+#: (two server processes: the case documents' COPY was the long pole after the fold).
+HALVES_FROM = 4_000
+
+
+def _halves(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    if len(rows) < HALVES_FROM:
+        return [rows]
+    half = len(rows) // 2
+    return [rows[:half], rows[half:]]
 
 
 def _as_records(pages: asyncio.Queue[Sequence[Record] | None]) -> Sink:
