@@ -105,6 +105,15 @@ def rebuild(
 
 
 @cli.command()
+def project() -> None:
+    """Run only the projector, for deployments whose API processes run with
+    SWARMDESK_PROJECTOR=false (one leads per database; others wait to take over)."""
+    from app.views_cli import project_main
+
+    project_main()
+
+
+@cli.command()
 def verify() -> None:
     """Replay the log in memory and report any difference from the stored views (exit 1)."""
     from app.views_cli import verify_main

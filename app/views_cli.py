@@ -109,3 +109,28 @@ def rebuild_main(workers: int = AUTO) -> None:
 
 def verify_main() -> int:
     return asyncio.run(run_verify(Settings(), Console()))
+
+
+async def run_projector(settings: Settings, stop: asyncio.Event) -> None:
+    """The projector alone (leader election included) until `stop` is set: the whole
+    service is composed as for `serve`, with the projector on, and serves nothing."""
+    from app.composition import bootstrap
+
+    async with bootstrap(settings.model_copy(update={"projector": True})):
+        await stop.wait()
+
+
+def project_main() -> None:
+    """`swarmdesk project`: run `run_projector` until SIGTERM or SIGINT."""
+    import signal
+
+    import uvloop
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_projector(Settings(), stop)
+
+    uvloop.run(run())

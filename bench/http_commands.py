@@ -5,10 +5,11 @@ open a case (10%) or add context to one of its cases (90%), every command with a
 `Idempotency-Key` (the production path: one more lookup per command) unless
 `--no-idempotency`. The load generator runs in a separate process (`bench/_http_load.py`,
 asyncio + httptools), but on these 2-core machines it still shares the CPU with the server:
-its CPU use is printed. The server runs twice: with the projector on (a real single-process
-deployment) and off (the command path alone). In the same run, `bench/append.py`'s
-in-process store append at the same concurrency gives the ceiling the HTTP figure is
-compared with.
+its CPU use is printed. The server runs three times: with the projector on (a real
+single-process deployment), off (the command path alone), and in its own `swarmdesk
+project` process beside the server (a deployment that keeps it out of the API processes).
+In the same run, `bench/append.py`'s in-process store append at the same concurrency
+gives the ceiling the HTTP figure is compared with.
 
 Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--json PATH]
 Target: >= 2,000 commands/s with p99 <= 25 ms (projector on).
@@ -85,8 +86,11 @@ def cpu_ticks(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def serve(schema: str, projector: bool) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit."""
+def serve(
+    schema: str, projector: bool, separate: bool = False
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit; with
+    `separate`, the projector runs in a `swarmdesk project` process beside it."""
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="swarmdesk-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMDESK_")}
@@ -96,10 +100,11 @@ def serve(schema: str, projector: bool) -> Iterator[tuple[subprocess.Popen[bytes
         SWARMDESK_SECRET_KEY=SECRET,
         SWARMDESK_DATA_DIR=data_dir,
         SWARMDESK_LOG_LEVEL="warning",
-        SWARMDESK_PROJECTOR="true" if projector else "false",
+        SWARMDESK_PROJECTOR="true" if projector and not separate else "false",
     )
-    command = [str(Path(sys.executable).parent / "swarmdesk"), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    swarmdesk = str(Path(sys.executable).parent / "swarmdesk")
+    process = subprocess.Popen([swarmdesk, "serve", "--port", str(port)], cwd=ROOT, env=env)
+    helper = subprocess.Popen([swarmdesk, "project"], cwd=ROOT, env=env) if separate else None
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -111,6 +116,9 @@ def serve(schema: str, projector: bool) -> Iterator[tuple[subprocess.Popen[bytes
             time.sleep(0.1)
         yield process, port
     finally:
+        if helper is not None:
+            helper.terminate()
+            helper.wait(10)
         process.terminate()
         try:
             process.wait(10)
@@ -120,7 +128,13 @@ def serve(schema: str, projector: bool) -> Iterator[tuple[subprocess.Popen[bytes
 
 
 def http_run(
-    name: str, projector: bool, clients: int, seconds: float, warmup: float, idempotency: bool
+    name: str,
+    projector: bool,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    idempotency: bool,
+    separate: bool = False,
 ) -> Row:
     async def with_schema() -> Row:
         async with fresh_pg_schema("bench_http", url=PG_URL) as schema:
@@ -129,7 +143,7 @@ def http_run(
     def measure(schema: str) -> Row:
         issuer = TokenIssuer(SECRET)
         tokens = [issuer.issue(f"bench-agent-{n}", "agent", ttl=3600) for n in range(clients)]
-        with serve(schema, projector) as (process, port):
+        with serve(schema, projector, separate) as (process, port):
             start = time.time() + SPAWN_SLACK + warmup
             window = (start, start + seconds)
             with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
@@ -188,6 +202,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [
         http_run("http, projector on", True, args.clients, seconds, args.warmup, idempotency),
         http_run("http, projector off", False, args.clients, seconds, args.warmup, idempotency),
+        http_run(
+            "http, projector in `swarmdesk project`",
+            True,
+            args.clients,
+            seconds,
+            args.warmup,
+            idempotency,
+            separate=True,
+        ),
         in_process_run(args.clients, seconds, args.warmup),
     ]
     print(f"HTTP commands on PostgreSQL, one `swarmdesk serve` process (uvloop + httptools), "

@@ -4,9 +4,14 @@ WebSocket clients of the other (which runs no projector: it learns through the t
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -52,3 +57,45 @@ async def test_command_on_one_process_reaches_clients_of_the_other(
     # generous bounds for a loaded test machine; bench/push.py measures the real figure
     assert lags[len(lags) // 2] < 0.05, lags
     assert lags[-1] < 1.0, lags
+
+
+@pytest.fixture
+def api_and_projector(tmp_path: Path) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
+    """An API process without a projector, and `swarmdesk project` on its schema."""
+    with running_server("postgres", tmp_path, SWARMDESK_PROJECTOR="false") as api:
+        log_path = tmp_path / "project.log"
+        with log_path.open("wb") as log:
+            projector = subprocess.Popen(
+                [str(Path(sys.executable).parent / "swarmdesk"), "project"],
+                env=api.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            yield api, projector
+        finally:
+            if projector.poll() is None:
+                projector.kill()
+                projector.wait()
+
+
+@pytest.mark.postgres
+async def test_the_projector_in_its_own_process(
+    api_and_projector: tuple[Server, subprocess.Popen[bytes]],
+) -> None:
+    """`swarmdesk project` keeps the views of an API process that runs none; the API's
+    clients get every patch through LISTEN and `view_changes`; SIGTERM stops it."""
+    api, projector = api_and_projector
+    owner = f"agent-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=10) as http:
+        case_id, opened = await open_case(http, api, owner)
+        follower = Follower()
+        async with ws_connect(api, f"/ws/cases/{case_id}", owner) as ws:
+            await follower.read_until(ws, opened, seconds=20)
+            positions = [await add_context(http, api, owner, case_id, f"n{i}") for i in range(5)]
+            await follower.read_until(ws, positions[-1], seconds=10)
+        metrics = (await http.get("/metrics")).text
+    assert follower.patches[-5:] == positions
+    assert "swarmdesk_projector_leading" not in metrics  # none in the API process
+    projector.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(projector.wait, 20) == 0
