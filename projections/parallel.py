@@ -24,11 +24,12 @@ ended before `fold_parallel` returns or raises.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import multiprocessing as mp
 import signal
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, cast
@@ -36,15 +37,13 @@ from typing import Any, cast
 from projections.envelope import Envelope
 from projections.fold import ViewSet
 from projections.inbox_view import Intent
+from projections.pages import Read, pages_ahead
 from projections.rows import board_rows, member_rows, summary_row
 from projections.writer import doc_rows
 
 # (position, originator id as int, originator version, topic, state): what a worker gets.
 Packed = tuple[int, int, int, str, bytes]
 Record = tuple[str, str, int, int, str]  # a view_changes row: view, key, position, version, ops
-Read = Callable[[int, int, int], Awaitable[list[Any]]]  # (after, limit, until) -> rows
-PAGE = 5000
-FIRST_PAGE = 500
 AHEAD = 4  # pages a worker may be sent before its results are taken
 
 
@@ -181,16 +180,9 @@ async def _feed(
     n = len(queues)
     slots = 2 * n + 1  # slot 0 stays here; worker k takes slots 2k + 1 and 2k + 2
     after = 0
-    pending = asyncio.ensure_future(read(after, FIRST_PAGE, until)) if after < until else None
-    try:
-        while pending is not None:
-            rows = await pending
-            pending = None
-            if not rows:
-                break
+    async with contextlib.aclosing(pages_ahead(read, until)) as pages:
+        async for rows in pages:
             after = rows[-1].position
-            if after < until:
-                pending = asyncio.ensure_future(read(after, PAGE, until))
             mine: list[Any] = []
             parts: list[list[Packed]] = [[] for _ in range(n)]
             for row in rows:
@@ -202,9 +194,6 @@ async def _feed(
             for queue, part in zip(queues, parts, strict=True):
                 await queue.put(part)
             await own.put(mine)
-    finally:
-        if pending is not None:
-            pending.cancel()
     for queue in queues:
         await queue.put(None)
     await own.put(None)

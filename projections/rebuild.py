@@ -27,17 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.envelope import Envelope
 from projections.fold import Change, ViewSet
+from projections.pages import Read, pages_ahead
 from projections.parallel import Record, Workers, fold_parallel
 from projections.rows import board_rows, member_rows, summary_row
 from projections.tables import TABLES, table_defs
 from projections.writer import change_rows, doc_rows, read_tracking, set_tracking
 
-Read = Callable[[int, int, int], Awaitable[list[Any]]]  # (after, limit, until) -> rows
 Decode = Callable[[Any], Any]
 Progress = Callable[[int], None]
 Sink = Callable[[list[Change]], None]  # takes each page's changes (then not kept)
-PAGE = 5000
-FIRST_PAGE = 500  # small: nothing else to do while the first page is read
 SUFFIX = "_rebuild"
 
 
@@ -85,16 +83,9 @@ async def _replay(
     after = events = 0
     # The next page is read while this one is folded (the fold is synchronous: a
     # rebuild holds every document in memory).
-    pending = asyncio.ensure_future(read(after, FIRST_PAGE, until)) if after < until else None
-    try:
-        while pending is not None:
-            rows = await pending
-            pending = None
-            if not rows:
-                break
+    async with contextlib.aclosing(pages_ahead(read, until)) as pages:
+        async for rows in pages:
             after = rows[-1].position
-            if after < until:
-                pending = asyncio.ensure_future(read(after, PAGE, until))
             fold = views.fold
             for row in rows:
                 fold(Envelope(row.position, decode(row)))
@@ -106,9 +97,6 @@ async def _replay(
             events += len(rows)
             if progress is not None:
                 progress(len(rows))
-    finally:
-        if pending is not None:  # a failed fold: drop the read ahead
-            pending.cancel()
     return Replay(views, changes, after, events)
 
 

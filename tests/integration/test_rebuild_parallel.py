@@ -18,7 +18,8 @@ from app.store.types import AppendRequest
 from domain import Actor, Case
 from projections.db import create_views_engine
 from projections.inbox_view import INBOX_MAX
-from projections.parallel import FIRST_PAGE, WorkerFailed, Workers
+from projections.pages import FIRST_PAGE
+from projections.parallel import WorkerFailed, Workers
 from projections.rebuild import rebuild, stored_rows, verify
 from projections.writer import read_tracking
 from tests.conftest import Database
