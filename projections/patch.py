@@ -50,7 +50,7 @@ def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
         target: Any = current
         for token in parents:
             target = target[int(token)] if isinstance(target, list) else target[token]
-        if type(target) is dict:  # the common case first (same as the mapping branch below)
+        if type(target) is dict or not isinstance(target, list):  # dicts first: most ops
             if kind == "add":
                 target[last] = op["value"]
             elif kind == "replace":
@@ -61,7 +61,7 @@ def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
                 del target[last]
             else:
                 raise ValueError(f"unsupported op {kind}")
-        elif isinstance(target, list):
+        else:
             if kind == "add":
                 if last == "-":
                     target.append(op["value"])
@@ -71,17 +71,6 @@ def apply_ops(doc: Doc | None, ops: list[Op]) -> Doc:
                 target[int(last)] = op["value"]
             elif kind == "remove":
                 del target[int(last)]
-            else:
-                raise ValueError(f"unsupported op {kind}")
-        else:
-            if kind == "add":
-                target[last] = op["value"]
-            elif kind == "replace":
-                if last not in target:
-                    raise KeyError(f"replace of a missing member {path}")
-                target[last] = op["value"]
-            elif kind == "remove":
-                del target[last]
             else:
                 raise ValueError(f"unsupported op {kind}")
     result: Doc = current
