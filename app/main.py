@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from app import problems
+from app import gc_policy, problems
 from app.composition import bootstrap
 from app.routes import routers
 from app.settings import Settings
@@ -21,11 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with bootstrap(settings or Settings()) as container:
             app.state.container = container
-            # What start-up built (modules, models, routes, pools) lives as long as the
-            # process: take it out of the collector's generations, so that the full
-            # collections a busy server runs do not walk it again and again.
-            gc.collect()
-            gc.freeze()
+            gc_policy.settle()  # freeze what start-up built; collect less often
             yield
 
     app = FastAPI(

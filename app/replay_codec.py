@@ -45,11 +45,14 @@ def _hooked(value: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
 class _OrjsonTranscoder(JSONTranscoder):
     """UUIDs (`uuid_hex`, when that is eventsourcing's own `UUIDAsHex`) are decoded
     through a bounded cache: the log names the same agents and cases over and over,
-    and a `UUID` is immutable, so events may share one."""
+    and a `UUID` is immutable, so events may share one. At most `cache_size` are kept
+    (then the cache starts again): a long-lived process keeps it small, since every
+    cached `UUID` is one more object for each full garbage collection to visit."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_size: int = 100_000) -> None:
         super().__init__()
         self._uuids: dict[str, UUID] = {}
+        self._cache_size = cache_size
 
     def decode(self, data: bytes) -> Any:
         if type(self.names.get("uuid_hex")) is UUIDAsHex:
@@ -86,16 +89,16 @@ class _OrjsonTranscoder(JSONTranscoder):
             if type(hexed) is not str:
                 return self._decode_obj(d)  # raises as the standard decoder would
             uuid = UUID(hexed)
-            if len(self._uuids) >= 100_000:
+            if len(self._uuids) >= self._cache_size:
                 self._uuids.clear()
             self._uuids[hexed] = uuid
         return uuid
 
 
-def create_replay_mapper() -> Mapper[UUID]:
+def create_replay_mapper(uuid_cache: int = 100_000) -> Mapper[UUID]:
     """A mapper like `app.codec.create_mapper()` whose decoding uses orjson."""
     standard = create_mapper()
-    transcoder = _OrjsonTranscoder()
+    transcoder = _OrjsonTranscoder(uuid_cache)
     for transcoding in standard.transcoder.names.values():  # type: ignore[attr-defined]
         transcoder.register(transcoding)
     return Mapper(transcoder=transcoder)
@@ -104,12 +107,12 @@ def create_replay_mapper() -> Mapper[UUID]:
 Fields = Callable[[UUID, int, str, bytes], DomainEventProtocol[UUID]]
 
 
-def _fields_decoder() -> Fields:
+def _fields_decoder(uuid_cache: int = 100_000) -> Fields:
     """`(originator id, version, topic, state) -> domain event`: `Mapper.to_domain_event`
     inlined for our mapper (no cipher, no compressor), with the event class, its
     `class_version` and the id converter found once per topic rather than once per row.
     Raises on any failure (callers fall back to `app.codec.decode`)."""
-    fast = create_replay_mapper()
+    fast = create_replay_mapper(uuid_cache)
     transcoder = fast.transcoder
     if fast.cipher is not None or fast.compressor is not None:  # pragma: no cover
         raise RuntimeError("the replay decoder expects a plain JSON mapper")
@@ -142,9 +145,12 @@ def _fields_decoder() -> Fields:
     return decode_fields
 
 
-def replay_decoder() -> Callable[[RecordedEvent], DomainEventProtocol[UUID]]:
-    """`row -> domain event`, fast; identical to `decode(create_mapper(), row)`."""
-    fields, standard = _fields_decoder(), create_mapper()
+def replay_decoder(
+    uuid_cache: int = 100_000,
+) -> Callable[[RecordedEvent], DomainEventProtocol[UUID]]:
+    """`row -> domain event`, fast; identical to `decode(create_mapper(), row)`.
+    `uuid_cache`: how many decoded UUIDs to share between events (see `_OrjsonTranscoder`)."""
+    fields, standard = _fields_decoder(uuid_cache), create_mapper()
 
     def decode_row(row: RecordedEvent) -> DomainEventProtocol[UUID]:
         try:

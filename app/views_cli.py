@@ -114,9 +114,11 @@ def verify_main() -> int:
 async def run_projector(settings: Settings, stop: asyncio.Event) -> None:
     """The projector alone (leader election included) until `stop` is set: the whole
     service is composed as for `serve`, with the projector on, and serves nothing."""
+    from app import gc_policy
     from app.composition import bootstrap
 
     async with bootstrap(settings.model_copy(update={"projector": True})):
+        gc_policy.settle()
         await stop.wait()
 
 

@@ -21,8 +21,10 @@ def make_projector(container: Container) -> Projector:
         return store.subscribe(after)
 
     # the replay decoder: identical events (tested), the event class found once per
-    # topic; any failure still raises the codec's named `EventDecodeError`
-    decode_row = replay_decoder()
+    # topic; any failure still raises the codec's named `EventDecodeError`. Its UUID cache
+    # is kept small here: this process lives long, and a large one only lengthens the
+    # full garbage collections that stall every request (see `app.gc_policy`).
+    decode_row = replay_decoder(uuid_cache=4_096)
 
     # PostgreSQL: the projector writes its batches through asyncpg (fewer round trips
     # than through SQLAlchemy), on a connection of its own that commits without waiting

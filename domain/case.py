@@ -127,7 +127,7 @@ class Case(Aggregate, CaseRules):
 
     @event(ContextAdded)
     def _add_context(self, context_id: UUID, author_id: UUID, kind: str, text: str) -> None:
-        self._element_ids.add(context_id)
+        self._element_ids.add(context_id.int)
 
     def log_customer_message(
         self, actor: Actor, *, message_id: UUID, direction: MessageDirection | str, text: str
@@ -141,7 +141,7 @@ class Case(Aggregate, CaseRules):
     def _log_customer_message(
         self, message_id: UUID, author_id: UUID, direction: str, text: str
     ) -> None:
-        self._element_ids.add(message_id)
+        self._element_ids.add(message_id.int)
 
     def request_swarm(
         self,
@@ -170,7 +170,7 @@ class Case(Aggregate, CaseRules):
         skills_wanted: list[str],
         urgency: str,
     ) -> None:
-        self._element_ids.add(request_id)
+        self._element_ids.add(request_id.int)
         self._open_swarm_requests.append(request_id)
         self._ever_swarmed = True
 
@@ -196,7 +196,7 @@ class Case(Aggregate, CaseRules):
     def _invite_expert(
         self, invitation_id: UUID, expert_id: UUID, expert_name: str, invited_by: UUID, reason: str
     ) -> None:
-        self._element_ids.add(invitation_id)
+        self._element_ids.add(invitation_id.int)
         self._pending_invitations[expert_id] = invitation_id
 
     def decline_invitation(self, actor: Actor, *, reason: str = "") -> None:
@@ -273,7 +273,7 @@ class Case(Aggregate, CaseRules):
         refers_to: list[UUID],
         mentions: list[UUID],
     ) -> None:
-        self._element_ids.add(insight_id)
+        self._element_ids.add(insight_id.int)
         self._insights[insight_id] = author_id
 
     def propose_resolution(
@@ -298,7 +298,7 @@ class Case(Aggregate, CaseRules):
     def _propose_resolution(
         self, proposal_id: UUID, author_id: UUID, summary: str, steps: list[str], cites: list[UUID]
     ) -> None:
-        self._element_ids.add(proposal_id)
+        self._element_ids.add(proposal_id.int)
         self._proposals[proposal_id] = Proposal(proposal_id, author_id, ProposalStatus.OPEN)
 
     def accept_proposal(self, actor: Actor, *, proposal_id: UUID) -> None:

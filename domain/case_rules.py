@@ -149,7 +149,7 @@ class CaseRules(CaseState):
             raise NotAllowed(f"only participants may {what}", case_id=self.id, actor_id=actor.id)
 
     def _check_new_element_id(self, actor: Actor, field: str, element_id: UUID) -> None:
-        if element_id in self._element_ids:
+        if element_id.int in self._element_ids:
             raise InvalidInput(
                 field,
                 f"id {element_id} is already used in this case",

@@ -47,7 +47,9 @@ class CaseState:
     _proposals: dict[UUID, Proposal]
     _accepted_proposal_id: UUID | None
     _acknowledged: dict[UUID, int]  # participant -> highest acknowledged version
-    _element_ids: set[UUID]  # every id of an element added to the case
+    # every id of an element added to the case, as its 128-bit integer: ints are not
+    # tracked by the garbage collector, UUIDs are (a long case holds thousands)
+    _element_ids: set[int]
     _resolution_summary: str
 
     if TYPE_CHECKING:  # provided by eventsourcing's Aggregate, which Case also extends

@@ -14,7 +14,8 @@ from app.store.types import RecordedEvent
 from tests.views_support import MAPPER, actor, agent, append, briefing_case
 
 
-async def test_same_events_as_the_standard_decoder(store: EventStore) -> None:
+@pytest.mark.parametrize("uuid_cache", [100_000, 2], ids=["rebuild-cache", "cache-of-two"])
+async def test_same_events_as_the_standard_decoder(store: EventStore, uuid_cache: int) -> None:
     owner, expert, other = actor("Ölga \u2603"), actor("Ed"), actor("Otto")
     case = briefing_case(owner, expert, other)
     second = uuid.uuid4()
@@ -29,7 +30,7 @@ async def test_same_events_as_the_standard_decoder(store: EventStore) -> None:
     await append(store, agent("Ada"))
     rows = await store.read(0, 1000)
     assert len(rows) > 15
-    fast = replay_decoder()
+    fast = replay_decoder(uuid_cache)  # a cache of two starts again many times
     for row in rows:
         a, b = fast(row), decode(MAPPER, row)
         assert type(a) is type(b)
