@@ -31,6 +31,8 @@ def serve(
     """Run the HTTP and WebSocket API with uvicorn."""
     import uvicorn
 
+    from app.http_protocol import CorkedHttpToolsProtocol
+
     settings = Settings()
     if migrate_first:
         migrate()
@@ -43,6 +45,7 @@ def serve(
         log_level=settings.log_level,
         # above "info" uvicorn drops access lines anyway, after formatting their fields
         access_log=settings.log_level.lower() in ("trace", "debug", "info"),
+        http=CorkedHttpToolsProtocol,  # a response in one write: see app.http_protocol
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
         proxy_headers=True,

@@ -65,21 +65,13 @@ class Server:
         assert self.log_path is not None
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "app.push.asgi:app",  # the API with the short push path
+                [  # the command users run (uvicorn with the corked HTTP protocol)
+                    str(Path(sys.executable).parent / "swarmdesk"),
+                    "serve",
                     "--host",
                     "127.0.0.1",
                     "--port",
                     str(self.port),
-                    "--ws",
-                    "websockets-sansio",  # the cheapest WebSocket path (bench/push.py)
-                    "--ws-per-message-deflate",
-                    "false",
-                    "--log-level",
-                    "warning",
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -119,6 +111,7 @@ def server_env(
         SWARMDESK_DATABASE_URL=database_url,
         SWARMDESK_SECRET_KEY=SECRET,
         SWARMDESK_DATA_DIR=str(data_dir),
+        SWARMDESK_LOG_LEVEL="warning",
         PYTHONUNBUFFERED="1",
     )
     if schema:
