@@ -11,8 +11,11 @@ project` process beside the server (a deployment that keeps it out of the API pr
 In the same run, `bench/append.py`'s in-process store append at the same concurrency
 gives the ceiling the HTTP figure is compared with.
 
-Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--json PATH]
-Target: >= 2,000 commands/s with p99 <= 25 ms (projector on).
+Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--rounds N]
+       [--json PATH]
+Target: >= 2,000 commands/s with p99 <= 25 ms (projector on). These 2-core machines vary
+by 20% and more from minute to minute; `--rounds 3` repeats all four runs and judges the
+target by the rounds that meet it (most must), printing each round's figures.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,43 +200,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--no-idempotency", action="store_true", help="send no Idempotency-Key")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat all runs; the verdict is the median's"
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (4.0 if args.quick else 10.0)
     idempotency = not args.no_idempotency
-    rows = [
-        http_run("http, projector on", True, args.clients, seconds, args.warmup, idempotency),
-        http_run("http, projector off", False, args.clients, seconds, args.warmup, idempotency),
-        http_run(
-            "http, projector in `swarmdesk project`",
-            True,
-            args.clients,
-            seconds,
-            args.warmup,
-            idempotency,
-            separate=True,
-        ),
-        in_process_run(args.clients, seconds, args.warmup),
-    ]
     print(f"HTTP commands on PostgreSQL, one `swarmdesk serve` process (uvloop + httptools), "
           f"{os.cpu_count()} CPUs shared by server, load generator (separate process) and "
           f"PostgreSQL; Idempotency-Key on every command: {idempotency}")  # fmt: skip
-    print(table(rows))
-    for row in rows:
-        if row.note:
-            print(f"note ({row.name}): {row.note}")
-    base = rows[-1].rate
-    for row in rows[:-1]:
-        print(f"ratio {row.name} / in-process append: {ratio(row.rate, base):.2f}")
-    main_row = rows[0]
-    met = main_row.rate >= TARGET_RATE and main_row.p99_ms <= TARGET_P99_MS
+    rounds: list[list[Row]] = []
+    for n in range(args.rounds):  # all four runs per round: neighbours in time compare
+        rows = [
+            http_run("http, projector on", True, args.clients, seconds, args.warmup, idempotency),
+            http_run("http, projector off", False, args.clients, seconds, args.warmup, idempotency),
+            http_run(
+                "http, projector in `swarmdesk project`",
+                True,
+                args.clients,
+                seconds,
+                args.warmup,
+                idempotency,
+                separate=True,
+            ),
+            in_process_run(args.clients, seconds, args.warmup),
+        ]
+        rounds.append(rows)
+        if args.rounds > 1:
+            print(f"round {n + 1} of {args.rounds}")
+        print(table(rows))
+        for row in rows:
+            if row.note:
+                print(f"note ({row.name}): {row.note}")
+        base = rows[-1].rate
+        for row in rows[:-1]:
+            print(f"ratio {row.name} / in-process append: {ratio(row.rate, base):.2f}")
+    mains = [rows[0] for rows in rounds]
+    met_in = [r.rate >= TARGET_RATE and r.p99_ms <= TARGET_P99_MS for r in mains]
+    met = sum(met_in) * 2 > len(met_in)  # in most rounds
+    rate = statistics.median(r.rate for r in mains)
+    p99 = statistics.median(r.p99_ms for r in mains)
+    spread = (
+        f"; rounds: {', '.join(f'{r.rate:,.0f} cmd/s p99 {r.p99_ms:.1f} ms' for r in mains)}"
+        if len(mains) > 1
+        else ""
+    )
     print(
         f"target (projector on): >= {TARGET_RATE:,.0f} cmd/s with p99 <= {TARGET_P99_MS:.0f} ms: "
-        f"{'MET' if met else 'NOT MET'} ({main_row.rate:,.0f} cmd/s, p99 {main_row.p99_ms:.1f} ms)"
+        f"{'MET' if met else 'NOT MET'} in {sum(met_in)} of {len(met_in)} rounds "
+        f"(median {rate:,.0f} cmd/s, p99 {p99:.1f} ms{spread})"
     )
     if args.json:
         write_json(
             args.json,
-            {"environment": environment_info(), "rows": [vars(r) for r in rows], "target_met": met},
+            {
+                "environment": environment_info(),
+                "rounds": [[vars(r) for r in rows] for rows in rounds],
+                "target_met": met,
+            },
         )
     return 0
 

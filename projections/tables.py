@@ -75,6 +75,9 @@ def table_defs(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
         sa.Column("relation", sa.Text(), nullable=False),
         sa.Column("opened_position", POSITION, nullable=False),
         sa.Index(f"ix_case_members{s}_agent", "agent_id", "opened_position"),
+        # the projector replaces a touched case's rows (`DELETE ... WHERE case_id = ANY`):
+        # without it, every batch read the whole table
+        sa.Index(f"ix_case_members{s}_case", "case_id"),
     )
     board = sa.Table(
         f"swarm_board{s}",
