@@ -247,8 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"target (projector on): >= {TARGET_RATE:,.0f} cmd/s with p99 <= {TARGET_P99_MS:.0f} ms: "
-        f"{'MET' if met else 'NOT MET'} in {sum(met_in)} of {len(met_in)} rounds "
-        f"(median {rate:,.0f} cmd/s, p99 {p99:.1f} ms{spread})"
+        f"{'MET' if met else 'NOT MET'} (met in {sum(met_in)} of {len(met_in)} rounds; "
+        f"median {rate:,.0f} cmd/s, p99 {p99:.1f} ms{spread})"
     )
     if args.json:
         write_json(
