@@ -5,10 +5,11 @@ on ``http.response.start``, then the body on ``http.response.body``, each one
 ``transport.write``, and uvloop sends each write at once. On these machines a system
 call is dear (py-spy ``--native`` put about a fifth of the server's time in ``write``),
 and a command's answer is two writes of a few hundred bytes. `CorkedHttpToolsProtocol`
-gives the protocol a transport that holds what is written during one turn of the event
-loop and writes it as one block at the end of that turn (`Corked`): a response whose
-messages are sent without waiting in between, as every JSON response is, leaves in one
-``write``. Nothing is reordered and nothing waits for a later turn.
+gives the protocol a transport that holds what is written (`Corked`) until the response
+is complete, and writes it then as one block: a response whose messages are sent without
+waiting in between, as every JSON response is, leaves in one ``write``, at the moment the
+last of them is sent. Whatever is still held at the end of a loop turn (a body streamed
+over several turns, say) is written then. Nothing is reordered.
 
 A connection upgraded to a WebSocket gets the real transport back before the WebSocket
 protocol sees it: pushes are written as they are sent, as before.
@@ -84,6 +85,12 @@ class CorkedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         corked = Corked(transport, asyncio.get_running_loop())
         super().connection_made(corked)  # type: ignore[arg-type]
+
+    def on_response_complete(self) -> None:
+        corked: Any = self.transport
+        if type(corked) is Corked:  # the response is whole: out now, not at the turn's end
+            corked.flush()
+        super().on_response_complete()
 
     def handle_websocket_upgrade(self) -> None:
         corked: Any = self.transport
