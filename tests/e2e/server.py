@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
+import uvicorn
 
 from app.auth import TokenIssuer
 from app.store.factory import asyncpg_dsn
@@ -167,3 +170,23 @@ def running_server(
                     await conn.close()
 
             asyncio.run(drop())
+
+
+@contextlib.asynccontextmanager
+async def uvicorn_in_process(app: Any, **options: Any) -> AsyncIterator[tuple[uvicorn.Server, int]]:
+    """A uvicorn server for `app` in this event loop on a free port (the ``websockets-sansio``
+    WebSocket protocol, no lifespan, `options` on top), until exit; (server, port)."""
+    port = free_port()
+    settings: dict[str, Any] = {
+        "host": "127.0.0.1", "port": port, "ws": "websockets-sansio", "lifespan": "off",
+        "ws_per_message_deflate": False, "log_level": "warning",
+    }  # fmt: skip
+    server = uvicorn.Server(uvicorn.Config(app, **(settings | options)))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+        await asyncio.sleep(0.01)
+    try:
+        yield server, port
+    finally:
+        server.should_exit = True
+        await task

@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 import websockets
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.http_protocol import Corked, CorkedHttpToolsProtocol
 from app.push.session import Receive, Send
-from tests.e2e.server import free_port
+from tests.e2e.server import uvicorn_in_process
 
 WRITES: list[int] = []  # socket writes per connection, in connection order
 
@@ -69,20 +68,8 @@ async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
 
 @contextlib.asynccontextmanager
 async def serving(protocol: type[HttpToolsProtocol]) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=counted(protocol), ws="websockets-sansio",
-        lifespan="off", ws_per_message_deflate=False, log_level="warning",
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
-        await asyncio.sleep(0.01)
-    try:
+    async with uvicorn_in_process(app, http=counted(protocol)) as (_, port):
         yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def writes_for_five_responses(protocol: type[HttpToolsProtocol]) -> int:

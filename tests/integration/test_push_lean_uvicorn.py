@@ -5,18 +5,15 @@ answers pings and sees the client's close."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
 import websockets
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import Protocol
 
 from app.push.lean import LeanEvent, LeanQueue, lighten
 from app.push.session import Receive, Send
-from tests.e2e.server import free_port
+from tests.e2e.server import uvicorn_in_process
 
 
 class IdleEcho:
@@ -41,27 +38,9 @@ class IdleEcho:
             await send({"type": "websocket.send", "text": "echo:" + message["text"]})
 
 
-@contextlib.asynccontextmanager
-async def serving(app: IdleEcho) -> AsyncIterator[tuple[uvicorn.Server, int]]:
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws="websockets-sansio", lifespan="off",
-        ws_per_message_deflate=False, log_level="warning",
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
-        await asyncio.sleep(0.01)
-    try:
-        yield server, port
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_lightened_socket_keeps_working() -> None:
     app = IdleEcho()
-    async with serving(app) as (server, port):
+    async with uvicorn_in_process(app) as (server, port):
         async with websockets.connect(f"ws://127.0.0.1:{port}/x", compression=None) as ws:
             await asyncio.wait_for(app.lightened.wait(), 5)
             (protocol,) = server.server_state.connections
