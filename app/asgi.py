@@ -1,5 +1,35 @@
-"""ASGI entry point for uvicorn (`app.asgi:app`); settings come from the environment."""
+"""The service as one ASGI application: the edge around push, commands and the API.
 
-from app.main import create_app
+`app.asgi:app` is the stock application (settings from the environment); `swarmdesk
+serve` runs `app.server.entry:app`, the same application with the server tweaks that
+probe active (`app.server.tweaks`).
+"""
 
-app = create_app()
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.middleware import Middleware
+
+from app.edge import Edge
+from app.http.app import create_app
+from app.http.dispatcher import Dispatcher
+from app.realtime.push.asgi import PushFirst
+from app.server.tweaks import Tweaks
+from app.settings import Settings
+from app.store import EventStore
+
+
+def build_asgi(
+    settings: Settings | None = None,
+    *,
+    tweaks: Tweaks | None = None,
+    store: EventStore | None = None,
+    layers: Sequence[Middleware] = (),
+) -> Edge:
+    """The whole service (see `app.edge` for the stack); `layers` go inside the edge."""
+    api = create_app(settings, tweaks=tweaks, store=store)
+    return Edge(PushFirst(api, rest=Dispatcher(api)), layers)
+
+
+app = build_asgi()

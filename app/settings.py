@@ -1,15 +1,76 @@
-"""The service's one settings class (environment prefix `SWARMDESK_`)."""
+"""The service's one settings class (environment prefix `SWARMDESK_`), with a nested
+section per part: `store`, `commands`, `projector`, `push`, `stream`.
+
+Each section reads its own prefix (`SWARMDESK_PUSH_QUEUE_LIMIT`, ...), so a part's
+tunables sit together and a test replaces one section without touching the rest.
+Nothing here does I/O: the embedded secret is created by a start-up step
+(`app.auth.secret.signing_key`), and no instance exists at import time.
+"""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis", ""}
+
+
+class StoreSettings(BaseSettings):
+    """The event store's appender and subscriptions (`SWARMDESK_STORE_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_STORE_", extra="ignore")
+
+    max_batch: int = Field(default=1000, ge=1, description="requests per group commit")
+    pool_size: int = Field(default=10, ge=2, description="PostgreSQL connections per process")
+
+
+class CommandSettings(BaseSettings):
+    """The command side (`SWARMDESK_COMMANDS_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_COMMANDS_", extra="ignore")
+
+    max_attempts: int = Field(default=3, ge=1, description="decisions per command on conflict")
+    cache_size: int = Field(default=10_000, ge=0, description="aggregates kept per process")
+
+
+class ProjectorSettings(BaseSettings):
+    """The projector (`SWARMDESK_PROJECTOR_`; `SWARMDESK_PROJECTOR=false` turns it off)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_PROJECTOR_", extra="ignore")
+
+    enabled: bool = Field(default=True, description="run the projector in this process")
+    batch_size: int = Field(default=500, ge=1)
+    linger_seconds: float = Field(default=0.01, ge=0, description="wait for more under load")
+    linger_backlog: int = Field(default=8, ge=1, description="queued events that make it wait")
+    uuid_cache: int = Field(default=4_096, ge=0, description="the live decoder's UUID cache")
+
+
+class PushSettings(BaseSettings):
+    """Live push over WebSockets (`SWARMDESK_PUSH_`); the defaults suit production."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_PUSH_", extra="ignore")
+
+    queue_limit: int = Field(default=256, ge=1)  # frames a client may lag before 4008
+    heartbeat_seconds: float = Field(default=15.0, ge=0)  # 0: no heartbeats
+    replay_limit: int = Field(default=1000, ge=0)  # more changes than this: a snapshot
+    poll_seconds: float = Field(default=1.0, gt=0)  # feed poll when no wake-up comes
+
+
+class StreamSettings(BaseSettings):
+    """Per-consumer limits of the event stream's tails and feed (`SWARMDESK_STREAM_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_STREAM_", extra="ignore")
+
+    queue: int = Field(default=1000, ge=1, description="frames buffered per tail consumer")
+    stall_seconds: float = Field(
+        default=10.0, gt=0, description="a full queue this long closes a tail (resume code)"
+    )
+    idle_seconds: float = Field(default=1.0, gt=0, description="progress mark delay")
+    keepalive_seconds: float = Field(default=15.0, gt=0, description="SSE keep-alive")
+    max_wait_seconds: float = Field(default=30.0, ge=0, description="cap of ?wait= on the feed")
 
 
 class Settings(BaseSettings):
@@ -25,7 +86,22 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     token_ttl_seconds: int = Field(default=8 * 3600, gt=0)
     log_level: str = "info"
-    projector: bool = True
+    min_position_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    commands: CommandSettings = Field(default_factory=CommandSettings)
+    projector: ProjectorSettings = Field(default_factory=ProjectorSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+
+    @field_validator("projector", mode="before")
+    @classmethod
+    def _projector_switch(cls, value: Any) -> Any:
+        """`SWARMDESK_PROJECTOR=false` (and `projector=False`) is the on/off switch."""
+        if isinstance(value, bool | int | str):
+            enabled = str(value).strip().lower() not in ("0", "false", "no", "off", "")
+            return ProjectorSettings(enabled=enabled)
+        return value
 
     @field_validator("data_dir")
     @classmethod
@@ -63,17 +139,3 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
-
-    def signing_key(self) -> str:
-        """The token secret: the configured one, or (embedded) one kept in the data dir."""
-        secret = self.secret_key.get_secret_value()
-        if secret:
-            return secret
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        new = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(new)
-        return new

@@ -40,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make `app` and `bench` importa
 
 import httpx
 
-from app.auth import TokenIssuer
+from app.auth.tokens import TokenIssuer
 from bench._append_workload import Settings as AppendSettings
 from bench._http_load import LoadResult, run_clients
 from bench.append import bench_ours_pg

@@ -10,7 +10,7 @@
    and kept resident after the latency run). `python -m bench.push_trace` shows where
    the bytes are (tracemalloc).
 
-Each runs against the chosen path (uvicorn `--ws websockets-sansio`, `app.push.asgi`
+Each runs against the chosen path (uvicorn `--ws websockets-sansio`, `app.asgi`
 handing push sockets to their raw ASGI endpoint before the FastAPI middleware, one
 frame serialised per change and written inline) and, as the baseline, uvicorn's
 deprecated `--ws websockets` backend serving the same app. Clients run in this process
@@ -68,7 +68,7 @@ def server_process(
     environ = server_env(PG_URL, schema, workdir, SWARMDESK_LOG_LEVEL="warning", **env)
     log = (workdir / f"server-{ws}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, *launcher, "app.push.asgi:app", "--port", str(port), "--ws", ws,
+        [sys.executable, *launcher, "app.asgi:app", "--port", str(port), "--ws", ws,
          "--ws-per-message-deflate", "false", "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
         preexec_fn=raise_open_files,
@@ -213,7 +213,7 @@ async def scenario(port: int, pid: int, cases: int, per_case: int, commands: int
 
 
 def _issuer() -> Any:
-    from app.auth import TokenIssuer
+    from app.auth.tokens import TokenIssuer
 
     return TokenIssuer(SECRET)
 

@@ -1,6 +1,6 @@
 """Where an idle push connection's server memory is: a tracemalloc diff, per connection.
 
-Runs the server as `bench.push` does (uvicorn ``websockets-sansio``, `app.push.asgi`,
+Runs the server as `bench.push` does (uvicorn ``websockets-sansio``, `app.asgi`,
 PostgreSQL), opens 500 connections to warm it up, starts tracing (signal USR2), takes
 a snapshot (USR1), opens N more idle connections (snapshot received), takes another
 and prints the difference grouped by the line that allocated, in bytes and blocks per

@@ -24,11 +24,11 @@ import httpx
 from pydantic import SecretStr
 from rich.console import Console
 
-from app.codec import create_mapper
-from app.settings import Settings
+from app.cli.views import AUTO, fold_workers, run_rebuild
+from app.settings import ProjectorSettings, Settings
 from app.store import EventStore, create_store
+from app.store.codec import create_mapper
 from app.store.types import AppendRequest
-from app.views_cli import AUTO, fold_workers, run_rebuild
 from bench._http_load import Connection, request_head
 from bench.common import (
     PG_URL,
@@ -189,7 +189,7 @@ async def bench_rebuild(cases: int, workers: int = AUTO) -> list[list[str]]:
             database_url=PG_URL,
             database_schema=schema,
             secret_key=SecretStr("bench-secret-key-long-enough"),
-            projector=False,
+            projector=ProjectorSettings(enabled=False),
         )
         cpu = time.process_time()
         events, seconds = await run_rebuild(settings, Console(stderr=True, quiet=True), workers)

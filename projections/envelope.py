@@ -1,7 +1,7 @@
 """What a reducer receives: a decoded domain event with its global position.
 
 Projections never import `app/`: the composition root decodes stored rows (with
-`app.codec`) and hands the projector `Envelope`s.
+`app.store.codec`) and hands the projector `Envelope`s.
 """
 
 from __future__ import annotations

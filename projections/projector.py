@@ -2,11 +2,11 @@
 
 Loop: lead (see `projections.leader`), read the tracked position, subscribe after it,
 take what is queued (up to `batch_size` events) as a batch, fold it (`ViewSet`), write
-documents + changes + tracking in one transaction (`write_batch`), then call
-`on_committed(changes)` and wake `wait_for_position` waiters. A batch computed on a
-stale position writes nothing and the loop restarts from the tracked position, so every
-event is applied exactly once, also across a crash (the transaction either committed
-with its position or did not happen).
+documents + changes + tracking in one transaction (`write_batch`), then hand the
+`CommittedBatch` to every listener added with `add_listener` and wake `wait_for`
+waiters. A batch computed on a stale position writes nothing and the loop restarts
+from the tracked position, so every event is applied exactly once, also across a crash
+(the transaction either committed with its position or did not happen).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,6 +41,23 @@ Decode = Callable[[Any], Any]
 _END = object()
 
 
+@dataclass(frozen=True, slots=True)
+class CommittedBatch:
+    """What one committed projector batch changed: every change in (`after`, `position`],
+    in position order (a listener that saw `after` last has missed nothing)."""
+
+    changes: Sequence[Change]
+    after: int
+    position: int
+
+
+class BatchListener(Protocol):
+    """Called after each committed batch that changed something, in commit order, on the
+    projector's task: it must not block (hand work off instead)."""
+
+    def __call__(self, batch: CommittedBatch, /) -> None: ...
+
+
 class Projector:
     """One per process; only the leader writes. `position` is what it has committed."""
 
@@ -52,7 +70,6 @@ class Projector:
         schema: str | None = None,
         batch_size: int = 500,
         retry: float = 1.0,
-        on_committed: Callable[[list[Change]], None] | None = None,
         pool: Any = None,
         connect: Callable[[], Awaitable[Any]] | None = None,
         linger: float = 0.01,
@@ -83,11 +100,8 @@ class Projector:
         #: requests would otherwise wait out (0: never yields).
         self.fold_step = 8
         self.retry = retry
-        self.on_committed = on_committed
+        self._listeners: list[BatchListener] = []
         self.position = 0
-        # The position the batch reported to `on_committed` follows (its changes are all
-        # those in (committed_after, position]); lets a hook tell whether it missed any.
-        self.committed_after = 0
         self.leading = False
         #: The last position of the batch being (or last) written (the push feed reads it).
         self.writing = 0
@@ -100,6 +114,10 @@ class Projector:
         self._docs: OrderedDict[tuple[str, str], dict[str, Any] | None] = OrderedDict()
         self.cache_size = 5_000
         self._task: asyncio.Task[None] | None = None
+
+    def add_listener(self, listener: BatchListener) -> None:
+        """Call `listener` with every committed batch from now on."""
+        self._listeners.append(listener)
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -300,17 +318,18 @@ class Projector:
     async def _committed(
         self, views: ViewSet, changes: list[Change], count: int, expected: int, position: int
     ) -> int:
-        """After the commit: remember the documents, advance, call `on_committed`."""
+        """After the commit: remember the documents, advance, tell the listeners."""
         self._remember(views.docs)
         self.batches += 1
         self.events += count
         await self._advance(position)
-        if self.on_committed is not None and changes:
-            self.committed_after = expected
-            try:
-                self.on_committed(changes)  # ops as their JSON text: no parse back
-            except Exception:
-                log.exception("on_committed hook failed")
+        if changes and self._listeners:
+            batch = CommittedBatch(changes, expected, position)  # ops as JSON text
+            for listener in self._listeners:
+                try:
+                    listener(batch)
+                except Exception:
+                    log.exception("a committed-batch listener failed")
         return position
 
     def _remember(self, docs: dict[tuple[str, str], dict[str, Any] | None]) -> None:

@@ -10,8 +10,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from app.codec import create_mapper
 from app.store import AppendRequest, EventStore, create_store
+from app.store.codec import create_mapper
 from domain.actors import Actor, Role
 from domain.agent import Agent
 from domain.case import Case

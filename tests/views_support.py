@@ -10,8 +10,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from app.codec import create_mapper, decode
 from app.store import EventStore
+from app.store.codec import create_mapper, decode
 from app.store.types import AppendRequest
 from domain import Actor, Agent, Case, Role
 from projections.db import create_views_engine

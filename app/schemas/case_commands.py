@@ -3,16 +3,18 @@
 Each model carries an OpenAPI example. Enumerations are the domain's own (`domain.values`),
 so the schema lists the allowed values and an unknown one is a 422 before the domain runs.
 Ids of new elements (context, messages, swarm requests, invitations, insights, proposals)
-are chosen by the server, never by the body (see `app.cases.new_element_id`).
+are chosen by the server, never by the body (see `CommandContext.new_id`).
 """
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from app.schemas.base import (
+    LINE_MAX,
     IdList,
     Line,
     Name,
@@ -189,3 +191,9 @@ class ChangePriority(StrictModel):
     model_config = _example(priority="urgent", reason="Affects every EU customer.")
     priority: Priority
     reason: Line
+
+
+class LeaveCase(BaseModel):
+    """`DELETE .../participants/me` takes its optional note as a query parameter."""
+
+    note: Annotated[str, Field(max_length=LINE_MAX, description="optional parting note")] = ""

@@ -14,8 +14,8 @@ from uuid import UUID
 
 import httpx
 
-from app.codec import event_name
 from app.store import create_store
+from app.store.codec import event_name
 from domain.actors import Role
 from domain.agent import agent_id_for
 from tests.e2e.server import Server

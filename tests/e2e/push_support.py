@@ -15,8 +15,8 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from websockets.asyncio.client import ClientConnection
 
-from app.codec import create_mapper
 from app.store import AppendRequest, create_store
+from app.store.codec import create_mapper
 from domain.actors import Actor, Role
 from domain.agent import agent_id_for
 from domain.case import Case

@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 import uvicorn
 
-from app.auth import TokenIssuer
+from app.auth.tokens import TokenIssuer
 from app.store.factory import asyncpg_dsn
 from app.store.migrate import upgrade
 from domain.actors import Role

@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from app.auth import TokenIssuer
+from app.auth.tokens import TokenIssuer
 from tests.e2e.commands_support import api_for, assert_problem, unique
 from tests.e2e.server import SECRET, Server
 

@@ -1,7 +1,7 @@
 """The authorization matrix: every case command endpoint x every token role x the
 caller's relation to the case (owner, participant, invited, stranger).
 
-The expected status comes from the access rules (DESIGN.md section 4 and 6, `app.cases`):
+The expected status comes from the access rules (DESIGN.md section 4 and 6, `app.service.cases`):
 service tokens never command (403); a stranger agent learns nothing (404, the same answer
 as for a case that does not exist); otherwise the domain's rules decide (200 or 403).
 Every refused command must leave the log exactly as it was; every accepted one appends

@@ -66,7 +66,13 @@ def test_the_image_recipe_builds_a_wheel_that_migrates_and_serves(tmp_path: Path
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         archive.extractall(site)
-    for module in ("app/cli.py", "app/http_protocol.py", "app/gc_policy.py", "migrations/env.py"):
+    modules = (
+        "app/cli/__init__.py",
+        "app/server/entry.py",
+        "app/bootstrap.py",
+        "migrations/env.py",
+    )
+    for module in modules:
         assert module in names
     for version in (ROOT / "migrations" / "versions").glob("0*.py"):
         assert f"migrations/versions/{version.name}" in names

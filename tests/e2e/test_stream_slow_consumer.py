@@ -13,8 +13,8 @@ import orjson
 import pytest
 import websockets
 
-from app.codec import create_mapper
 from app.store import AppendRequest, create_store
+from app.store.codec import create_mapper
 from domain.actors import Actor, Role
 from domain.case import Case
 from tests.e2e.server import Server, running_server

@@ -14,8 +14,8 @@ import httpx
 import websockets
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.http_protocol import Corked, CorkedHttpToolsProtocol
-from app.push.session import Receive, Send
+from app.realtime.push.session import Receive, Send
+from app.server.protocol import Corked, CorkedHttpToolsProtocol
 from tests.e2e.server import uvicorn_in_process
 
 WRITES: list[int] = []  # socket writes per connection, in connection order

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent("""
     import asyncio, sys
-    from app.codec import create_mapper, decode
+    from app.store.codec import create_mapper, decode
     from app.store import create_store
     from projections.db import create_views_engine
     from projections.projector import Projector

@@ -10,8 +10,8 @@ import jsonpatch
 import pytest
 import sqlalchemy as sa
 
-from app.codec import decode
 from app.store import EventStore
+from app.store.codec import decode
 from app.store.postgres import PostgresEventStore
 from domain import Role
 from projections.changes import can_read_case, load_view, read_all_changes, read_changes

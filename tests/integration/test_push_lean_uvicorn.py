@@ -11,8 +11,8 @@ import websockets
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import Protocol
 
-from app.push.lean import LeanEvent, LeanQueue, lighten
-from app.push.session import Receive, Send
+from app.realtime.push.session import Receive, Send
+from app.server.lean import LeanEvent, LeanQueue, lighten
 from tests.e2e.server import uvicorn_in_process
 
 

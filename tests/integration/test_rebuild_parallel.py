@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from app.codec import decode
-from app.replay_codec import packed_decoder, replay_decoder
 from app.store import EventStore
+from app.store.codec import decode
 from app.store.errors import EventDecodeError
+from app.store.replay_codec import packed_decoder, replay_decoder
 from app.store.types import AppendRequest
 from domain import Actor, Case
 from projections.db import create_views_engine

@@ -1,4 +1,4 @@
-"""The replay decoder (orjson fast path) gives the same domain events as app.codec."""
+"""The replay decoder (orjson fast path) gives the same domain events as app.store.codec."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from app.codec import decode
-from app.replay_codec import replay_decoder
 from app.store import EventStore
+from app.store.codec import decode
 from app.store.errors import EventDecodeError
+from app.store.replay_codec import replay_decoder
 from app.store.types import RecordedEvent
 from tests.views_support import MAPPER, actor, agent, append, briefing_case
 

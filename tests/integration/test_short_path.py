@@ -1,8 +1,8 @@
-"""The command short path answers exactly as the FastAPI app does.
+"""The fast dispatcher answers exactly as the FastAPI app does.
 
 The same scenario (good commands, replays, conflicts, every kind of bad input) runs twice
-on one real SQLite store: once through the FastAPI app alone, once through
-`CommandsFirst` in front of it. Status, content type, `Location` and body must be equal
+on one real SQLite store: once through the FastAPI app alone, once through the
+`Dispatcher` in front of it. Status, content type, `Location` and body must be equal
 once ids and positions are normalised, and the short path must have served the good
 requests itself and handed every bad one on with its body intact.
 """
@@ -18,12 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
 from pydantic import SecretStr
 
-from app.auth import TokenIssuer
-from app.main import create_app
-from app.routes.short_path import MAX_BODY, CommandsFirst, command_routes, short_routes
-from app.settings import Settings
+from app.auth.tokens import TokenIssuer
+from app.http.app import app_routes, create_app
+from app.http.dispatcher import MAX_BODY, Dispatcher, dispatch_table
+from app.service.commands import COMMANDS
+from app.settings import ProjectorSettings, Settings
 from app.store.migrate import upgrade_async
 from domain.actors import Role
 
@@ -31,28 +33,46 @@ SECRET = "short-path-secret-key-that-is-long-enough"
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
 
 
-def test_every_command_but_leave_takes_the_short_path() -> None:
-    table = short_routes(command_routes())
+def test_every_declared_command_is_dispatched() -> None:
+    api = create_app(Settings(secret_key=SecretStr(SECRET)))
+    table = dispatch_table(COMMANDS, app_routes(api))
     shapes = {f"{method} {shape}" for method, shape in table}
     assert "POST /api/cases" in shapes
     assert "POST /api/cases/*/context" in shapes
     assert "POST /api/cases/*/proposals/*/accept" in shapes
     assert "PUT /api/agents/me" in shapes
-    assert not any(shape.startswith("DELETE") for shape in shapes)  # it takes a query
+    assert "DELETE /api/cases/*/participants/me" in shapes  # its note is a query parameter
     assert not any(shape.startswith("GET") for shape in shapes)
-    assert len(table) == 18
+    assert len(table) == len(COMMANDS) == 19
+
+
+def test_a_shadowed_command_is_left_to_fastapi() -> None:
+    api = create_app(Settings(secret_key=SecretStr(SECRET)))
+
+    earlier = APIRouter()
+
+    @earlier.post("/api/cases/{anything}/context")
+    async def shadow() -> None: ...
+
+    routes = [*earlier.routes, *app_routes(api)]  # the new route comes first
+    shapes = {shape for _, shape in dispatch_table(COMMANDS, routes)}
+    assert "/api/cases/*/context" not in shapes
+    assert "/api/cases/*/insights" in shapes
 
 
 @pytest.fixture
-async def apps(tmp_path: Path) -> AsyncIterator[tuple[Any, CommandsFirst]]:
+async def apps(tmp_path: Path) -> AsyncIterator[tuple[Any, Dispatcher]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
     await upgrade_async(url)
     settings = Settings(
-        database_url=url, data_dir=tmp_path, secret_key=SecretStr(SECRET), projector=False
+        database_url=url,
+        data_dir=tmp_path,
+        secret_key=SecretStr(SECRET),
+        projector=ProjectorSettings(enabled=False),
     )
     api = create_app(settings)
     async with api.router.lifespan_context(api):
-        yield api, CommandsFirst(api)
+        yield api, Dispatcher(api)
 
 
 def normalise(response: httpx.Response) -> tuple[int, str, str, Any]:
@@ -108,6 +128,11 @@ async def scenario(app: Any, run: str) -> list[tuple[int, str, str, Any]]:
         await post(f"{case}/participants", stranger)
         await post(f"{case}/proposals/{uuid.uuid4()}/accept", owner)
         await post(f"{case}/priority", owner, json={"priority": "urgent", "reason": "VIP"})
+        await post(f"{case}/swarm", owner, json={"help_needed": "Who knows 3DS?"})
+        await post(f"{case}/participants", stranger)  # now by the open swarm request
+        leave = f"{case}/participants/me"
+        for note in ("x" * 2001, "bye"):  # the note is a query parameter, bounded
+            answers.append(await client.delete(leave, headers=stranger, params={"note": note}))
         await post(f"{case}/close", owner)
         await post(f"{case}/context", owner, json=context)
         profile = {"name": "Olga", "skills": {"payments": 3}}
@@ -115,8 +140,8 @@ async def scenario(app: Any, run: str) -> list[tuple[int, str, str, Any]]:
     return [normalise(answer) for answer in answers]
 
 
-async def test_the_short_path_answers_as_the_fastapi_app(
-    apps: tuple[Any, CommandsFirst],
+async def test_the_dispatcher_answers_as_the_fastapi_app(
+    apps: tuple[Any, Dispatcher],
 ) -> None:
     api, short = apps
     through_fastapi = await scenario(api, "a")
@@ -128,5 +153,5 @@ async def test_the_short_path_answers_as_the_fastapi_app(
     assert {401, 403, 404, 412, 422} <= set(statuses)
     # good requests (and the ones only the service or the domain refuses) took the short
     # path; every malformed one was handed on, body and all
-    assert short.served == 14
-    assert short.passed_on == 12  # the two paths that are no UUID never reach it
+    assert short.served == 17
+    assert short.passed_on == 13  # the two paths that are no UUID never reach it

@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from app.codec import create_mapper, decode
 from app.store import (
     AppendRequest,
     EventDecodeError,
@@ -20,6 +19,7 @@ from app.store import (
     StoreUnavailable,
     create_store,
 )
+from app.store.codec import create_mapper, decode
 from app.store.factory import asyncpg_dsn
 from app.store.postgres import PostgresEventStore
 from tests.conftest import Database

@@ -9,13 +9,13 @@ import jsonschema
 import pytest
 from eventsourcing.persistence import Mapper
 
-from app.codec import create_mapper, decode, event_data
-from app.problems import Problem
+from app.realtime.stream.catalog import known_topics, topic_info
+from app.realtime.stream.cloudevents import CloudEventEncoder
+from app.realtime.stream.filters import parse_filter
+from app.realtime.stream.models import CloudEvent, event_message_model, json_schema, message_models
+from app.service.errors import InvalidParameter
 from app.store import RecordedEvent
-from app.stream.catalog import known_topics, topic_info
-from app.stream.cloudevents import CloudEventEncoder
-from app.stream.filters import parse_filter
-from app.stream.models import CloudEvent, event_message_model, json_schema, message_models
+from app.store.codec import create_mapper, decode, event_data
 from tests.stream_scenario import agent_story, case_story
 
 
@@ -103,7 +103,7 @@ def test_filters_accept_types_names_and_snake_case() -> None:
     case = uuid4()
     assert parse_filter(None, str(case)).originator_id == case
     assert not parse_filter(None, None).active
-    with pytest.raises(Problem, match="unknown event type"):
+    with pytest.raises(InvalidParameter, match="unknown event type"):
         parse_filter(["io.swarmdesk.case.insight_posted.v2"], None)
-    with pytest.raises(Problem, match="UUID"):
+    with pytest.raises(InvalidParameter, match="UUID"):
         parse_filter(None, "not-a-uuid")

@@ -8,11 +8,11 @@ import asyncio
 import orjson
 import pytest
 
-from app.codec import create_mapper
+from app.realtime.stream.cloudevents import CloudEventEncoder
+from app.realtime.stream.filters import parse_filter
+from app.realtime.stream.tail import Frame, Mark, Overflow, Tail, TailLimits
 from app.store import EventStore
-from app.stream.cloudevents import CloudEventEncoder
-from app.stream.filters import parse_filter
-from app.stream.tail import Frame, Mark, Overflow, Tail, TailLimits
+from app.store.codec import create_mapper
 from tests.stream_scenario import append_stories
 
 

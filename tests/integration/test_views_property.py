@@ -33,7 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.codec import decode
+from app.store.codec import decode
 from app.store.factory import asyncpg_dsn
 from app.store.migrate import upgrade_async
 from app.store.postgres import PostgresEventStore

@@ -11,10 +11,10 @@ import uuid
 import pytest
 from pydantic import SecretStr
 
-from app.aggregate_cache import AggregateCache
-from app.auth import AuthError, Principal, TokenIssuer
-from app.command_context import IF_MATCH_PATTERN, CommandContext, parse_if_match
-from app.main import create_app
+from app.auth.tokens import AuthError, Principal, TokenIssuer
+from app.http.app import create_app
+from app.service.cache import AggregateCache
+from app.service.context import IF_MATCH_PATTERN, CommandContext, parse_if_match
 from app.settings import Settings
 from domain.actors import Actor, Role
 from domain.case import Case

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from app.push.lean import LeanEvent, LeanQueue
+from app.server.lean import LeanEvent, LeanQueue
 
 
 async def test_queue_is_fifo_and_get_waits_for_a_put() -> None:

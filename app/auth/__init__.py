@@ -1,0 +1,1 @@
+"""Who is calling: token verification (`tokens`) and the signing secret (`secret`)."""

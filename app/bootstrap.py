@@ -1,0 +1,164 @@
+"""The composition root: `bootstrap(settings, *, ...)` builds every collaborator once,
+in order, and yields them as one typed, frozen `Services`; leaving it closes them in
+reverse order.
+
+Every parameter but `settings` has a production default (None: build it from
+settings); tests pass replacements (an in-memory store, a store with fault hooks, their
+own token issuer). Nothing else in the service builds a store, engine, pool or settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth.secret import signing_key
+from app.auth.tokens import TokenIssuer
+from app.realtime.push.service import PushService, start_push
+from app.realtime.stream.cloudevents import CloudEventEncoder
+from app.realtime.stream.config import StreamService
+from app.server.tweaks import Tweaks, probe
+from app.service.agents import AgentService
+from app.service.cache import AggregateCache
+from app.service.cases import CaseService
+from app.service.commands import CommandRunner
+from app.service.repository import Repository
+from app.settings import Settings
+from app.store import EventStore, create_store
+from app.store.codec import create_mapper
+from app.store.postgres import PostgresEventStore
+from app.store.replay_codec import replay_decoder
+from projections.db import create_views_engine
+from projections.projector import Projector
+from projections.service import Views
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the edges (HTTP routes, sockets, CLI) call; built only by `bootstrap`."""
+
+    settings: Settings
+    store: EventStore
+    mapper: Mapper[UUID]
+    repository: Repository
+    tokens: TokenIssuer
+    engine: AsyncEngine
+    cases: CaseService
+    agents: AgentService
+    commands: CommandRunner
+    views: Views
+    push: PushService
+    stream: StreamService
+    tweaks: Tweaks
+
+
+@contextlib.asynccontextmanager
+async def bootstrap(
+    settings: Settings,
+    *,
+    store: EventStore | None = None,
+    engine: AsyncEngine | None = None,
+    tokens: TokenIssuer | None = None,
+    tweaks: Tweaks | None = None,
+) -> AsyncIterator[Services]:
+    """Start the store, the read side and push; stop everything in reverse order."""
+    async with contextlib.AsyncExitStack() as stack:
+        store = await start_store(stack, settings, store)
+        if engine is None:
+            engine = open_engine(stack, settings)
+        if tweaks is None:
+            tweaks = probe(serve=False)
+        if tokens is None:
+            tokens = TokenIssuer(signing_key(settings), settings.token_ttl_seconds)
+        mapper = create_mapper()
+        repository = Repository(store, mapper)
+        views = await start_views(stack, settings, store, engine)
+        push = await start_push(
+            stack,
+            settings,
+            engine=engine,
+            store=store,
+            views=views,
+            verify=tokens.verify,
+            inline=tweaks.inline_send.active,
+            lean=tweaks.lean_sockets.active,
+        )
+        tuning = settings.commands
+        cases = CaseService(repository, AggregateCache(tuning.cache_size), tuning.max_attempts)
+        agents = AgentService(repository, tuning.max_attempts)
+        yield Services(
+            settings=settings,
+            store=store,
+            mapper=mapper,
+            repository=repository,
+            tokens=tokens,
+            engine=engine,
+            cases=cases,
+            agents=agents,
+            commands=CommandRunner(cases, agents),
+            views=views,
+            push=push,
+            stream=StreamService(CloudEventEncoder(mapper), settings.stream),
+            tweaks=tweaks,
+        )
+
+
+async def start_store(
+    stack: contextlib.AsyncExitStack, settings: Settings, store: EventStore | None = None
+) -> EventStore:
+    """Start `store` (by default the one settings name); `stack` closes it."""
+    if store is None:
+        store = create_store(
+            settings.database_url,
+            schema=settings.database_schema,
+            max_batch=settings.store.max_batch,
+        )
+    await store.start()
+    stack.push_async_callback(store.close)
+    return store
+
+
+def open_engine(stack: contextlib.AsyncExitStack, settings: Settings) -> AsyncEngine:
+    """SQLAlchemy's async engine for the read models (same database, same schema)."""
+    engine = create_views_engine(
+        settings.database_url, schema=settings.database_schema, pool_size=settings.store.pool_size
+    )
+    stack.push_async_callback(engine.dispose)
+    return engine
+
+
+def make_projector(settings: Settings, store: EventStore, engine: AsyncEngine) -> Projector:
+    """A projector fed by the store's subscription, decoding with the replay codec (its
+    UUID cache kept small: this process lives long, see `app.server.gc`). On PostgreSQL
+    it writes batches through asyncpg, on a connection of its own that commits without
+    waiting for the WAL flush (views are derived: see `Projector.project`)."""
+    tuning = settings.projector
+    pg = store if isinstance(store, PostgresEventStore) else None
+    return Projector(
+        engine,
+        store.subscribe,
+        replay_decoder(uuid_cache=tuning.uuid_cache),
+        schema=settings.database_schema,
+        batch_size=tuning.batch_size,
+        linger=tuning.linger_seconds,
+        linger_backlog=tuning.linger_backlog,
+        pool=pg.pool if pg is not None else None,
+        connect=pg.connect_derived if pg is not None else None,
+    )
+
+
+async def start_views(
+    stack: contextlib.AsyncExitStack, settings: Settings, store: EventStore, engine: AsyncEngine
+) -> Views:
+    """The read side: the projector when this process runs one, and read-your-writes."""
+    projector = make_projector(settings, store, engine) if settings.projector.enabled else None
+    pool = store.pool if isinstance(store, PostgresEventStore) else None
+    if projector is not None:
+        projector.start()
+        stack.push_async_callback(projector.close)
+    return Views(engine, projector, pool)

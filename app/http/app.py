@@ -1,0 +1,74 @@
+"""`create_app(settings)`: the FastAPI application, wired in its lifespan.
+
+The lifespan runs `bootstrap` (the one composition root) and keeps its `Services` in
+`app.state.services`; routes reach them through `app.http.deps`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
+
+from app.bootstrap import bootstrap
+from app.http import board_queries, case_queries, health, metrics, problems
+from app.http.commands import command_router
+from app.realtime.push import routes as push_routes
+from app.realtime.stream import routes as stream_routes
+from app.server import gc as gc_policy
+from app.server.tweaks import Tweaks
+from app.settings import Settings
+from app.store import EventStore
+
+
+def routers() -> list[APIRouter]:
+    """Every router of the API, in matching order (one line per resource module)."""
+    return [
+        health.router,
+        metrics.router,
+        case_queries.router,
+        board_queries.router,
+        command_router(),
+        stream_routes.router,
+        push_routes.router,
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    tweaks: Tweaks | None = None,
+    store: EventStore | None = None,
+) -> FastAPI:
+    """Build the app; nothing touches the database until the lifespan starts. `tweaks`
+    (from `app.server.tweaks.probe`) and `store` go to `bootstrap`."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with bootstrap(settings or Settings(), tweaks=tweaks, store=store) as services:
+            app.state.services = services
+            if services.tweaks.gc_policy.active:
+                gc_policy.settle()  # freeze what start-up built; collect less often
+            yield
+
+    app = FastAPI(
+        title="Swarmdesk",
+        version="0.1.0",
+        summary="Event-sourced swarming support: one concierge, experts who swarm.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    included = routers()
+    for router in included:
+        app.include_router(router)
+    app.state.routes = [route for router in included for route in router.routes]
+    return app
+
+
+def app_routes(app: FastAPI) -> list[BaseRoute]:
+    """The app's own routes in matching order, as its routers declared them (the routes
+    FastAPI itself serves, /docs and /openapi.json, are GETs: no command shares them)."""
+    routes: list[BaseRoute] = app.state.routes
+    return routes

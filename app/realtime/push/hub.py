@@ -1,0 +1,140 @@
+"""The hub: per-document channels of subscribed clients, fed in log order.
+
+Contract: `publish` must be called with every change of the process's change feed, in
+position order, each once (`app.realtime.push.feed.ChangeFeed` does). For each change with
+subscribers the hub serialises one frame and hands the same string to every client of
+the channel (`Client.push`: inline, non-blocking, bounded); a change nobody watches
+costs a dictionary lookup. A client registers *before* it loads its snapshot, so every
+change committed after the snapshot was read reaches it (earlier ones are dropped by
+position).
+
+``prev`` of a patch is the position of the channel's previous change. The hub knows it
+from the previous change it published on the channel; for the first change after a
+channel was created it is the position the subscriber started from (its snapshot or
+replay), which is exactly the previous change: any earlier change was published, hence
+committed, before the subscriber registered, so its snapshot holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.realtime.push.client import Client, Send
+from app.realtime.push.protocol import HEARTBEAT, patch_frame
+from projections.changes import ViewChange
+from projections.fold import Change
+
+log = logging.getLogger(__name__)
+
+ChannelKey = tuple[str, str]  # (view, key)
+
+
+@dataclass(slots=True, eq=False)
+class Channel:
+    key: ChannelKey
+    clients: set[Client] = field(default_factory=set)
+    last: int | None = None  # position of the last change published here
+
+
+@dataclass(slots=True)
+class HubStats:
+    changes: int = 0  # changes published to at least one client
+    deliveries: int = 0
+    fell_behind: int = 0
+
+
+class Hub:
+    """See the module docstring. One per process; lives on the event loop's thread."""
+
+    def __init__(
+        self, queue_limit: int = 256, heartbeat_seconds: float = 15.0, *, inline: bool = True
+    ) -> None:
+        self.queue_limit = queue_limit
+        self.inline = inline  # the `inline_send` server tweak
+        self.heartbeat_seconds = heartbeat_seconds
+        self.channels: dict[ChannelKey, Channel] = {}
+        self.stats = HubStats()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    # -- subscriptions -------------------------------------------------------------
+    def register(self, view: str, key: str, send: Send) -> Client:
+        """Subscribe a connection (in STARTING state) to the document (view, key)."""
+        channel = self.channels.get((view, key))
+        if channel is None:
+            channel = self.channels[(view, key)] = Channel((view, key))
+        client = Client(send, channel, self.queue_limit, inline=self.inline)
+        channel.clients.add(client)
+        return client
+
+    def unregister(self, client: Client) -> None:
+        client.gone()
+        self._leave(client)
+
+    def _leave(self, client: Client) -> None:
+        channel: Channel = client.channel
+        channel.clients.discard(client)
+        if not channel.clients and self.channels.get(channel.key) is channel:
+            del self.channels[channel.key]
+
+    @property
+    def client_count(self) -> int:
+        return sum(len(c.clients) for c in self.channels.values())
+
+    # -- fan-out -------------------------------------------------------------------
+    def publish(self, change: ViewChange | Change) -> None:
+        """A change read back (`ViewChange`) or the projector's own (`Change`, its ops
+        already JSON text: the same text, taken as it is)."""
+        channel = self.channels.get((change.view, change.key))
+        if channel is None:
+            return
+        if isinstance(change, Change):
+            ops_json = change.ops_json
+        else:
+            ops_json = json.dumps(change.ops, separators=(",", ":"), ensure_ascii=False)
+        prev = channel.last
+        channel.last = change.position
+        frame = patch_frame(change.position, prev, change.version, ops_json)
+        fill_prev = prev is None
+        self.stats.changes += 1
+        for client in list(channel.clients):
+            self.stats.deliveries += 1
+            if not client.push(change.position, frame, fill_prev):
+                self.stats.fell_behind += 1
+                self._leave(client)
+
+    def publish_all(self, changes: Sequence[ViewChange | Change]) -> None:
+        for change in changes:
+            self.publish(change)
+
+    def heartbeat(self) -> None:
+        """One heartbeat frame to every client (also finds dead and stalled ones)."""
+        for channel in list(self.channels.values()):
+            for client in list(channel.clients):
+                if not client.push(0, HEARTBEAT):
+                    self.stats.fell_behind += 1
+                    self._leave(client)
+
+    # -- life cycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        if self._heartbeat is None and self.heartbeat_seconds > 0:
+            self._heartbeat = asyncio.create_task(self._beat(), name="swarmdesk-push-heartbeat")
+
+    async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                self.heartbeat()
+            except Exception:  # a bug here must not stop the heartbeats
+                log.exception("push heartbeat failed")

@@ -1,0 +1,64 @@
+"""The push service: the hub, the change feed and the connection handler of one process."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth.tokens import Principal
+from app.realtime.push.feed import ChangeFeed
+from app.realtime.push.hub import Hub
+from app.realtime.push.session import Session
+from app.settings import Settings
+from app.store import EventStore
+from app.store.factory import asyncpg_dsn
+from projections.service import Views
+from projections.writer import notify_channel
+
+
+@dataclass(frozen=True, slots=True)
+class PushService:
+    hub: Hub
+    feed: ChangeFeed
+    session: Session
+
+
+async def start_push(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    store: EventStore,
+    views: Views,
+    verify: Callable[[str], Principal],
+    inline: bool = True,
+    lean: bool = True,
+) -> PushService:
+    """Start the hub and the change feed (closed by `stack`); the feed follows the
+    in-process projector's batches directly when there is one."""
+    tuning = settings.push
+    hub = Hub(tuning.queue_limit, tuning.heartbeat_seconds, inline=inline)
+    feed = ChangeFeed(
+        engine,
+        hub,
+        listen_dsn=asyncpg_dsn(settings.database_url) if settings.is_postgres else None,
+        poll_seconds=tuning.poll_seconds
+        if settings.is_postgres
+        else min(tuning.poll_seconds, 0.25),
+        channel=notify_channel(settings.database_schema),
+    )
+    await hub.start()
+    stack.push_async_callback(hub.close)
+    await feed.start()
+    stack.push_async_callback(feed.close)
+    if views.projector is not None:
+        feed.follow_projector(views.projector)
+
+    async def settle() -> None:
+        await views.wait_for_position(await store.max_position(), 2.0)
+
+    session = Session(hub, engine, tuning.replay_limit, verify, settle, lean=lean)
+    return PushService(hub, feed, session)

@@ -1,0 +1,192 @@
+"""One push connection's life: authenticate, authorise, start, then live until it ends.
+
+Order (the protocol's guarantees rest on it): nothing is sent before the caller is
+authenticated (else close 4401) and allowed to read the document (else 4404, the same
+answer HTTP gives a stranger); the connection registers on the hub *before* it reads
+the document (when the case is not there or not readable, it first waits, bounded,
+for the views to reach the end of the log, so a case opened just before connecting is
+found), then sends either a snapshot or, for ``?after=P``, exactly the stored
+changes after P; only then does it go live, dropping queued changes it already has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth.tokens import AuthError, Principal, bearer_token
+from app.edge import request_id_header
+from app.http.problems import problem_of
+from app.realtime.push.client import Client
+from app.realtime.push.hub import Hub
+from app.realtime.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
+from app.server.lean import lighten
+from app.service.errors import ApplicationError, CaseNotFound, InvalidParameter
+from projections.changes import can_read_case, load_view_text, read_changes
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The document a connection follows, and who asked."""
+
+    view: str
+    key: str
+    principal: Principal
+    after: int | None
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def refused(exc: Exception) -> Refused:
+    problem = problem_of(exc)
+    return Refused(problem.kind.close_code, close_reason(problem.detail))
+
+
+def authenticate(scope: dict[str, Any], verify: Callable[[str], Principal]) -> Principal:
+    """The caller of a WebSocket scope (header, else ``?access_token=``); raises AuthError."""
+    headers = dict(scope.get("headers") or [])
+    authorization = headers.get(b"authorization")
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    token = bearer_token(
+        authorization.decode("latin-1") if authorization else None,
+        (query.get("access_token") or [None])[0],
+    )
+    return verify(token)
+
+
+def parse_after(scope: dict[str, Any]) -> int | None:
+    """``?after=P`` as a non-negative integer, None when absent; else `Problem`."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
+    if not values:
+        return None
+    text = values[-1].strip()
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidParameter(f"after must be a non-negative integer, not {text[:20]!r}")
+    return int(text)
+
+
+def parse_case_id(scope: dict[str, Any]) -> str:
+    raw = str(scope.get("path_params", {}).get("case_id", ""))
+    try:
+        return str(UUID(raw))
+    except ValueError:
+        raise InvalidParameter(f"not a case id: {raw[:40]!r}") from None
+
+
+def _shed(scope: dict[str, Any]) -> None:
+    """Stock behaviour: drop what the scope no longer needs, keep the server's objects."""
+    scope["headers"] = []
+    scope.pop("path_params", None)
+
+
+class Session:
+    """Serves push connections, one `serve` call each (see the module docstring)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        engine: AsyncEngine,
+        replay_limit: int,
+        verify: Callable[[str], Principal],
+        settle: Callable[[], Awaitable[None]] | None = None,
+        *,
+        lean: bool = True,
+    ) -> None:
+        self.lean = lean  # the `lean_sockets` server tweak
+        self.hub = hub
+        self.verify = verify
+        self.engine = engine
+        self.replay_limit = replay_limit
+        self.settle = settle  # waits (bounded) until the views reach the log's end
+
+    async def serve(self, view: str, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """The whole connection, as the ASGI app's one coroutine for its whole life.
+
+        Everything that finishes (the handshake, the snapshot or replay) runs in callees;
+        while idle, the connection keeps only this frame suspended, on a single future
+        when `lighten` could swap uvicorn's receive queue (`app.server.lean`).
+        """
+        if (await receive())["type"] != "websocket.connect":
+            return
+        try:
+            target = self._target(view, scope)
+        except (ApplicationError, AuthError) as exc:
+            reason = refused(exc)
+            await send({"type": "websocket.accept", "headers": request_id_header(scope)})
+            await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
+            return
+        await send({"type": "websocket.accept", "headers": request_id_header(scope)})
+        ready = lighten(scope, send) if self.lean else None
+        if not self.lean:
+            _shed(scope)
+        client = self.hub.register(target.view, target.key, send)
+        try:
+            await self._start(client, target)
+            del target  # its key, principal and token claims are not needed while idle
+            client.go_live()
+            while True:  # clients send nothing; what they send is ignored
+                if ready is not None:
+                    await ready()  # idle here: one future, nothing deeper
+                if (await receive())["type"] == "websocket.disconnect":
+                    break
+        except (ApplicationError, AuthError) as exc:
+            reason = refused(exc)
+            self.hub.unregister(client)
+            await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
+        finally:
+            self.hub.unregister(client)
+
+    def _target(self, view: str, scope: dict[str, Any]) -> Target:
+        principal = authenticate(scope, self.verify)
+        after = parse_after(scope)
+        key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
+        return Target(view, key, principal, after)
+
+    async def _start(self, client: Client, target: Target) -> None:
+        """Check read access, then send the snapshot or the replay (see module docstring)."""
+        if target.view == "case" and not await self._readable(target):
+            if self.settle is not None:  # read-your-writes: a case opened just now
+                await self.settle()
+            if not await self._readable(target):
+                raise CaseNotFound(target.key, f"no case {target.key} readable by you")
+        found = await load_view_text(self.engine, target.view, target.key)
+        await self._send_start(client, target, found)
+
+    async def _readable(self, target: Target) -> bool:
+        return await can_read_case(self.engine, UUID(target.key), target.principal.actor)
+
+    async def _send_start(
+        self, client: Client, target: Target, found: tuple[int, str] | None
+    ) -> None:
+        position = found[0] if found else 0
+        after = target.after
+        if after is not None and 0 < after <= position:
+            if after == position:
+                client.last = after  # up to date: nothing to send before live patches
+                return
+            changes = await read_changes(
+                self.engine, target.view, target.key, after - 1, self.replay_limit + 2
+            )
+            if changes and changes[0].position == after and len(changes) <= self.replay_limit + 1:
+                client.last = after
+                prev = after
+                for change in changes[1:]:
+                    frame = patch_frame(change.position, prev, change.version, dumps(change.ops))
+                    await client.send_text(change.position, frame)
+                    prev = change.position
+                return
+        # no resume asked, or P unknown, too old, or too far behind: a fresh snapshot
+        await client.send_text(position, snapshot_frame(position, found[1] if found else None))

@@ -1,0 +1,9 @@
+"""What `swarmdesk serve` runs (`app.server.entry:app`): the service with every server
+tweak whose probe passes (`app.server.tweaks`)."""
+
+from __future__ import annotations
+
+from app.asgi import build_asgi
+from app.server.tweaks import probe
+
+app = build_asgi(tweaks=probe(serve=True))
