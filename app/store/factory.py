@@ -26,8 +26,12 @@ def sqlite_path(url: str) -> str:
 
 
 def create_store(url: str, *, schema: str | None = None, **kwargs: Any) -> EventStore:
-    """A `PostgresEventStore` for postgresql URLs, a `SQLiteEventStore` for sqlite ones."""
-    backend = make_url(url).get_backend_name()
+    """A `PostgresEventStore` for postgresql URLs, a `SQLiteEventStore` for sqlite ones,
+    a `MemoryEventStore` for `memory://` (a private log) or `memory://name` (the log of
+    that name and schema, shared by the process's stores that name it: see `app.store.memory`).
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
     if backend == "postgresql":
         from app.store.postgres import PostgresEventStore
 
@@ -36,6 +40,12 @@ def create_store(url: str, *, schema: str | None = None, **kwargs: Any) -> Event
         from app.store.sqlite import SQLiteEventStore
 
         return SQLiteEventStore(sqlite_path(url), **kwargs)
+    if backend == "memory":
+        from app.store.memory import MemoryEventStore, named_log
+
+        name = parsed.host or parsed.database
+        log = named_log(f"{name}/{schema or ''}") if name else None
+        return MemoryEventStore(log, **kwargs)
     raise ValueError(
-        f"unsupported database URL {url!r}: use postgresql+asyncpg or sqlite+aiosqlite"
+        f"unsupported database URL {url!r}: use postgresql+asyncpg, sqlite+aiosqlite or memory"
     )
