@@ -1,0 +1,212 @@
+"""The case service's contract (`app.service.cases`), without I/O: the in-memory event
+store under the real repository, services and command table; each test runs in
+milliseconds. Rules: service tokens refused; strangers and unknown cases are
+`CaseNotFound`; `If-Match` (`VersionMismatch`, never retried); conflicts re-decided on
+the newer state up to `max_attempts`; a stale cached copy reloaded without counting;
+idempotent replay (first result, nothing appended, even when the rules would now
+refuse; another body is `IdempotencyKeyReused`); ids derived from the key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from app.auth.tokens import Principal
+from app.schemas import case_commands as cmd
+from app.service.agents import AgentService
+from app.service.cache import AggregateCache
+from app.service.cases import CaseService
+from app.service.commands import COMMANDS, Answer, Command, CommandRunner
+from app.service.errors import CaseNotFound, ServiceTokensCannotCommand, VersionMismatch
+from app.service.repository import Repository
+from app.store import IdempotencyKeyReused, VersionConflict
+from app.store.codec import create_mapper
+from app.store.memory import MemoryEventStore, MemoryLog
+from domain.actors import Role
+from domain.case import Case
+from domain.errors import DomainError
+from domain.values import ContextKind
+
+BY_NAME = {c.name: c for c in COMMANDS}
+OWNER = Principal("owner", "Olga Owner", Role.AGENT)
+EXPERT = Principal("expert", "Eve Expert", Role.AGENT)
+STRANGER = Principal("stranger", "Sam Stranger", Role.AGENT)
+SERVICE = Principal("svc", "Billing", Role.SERVICE)
+
+
+@dataclass
+class World:
+    store: MemoryEventStore
+    runner: CommandRunner
+    cases: CaseService
+
+    async def run(
+        self,
+        name: str,
+        who: Principal,
+        body: Any = None,
+        *,
+        case: UUID | None = None,
+        key: str = "",
+        if_match: str = "",
+        **ids: UUID,
+    ) -> Answer:
+        command: Command = BY_NAME[name]
+        if case is not None:
+            ids["case_id"] = case
+        path = command.path.format(**ids)
+        return await self.runner.run(
+            command, who, path=path, ids=ids, body=body, idempotency_key=key, if_match=if_match
+        )
+
+    async def open(self, who: Principal = OWNER, key: str = "") -> UUID:
+        body = cmd.OpenCase(customer="Acme", subject="x")
+        answer = await self.run("open_case", who, body, key=key)
+        return UUID(str(answer.result.model_dump()["case_id"]))
+
+    async def versions(self, case: UUID) -> list[int]:
+        return [r.originator_version for r in await self.store.read_stream(case)]
+
+
+def world_on(store: MemoryEventStore, max_attempts: int = 3) -> World:
+    repository = Repository(store, create_mapper())
+    cases = CaseService(repository, AggregateCache(), max_attempts)
+    return World(store, CommandRunner(cases, AgentService(repository)), cases)
+
+
+async def stale(world: World, case_id: UUID) -> Case:
+    """The case as of version 1 (what a cache would hold before another process wrote)."""
+    case = await world.cases.repository.load(Case, case_id, version=1)
+    assert case is not None
+    return case
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    store = MemoryEventStore()
+    await store.start()
+    try:
+        yield world_on(store)
+    finally:
+        await store.close()
+
+
+ACK = cmd.AcknowledgeBriefing(version=1)
+CONTEXT = cmd.AddContext(kind=ContextKind.SYMPTOM, text="402 after 3DS")
+
+
+async def test_a_command_appends_one_version_and_names_what_it_created(world: World) -> None:
+    case = await world.open()
+    answer = await world.run("add_context", OWNER, CONTEXT, case=case)
+    result = answer.result.model_dump()
+    assert result["version"] == 2
+    assert isinstance(result["context_id"], UUID)
+    assert await world.versions(case) == [1, 2]
+
+
+async def test_service_tokens_never_command(world: World) -> None:
+    with pytest.raises(ServiceTokensCannotCommand):
+        await world.open(SERVICE)
+    case = await world.open()
+    with pytest.raises(ServiceTokensCannotCommand):
+        await world.run("add_context", SERVICE, CONTEXT, case=case)
+    assert await world.versions(case) == [1]
+
+
+async def test_strangers_and_unknown_cases_are_not_found(world: World) -> None:
+    case = await world.open()
+    with pytest.raises(CaseNotFound):
+        await world.run("add_context", STRANGER, CONTEXT, case=case)
+    with pytest.raises(CaseNotFound):
+        await world.run("add_context", OWNER, CONTEXT, case=uuid.uuid4())
+
+
+async def test_a_refused_rule_appends_nothing(world: World) -> None:
+    case = await world.open()
+    await world.run("request_swarm", OWNER, cmd.RequestSwarm(help_needed="3DS"), case=case)
+    await world.run("join_case", EXPERT, None, case=case)
+    with pytest.raises(DomainError):  # only the owner resolves
+        await world.run("resolve_case", EXPERT, cmd.ResolveCase(summary="done"), case=case)
+    assert await world.versions(case) == [1, 2, 3]
+
+
+async def test_if_match_is_checked_and_never_retried(world: World) -> None:
+    case = await world.open()
+    await world.run("add_context", OWNER, CONTEXT, case=case, if_match="1")
+    with pytest.raises(VersionMismatch) as refused:
+        await world.run("add_context", OWNER, CONTEXT, case=case, if_match='"1"')
+    assert refused.value.current_version == 2
+    world.store.conflict_next(case)  # another process writes before our append
+    with pytest.raises(VersionConflict):
+        await world.run("add_context", OWNER, CONTEXT, case=case, if_match="2")
+
+
+async def test_conflicts_are_decided_again_on_the_newer_state(world: World) -> None:
+    case = await world.open()
+    world.cases.cache.take(case)  # a cold cache: every attempt loads from the store
+    world.store.conflict_next(case, times=2)  # a foreign copy of our event, twice
+    answer = await world.run("acknowledge_briefing", OWNER, ACK, case=case)
+    assert answer.result.model_dump()["version"] == 4  # after the two foreign versions
+    assert await world.versions(case) == [1, 2, 3, 4]
+
+
+async def test_conflicts_past_max_attempts_are_refused(world: World) -> None:
+    case = await world.open()
+    world.cases.cache.take(case)
+    world.store.conflict_next(case, times=3)
+    with pytest.raises(VersionConflict):
+        await world.run("acknowledge_briefing", OWNER, ACK, case=case)
+    assert await world.versions(case) == [1, 2, 3, 4]  # only the foreign writes
+
+
+async def test_a_stale_cached_copy_is_reloaded_without_counting(world: World) -> None:
+    log = world.store.log
+    other_store = MemoryEventStore(log)
+    await other_store.start()
+    try:
+        other = world_on(other_store, max_attempts=1)
+        case = await world.open()  # cached here at version 1
+        await other.run("add_context", OWNER, CONTEXT, case=case)  # "another process"
+        one_attempt = world_on(world.store, max_attempts=1)
+        one_attempt.cases.cache.put(await stale(world, case))
+        answer = await one_attempt.run("add_context", OWNER, CONTEXT, case=case)
+        assert answer.result.model_dump()["version"] == 3
+        one_attempt.cases.cache.put(await stale(world, case))
+        with pytest.raises(VersionMismatch) as refused:  # answered from the store's version
+            await one_attempt.run("add_context", OWNER, CONTEXT, case=case, if_match="1")
+        assert refused.value.current_version == 3
+    finally:
+        await other_store.close()
+    assert isinstance(log, MemoryLog)
+
+
+async def test_idempotent_replay_returns_the_first_result_and_appends_nothing(
+    world: World,
+) -> None:
+    case = await world.open(key="open-1")
+    assert await world.open(key="open-1") == case  # the same id, derived from the key
+    first = await world.run("add_context", OWNER, CONTEXT, case=case, key="k1")
+    again = await world.run("add_context", OWNER, CONTEXT, case=case, key="k1")
+    assert again.result == first.result
+    assert await world.versions(case) == [1, 2]
+    other_body = cmd.AddContext(kind=ContextKind.SYMPTOM, text="another text")
+    with pytest.raises(IdempotencyKeyReused):
+        await world.run("add_context", OWNER, other_body, case=case, key="k1")
+    await world.run("close_case", OWNER, None, case=case, key="close")
+    # the rules would now refuse a close, yet the retry answers its first result
+    replay = await world.run("close_case", OWNER, None, case=case, key="close")
+    assert replay.result.model_dump()["version"] == 3
+    with pytest.raises(DomainError):
+        await world.run("close_case", OWNER, None, case=case, key="close-again")
+    assert await world.versions(case) == [1, 2, 3]
+
+
+async def test_keys_are_scoped_to_the_caller(world: World) -> None:
+    a = await world.open(OWNER, key="same")
+    b = await world.open(EXPERT, key="same")
+    assert a != b
