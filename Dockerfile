@@ -3,12 +3,12 @@ FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     SWARMDESK_HOST=0.0.0.0 SWARMDESK_PORT=8000 SWARMDESK_DATA_DIR=/data
 WORKDIR /srv/swarmdesk
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE constraints.txt ./
 COPY app app
 COPY domain domain
 COPY projections projections
 COPY migrations migrations
-RUN pip install . && useradd --create-home --uid 10001 swarmdesk \
+RUN pip install -c constraints.txt . && useradd --create-home --uid 10001 swarmdesk \
     && mkdir -p /data && chown swarmdesk /data
 USER swarmdesk
 EXPOSE 8000
