@@ -12,7 +12,11 @@ In the same run, `bench/append.py`'s in-process store append at the same concurr
 gives the ceiling the HTTP figure is compared with.
 
 Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--rounds N]
-       [--json PATH]
+       [--json PATH] [--baseline DIR]
+
+`--baseline DIR` (a checkout of another commit, e.g. `git worktree add /tmp/base REV`)
+instead runs, in each round, that checkout's server and this tree's side by side (the
+projector on, then off), with the same packages, and prints each pair's ratio.
 Target: >= 2,000 commands/s with p99 <= 25 ms (projector on). These 2-core machines vary
 by 20% and more from minute to minute; `--rounds 3` repeats all four runs and judges the
 target by the rounds that meet it (most must), printing each round's figures.
@@ -20,6 +24,7 @@ target by the rounds that meet it (most must), printing each round's figures.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -27,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -89,12 +95,23 @@ def cpu_ticks(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def command(root: Path | None, *args: str) -> tuple[list[str], dict[str, str]]:
+    """The `swarmdesk` command line: this tree's, or `root`'s code run with this
+    environment's packages (`-S` skips the editable install that points at this tree)."""
+    if root is None:
+        return [str(Path(sys.executable).parent / "swarmdesk"), *args], {}
+    site = sysconfig.get_paths()["purelib"]
+    launch = "from app.cli import main; main()"
+    return [sys.executable, "-S", "-c", launch, *args], {"PYTHONPATH": f"{root}:{site}"}
+
+
 @contextlib.contextmanager
 def serve(
-    schema: str, projector: bool, separate: bool = False
+    schema: str, projector: bool, separate: bool = False, root: Path | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit; with
-    `separate`, the projector runs in a `swarmdesk project` process beside it."""
+    `separate`, the projector runs in a `swarmdesk project` process beside it; `root`:
+    another checkout's server (see `command`)."""
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="swarmdesk-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMDESK_")}
@@ -106,9 +123,12 @@ def serve(
         SWARMDESK_LOG_LEVEL="warning",
         SWARMDESK_PROJECTOR="true" if projector and not separate else "false",
     )
-    swarmdesk = str(Path(sys.executable).parent / "swarmdesk")
-    process = subprocess.Popen([swarmdesk, "serve", "--port", str(port)], cwd=ROOT, env=env)
-    helper = subprocess.Popen([swarmdesk, "project"], cwd=ROOT, env=env) if separate else None
+    argv, extra = command(root, "serve", "--port", str(port))
+    env.update(extra)
+    process = subprocess.Popen(argv, cwd=root or ROOT, env=env)
+    helper = None
+    if separate:
+        helper = subprocess.Popen(command(root, "project")[0], cwd=root or ROOT, env=env)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -139,6 +159,7 @@ def http_run(
     warmup: float,
     idempotency: bool,
     separate: bool = False,
+    root: Path | None = None,
 ) -> Row:
     async def with_schema() -> Row:
         async with fresh_pg_schema("bench_http", url=PG_URL) as schema:
@@ -147,7 +168,7 @@ def http_run(
     def measure(schema: str) -> Row:
         issuer = TokenIssuer(SECRET)
         tokens = [issuer.issue(f"bench-agent-{n}", "agent", ttl=3600) for n in range(clients)]
-        with serve(schema, projector, separate) as (process, port):
+        with serve(schema, projector, separate, root) as (process, port):
             start = time.time() + SPAWN_SLACK + warmup
             window = (start, start + seconds)
             with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
@@ -203,9 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=1, help="repeat all runs; the verdict is the median's"
     )
+    parser.add_argument("--baseline", type=Path, help="another checkout, run side by side")
     args = parser.parse_args(argv)
     seconds = args.seconds or (4.0 if args.quick else 10.0)
     idempotency = not args.no_idempotency
+    if args.baseline is not None:
+        return side_by_side(args.baseline.resolve(), args, seconds, idempotency)
     print(f"HTTP commands on PostgreSQL, one `swarmdesk serve` process (uvloop + httptools), "
           f"{os.cpu_count()} CPUs shared by server, load generator (separate process) and "
           f"PostgreSQL; Idempotency-Key on every command: {idempotency}")  # fmt: skip
@@ -258,6 +282,40 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rounds": [[vars(r) for r in rows] for rows in rounds],
                 "target_met": met,
             },
+        )
+    return 0
+
+
+def side_by_side(
+    baseline: Path, args: argparse.Namespace, seconds: float, idempotency: bool
+) -> int:
+    """This tree against `baseline`, projector on and off, alternating in each round."""
+    print(f"HTTP commands on PostgreSQL, side by side: this tree vs {baseline} "
+          f"({os.cpu_count()} CPUs; Idempotency-Key on every command: {idempotency})")  # fmt: skip
+    pairs: dict[str, list[tuple[Row, Row]]] = {"on": [], "off": []}
+    for n in range(args.rounds):
+        rows: list[Row] = []
+        for mode, projector in (("on", True), ("off", False)):
+            base = http_run(f"baseline, projector {mode}", projector, args.clients, seconds,
+                            args.warmup, idempotency, root=baseline)  # fmt: skip
+            ours = http_run(f"this tree, projector {mode}", projector, args.clients, seconds,
+                            args.warmup, idempotency)  # fmt: skip
+            pairs[mode].append((base, ours))
+            rows += [base, ours]
+        print(f"round {n + 1} of {args.rounds}")
+        print(table(rows))
+        for row in rows:
+            if row.note:
+                print(f"note ({row.name}): {row.note}")
+    for mode, runs in pairs.items():
+        rates = [ratio(ours.rate, base.rate) for base, ours in runs]
+        p99s = [ratio(ours.p99_ms, base.p99_ms) for base, ours in runs]
+        listed = ", ".join(f"{r:.2f}" for r in rates)
+        listed_p99 = ", ".join(f"{r:.2f}" for r in p99s)
+        print(
+            f"projector {mode}: this tree / baseline cmd/s {listed} "
+            f"(median {statistics.median(rates):.2f}); p99 {listed_p99} "
+            f"(median {statistics.median(p99s):.2f})"
         )
     return 0
 
