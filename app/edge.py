@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -112,7 +112,7 @@ class Edge:
         if kind == "http":
             return await self._http(scope, receive, send)
         if kind == "websocket":
-            rid = _incoming_id(scope) or uuid.uuid4().hex.encode()
+            rid = _incoming_id(scope) or os.urandom(16).hex().encode()
             scope[SCOPE_KEY] = rid
             request_id.set(rid.decode())  # the connection's own task: nothing to reset
             if access_log.isEnabledFor(logging.INFO):
@@ -120,7 +120,7 @@ class Edge:
         return await self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rid = _incoming_id(scope) or uuid.uuid4().hex.encode()
+        rid = _incoming_id(scope) or os.urandom(16).hex().encode()
         scope[SCOPE_KEY] = rid
         token = request_id.set(rid.decode())
         started = time.perf_counter()

@@ -51,7 +51,8 @@ class Tweaks:
 
 
 def _has(module: str, cls: str, methods: tuple[str, ...], attrs: tuple[str, ...]) -> str | None:
-    """None when `module.cls` exists with `methods` and sets `attrs` in its __init__."""
+    """None when `module.cls` exists with `methods` and its methods use every name of
+    `attrs` (instance attributes set outside `__init__` count too)."""
     try:
         found = getattr(importlib.import_module(module), cls)
     except (ImportError, AttributeError) as exc:
@@ -59,10 +60,14 @@ def _has(module: str, cls: str, methods: tuple[str, ...], attrs: tuple[str, ...]
     for name in methods:
         if not callable(getattr(found, name, None)):
             return f"{module}.{cls}.{name} is missing"
-    init = getattr(getattr(found, "__init__", None), "__code__", None)
-    names = set(init.co_names) if init is not None else set()
+    names: set[str] = set()
+    for klass in found.__mro__:
+        for member in vars(klass).values():
+            code = getattr(member, "__code__", None)
+            if code is not None:
+                names.update(code.co_names)
     missing = [a for a in attrs if a not in names]
-    return f"{module}.{cls} no longer sets {', '.join(missing)}" if missing else None
+    return f"{module}.{cls} no longer uses {', '.join(missing)}" if missing else None
 
 
 def probe_corked_http() -> str | None:

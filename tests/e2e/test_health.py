@@ -47,3 +47,5 @@ def test_metrics_count_commands_batches_and_the_projector(server: Server) -> Non
     assert metric(after, "swarmdesk_append_batches_total") >= 1
     assert metric(after, "swarmdesk_projector_leading") == 1
     assert "# TYPE swarmdesk_push_clients gauge" in after
+    for tweak in ("corked_http", "lean_sockets", "inline_send", "gc_policy"):  # serve: all on
+        assert metric(after, f'swarmdesk_server_tweak_active{{tweak="{tweak}"}}') == 1, tweak
