@@ -33,6 +33,7 @@ from app.store import EventStore, create_store
 from app.store.codec import create_mapper
 from app.store.postgres import PostgresEventStore
 from app.store.replay_codec import replay_decoder
+from app.telemetry.metrics import Metrics
 from projections.db import create_views_engine
 from projections.projector import Projector
 from projections.service import Views
@@ -55,6 +56,7 @@ class Services:
     push: PushService
     stream: StreamService
     tweaks: Tweaks
+    metrics: Metrics
 
 
 @contextlib.asynccontextmanager
@@ -78,6 +80,10 @@ async def bootstrap(
         mapper = create_mapper()
         repository = Repository(store, mapper)
         views = await start_views(stack, settings, store, engine)
+        metrics = Metrics()
+        store.on_batch = metrics.observe_append
+        if views.projector is not None:
+            views.projector.on_batch = metrics.observe_projection
         push = await start_push(
             stack,
             settings,
@@ -100,11 +106,12 @@ async def bootstrap(
             engine=engine,
             cases=cases,
             agents=agents,
-            commands=CommandRunner(cases, agents),
+            commands=CommandRunner(cases, agents, metrics),
             views=views,
             push=push,
             stream=StreamService(CloudEventEncoder(mapper), settings.stream),
             tweaks=tweaks,
+            metrics=metrics,
         )
 
 

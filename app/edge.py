@@ -13,12 +13,22 @@ from an allowed origin with `Access-Control-Allow-Origin`.
 
 The access log (logger `swarmdesk.access`, INFO) writes one line per HTTP request and per
 WebSocket connection: method, path (never the query string, where a credential could
-be), status, duration and request id.
+be), status, duration and request id, also as fields (`method`, `path`, `status`,
+`duration_ms`) for the structured log (`app.telemetry.logs`), whose request context the
+edge opens: every record logged while a request is served carries its id.
+
+An error no layer answered is logged (logger `swarmdesk.errors`, with the request id)
+and, when no response has started, answered as a problem+json 500 (`internal`); the
+process goes on serving.
+
+The request id is the caller's `X-Request-ID` when well-formed, else the trace id of a
+valid W3C `traceparent`, else a new one.
 """
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import os
 import re
@@ -30,6 +40,9 @@ from starlette import types as starlette_types
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from app.http.problems import INTERNAL, PROBLEM_JSON, Problem, problem_body
+from app.telemetry import logs
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -37,18 +50,26 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
 
 REQUEST_ID_HEADER = b"x-request-id"
+TRACEPARENT_HEADER = b"traceparent"
+_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 SCOPE_KEY = "swarmdesk.request_id"
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 #: The id of the request being served (for log records of the code it runs).
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 access_log = logging.getLogger("swarmdesk.access")
+error_log = logging.getLogger("swarmdesk.errors")
 
 
 def _incoming_id(scope: Scope) -> bytes | None:
+    traced = None
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
             return value if _REQUEST_ID.fullmatch(value) else None
-    return None
+        if name == TRACEPARENT_HEADER:
+            match = _TRACEPARENT.fullmatch(value.strip())
+            if match and match[1] != b"0" * 32:
+                traced = match[1]
+    return traced
 
 
 def request_id_header(scope: Scope) -> list[tuple[bytes, bytes]]:
@@ -56,6 +77,15 @@ def request_id_header(scope: Scope) -> list[tuple[bytes, bytes]]:
     the edge does not wrap a socket's `send`, see `Edge`)."""
     rid = scope.get(SCOPE_KEY)
     return [(REQUEST_ID_HEADER, rid)] if isinstance(rid, bytes) else []
+
+
+async def _internal_error(scope: Scope, send: Send, rid: bytes) -> None:
+    detail = f"internal error; quote request id {rid.decode()}"
+    body = problem_body(Problem(INTERNAL, detail), scope["path"])
+    content = json.dumps(body).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(content))]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
 class CORS:
@@ -115,14 +145,21 @@ class Edge:
             rid = _incoming_id(scope) or os.urandom(16).hex().encode()
             scope[SCOPE_KEY] = rid
             request_id.set(rid.decode())  # the connection's own task: nothing to reset
+            logs.start_request(rid.decode())
             if access_log.isEnabledFor(logging.INFO):
-                access_log.info("WS %s upgrade request_id=%s", scope["path"], rid.decode())
+                access_log.info(
+                    "WS %s upgrade request_id=%s",
+                    scope["path"],
+                    rid.decode(),
+                    extra={"method": "WS", "path": scope["path"]},
+                )
         return await self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = _incoming_id(scope) or os.urandom(16).hex().encode()
         scope[SCOPE_KEY] = rid
         token = request_id.set(rid.decode())
+        fields = logs.start_request(rid.decode())
         started = time.perf_counter()
         status = 0
 
@@ -135,14 +172,26 @@ class Edge:
 
         try:
             await self.app(scope, receive, tagged)
+        except Exception:
+            error_log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if status == 0:
+                await _internal_error(scope, tagged, rid)
         finally:
             request_id.reset(token)
             if access_log.isEnabledFor(logging.INFO):
+                ms = round((time.perf_counter() - started) * 1000, 1)
                 access_log.info(
                     "%s %s %d %.1fms request_id=%s",
                     scope["method"],
                     scope["path"],
                     status,
-                    (time.perf_counter() - started) * 1000,
+                    ms,
                     rid.decode(),
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": ms,
+                    },
                 )
+            logs.end_request(fields)

@@ -10,7 +10,7 @@ Nothing here does I/O: the embedded secret is created by a start-up step
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     token_ttl_seconds: int = Field(default=8 * 3600, gt=0)
     log_level: str = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="`swarmdesk serve`'s log lines (`app.telemetry.logs`)"
+    )
     min_position_wait_seconds: float = Field(default=5.0, ge=0, le=60)
 
     store: StoreSettings = Field(default_factory=StoreSettings)

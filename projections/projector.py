@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,8 @@ class Projector:
         self.fold_step = 8
         self.retry = retry
         self._listeners: list[BatchListener] = []
+        #: Told `(events, seconds)` after each committed batch (metrics); must not block.
+        self.on_batch: Callable[[int, float], None] | None = None
         self.position = 0
         self.leading = False
         #: The last position of the batch being (or last) written (the push feed reads it).
@@ -224,16 +227,21 @@ class Projector:
         """
         position = rows[-1].position
         cache = self._docs
+        started = time.perf_counter()
         try:
             if self._pg is not None:
-                return await self._project_pg(self._pg, rows, expected, position, cache)
-            if self.pool is not None:  # called outside `run` (tests, tools): borrow one
+                done = await self._project_pg(self._pg, rows, expected, position, cache)
+            elif self.pool is not None:  # called outside `run` (tests, tools): borrow one
                 async with self.pool.acquire() as pg:
-                    return await self._project_pg(pg, rows, expected, position, cache)
-            return await self._project(rows, expected, position, cache)
+                    done = await self._project_pg(pg, rows, expected, position, cache)
+            else:
+                done = await self._project(rows, expected, position, cache)
         except BaseException:
             cache.clear()  # documents may be half-folded: trust only the database
             raise
+        if self.on_batch is not None:
+            self.on_batch(len(rows), time.perf_counter() - started)
+        return done
 
     async def _project(
         self,

@@ -29,21 +29,21 @@ def serve(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = False,
 ) -> None:
     """Run the HTTP and WebSocket API with uvicorn (the server tweaks that probe active)."""
-    import logging
-
     import uvicorn
 
     from app.auth.secret import signing_key
     from app.server.protocol import CorkedHttpToolsProtocol
     from app.server.tweaks import log_tweaks, probe
+    from app.telemetry import logs
+    from app.telemetry.metrics import share_metrics
 
     settings = Settings()
     if migrate_first:
         migrate()
     signing_key(settings)  # create the embedded secret once, before workers race for it
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)  # workers: `app.server.entry`
+    if workers > 1:
+        share_metrics()  # before any worker imports prometheus_client
     tweaks = probe(serve=True)
     log_tweaks(tweaks)
     uvicorn.run(
@@ -52,6 +52,7 @@ def serve(
         port=port if port is not None else settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=None,  # ours (`app.telemetry.logs`), set up above and in each worker
         access_log=False,  # the edge writes the access log (`swarmdesk.access`), no queries
         http=CorkedHttpToolsProtocol if tweaks.corked_http.active else "httptools",
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth.tokens import Principal, bearer_token
 from app.bootstrap import Services
 from app.service.errors import NotPermitted
+from app.telemetry import logs
 from domain.actors import Role
 
 #: Documents bearer auth in OpenAPI only; `get_principal` does the real check (401).
@@ -35,7 +36,9 @@ async def get_principal(
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
     token = bearer_token(request.headers.get("authorization"))
-    return services_of(request.app).tokens.verify(token)
+    principal = services_of(request.app).tokens.verify(token)
+    logs.bind(principal_id=principal.subject)
+    return principal
 
 
 def websocket_principal(websocket: WebSocket) -> Principal:

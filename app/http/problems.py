@@ -232,8 +232,15 @@ def install(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(_allowed(app, request.url.path))
         return response
 
+    async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+        """Answer problem+json (Starlette then re-raises: the edge logs it, once)."""
+        rid = request.scope.get("swarmdesk.request_id", b"")
+        detail = "internal error" + (f"; quote request id {rid.decode()}" if rid else "")
+        return problem_response(Problem(INTERNAL, detail), request.url.path)
+
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unhandled)
 
 
 # -- OpenAPI: the problem schema and the responses a route declares ----------------

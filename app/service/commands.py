@@ -10,6 +10,7 @@ place a declared command is executed, whichever path the request took.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +35,8 @@ from app.service.agents import AgentService
 from app.service.cases import CaseService
 from app.service.context import CommandContext
 from app.service.repository import CommandResult
+from app.telemetry import logs
+from app.telemetry.metrics import Metrics
 from domain.actors import Actor
 from domain.case import Case
 
@@ -263,9 +266,12 @@ COMMANDS: tuple[Command, ...] = (
 class CommandRunner:
     """Runs a declared command for a caller: the one execution path of every command."""
 
-    def __init__(self, cases: CaseService, agents: AgentService) -> None:
+    def __init__(
+        self, cases: CaseService, agents: AgentService, metrics: Metrics | None = None
+    ) -> None:
         self.cases = cases
         self.agents = agents
+        self.metrics = metrics
 
     async def run(
         self,
@@ -279,7 +285,35 @@ class CommandRunner:
         if_match: str | None = None,
     ) -> Answer:
         """Execute `command`; `body` is its validated body or query model (or None).
-        Raises the application's, the domain's and the store's errors."""
+        Raises the application's, the domain's and the store's errors. Its latency is
+        observed by command and outcome ("ok" or the error's class name); the caller and
+        the case are bound to the request's log context."""
+        case_id = ids.get("case_id")
+        if case_id is not None:
+            logs.bind(principal_id=principal.subject, case_id=str(case_id))
+        else:
+            logs.bind(principal_id=principal.subject)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await self._run(command, principal, path, ids, body, idempotency_key, if_match)
+        except BaseException as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.observe_command(command.name, outcome, time.perf_counter() - started)
+
+    async def _run(
+        self,
+        command: Command,
+        principal: Principal,
+        path: str,
+        ids: Mapping[str, UUID],
+        body: BaseModel | None,
+        idempotency_key: str | None,
+        if_match: str | None,
+    ) -> Answer:
         fingerprinted = None if body is None else body.model_dump(mode="json")
         context = CommandContext.of(
             principal,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class EventStore(ABC):
         # Fault injection for tests: awaited inside the write transaction, after the
         # inserts and before the commit; raising from it rolls the batch back.
         self.before_commit: Callable[[list[AppendRequest]], Awaitable[None]] | None = None
+        #: Told `(requests, seconds)` after each committed batch (metrics); must not block.
+        self.on_batch: Callable[[int, float], None] | None = None
 
     # -- life cycle -------------------------------------------------------------
     async def start(self) -> None:
@@ -98,6 +101,7 @@ class EventStore(ABC):
             live = [p for p in batch if not p.future.cancelled()]
             if not live:
                 continue
+            started = time.perf_counter()
             try:
                 plan = await self._write_batch([p.request for p in live])
             except asyncio.CancelledError:
@@ -114,6 +118,8 @@ class EventStore(ABC):
                 continue
             self.batches += 1
             self.batched_requests += len(live)
+            if self.on_batch is not None:
+                self.on_batch(len(live), time.perf_counter() - started)
             if plan.rows:
                 self.notifier.notify(plan.last_position, [r.recorded() for r in plan.rows])
             for p, outcome in zip(live, plan.outcomes, strict=True):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.realtime.stream.cloudevents import CloudEventEncoder
-from app.realtime.stream.tail import TailLimits
+from app.realtime.stream.tail import TailLimits, TailStats
 from app.settings import StreamSettings
 
 
@@ -13,6 +13,7 @@ from app.settings import StreamSettings
 class StreamService:
     encoder: CloudEventEncoder
     settings: StreamSettings
+    stats: TailStats = field(default_factory=TailStats)
 
     @property
     def limits(self) -> TailLimits:

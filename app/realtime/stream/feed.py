@@ -129,7 +129,7 @@ async def _sse(services: Services, after: int, flt: EventFilter) -> AsyncIterato
     state = services.stream
     keepalive = state.settings.keepalive_seconds
     idle = 0.0
-    async with Tail(services.store, state.encoder, after, flt, state.limits) as tail:
+    async with Tail(services.store, state.encoder, after, flt, state.limits, state.stats) as tail:
         yield b"retry: 1000\n\n"
         while True:
             try:

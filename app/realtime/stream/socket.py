@@ -68,7 +68,7 @@ async def events_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     state = services.stream
-    async with Tail(services.store, state.encoder, after, flt, state.limits) as tail:
+    async with Tail(services.store, state.encoder, after, flt, state.limits, state.stats) as tail:
         await _serve(websocket, tail)
 
 

@@ -60,6 +60,15 @@ class TailLimits:
     mark_every: int = 1000  # filtered-out events between marks during a catch-up
 
 
+@dataclass(slots=True)
+class TailStats:
+    """This process's tails, read by `/metrics` at scrape time."""
+
+    open: int = 0  # tails being served now
+    opened: int = 0  # tails ever opened
+    slow_closes: int = 0  # tails ended because their consumer fell behind (`Overflow`)
+
+
 class Tail:
     """One consumer's tail; use as an async context manager, then call `next_item`.
 
@@ -75,7 +84,9 @@ class Tail:
         after: int,
         event_filter: EventFilter,
         limits: TailLimits,
+        stats: TailStats | None = None,
     ) -> None:
+        self._stats = stats if stats is not None else TailStats()
         self._store = store
         self._encoder = encoder
         self._filter = event_filter
@@ -88,10 +99,13 @@ class Tail:
         self.reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Tail:
+        self._stats.open += 1
+        self._stats.opened += 1
         self.reader = asyncio.create_task(self._read(), name="swarmdesk-stream-tail")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._stats.open -= 1
         if self.reader is not None:
             self.reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -104,6 +118,7 @@ class Tail:
             try:
                 await asyncio.wait_for(self._queue.put(item), self._limits.stall)
             except TimeoutError:
+                self._stats.slow_closes += 1
                 raise Overflow(self.given) from None
 
     async def _read(self) -> None:

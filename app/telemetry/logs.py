@@ -1,0 +1,129 @@
+"""Structured logs: one JSON object per line (or a plain text line), with the context of
+the request that caused them.
+
+Contract: every record written through `configure`'s handler carries `time` (RFC 3339,
+UTC, milliseconds), `level`, `logger` and `message`; `request_id`, `principal_id` and
+`case_id` when the code that logged runs for a request that has them (the edge binds the
+request id, the routes and the command runner the rest, see `bind`); and any `extra=`
+fields the caller passed (the access log's `method`, `path`, `status`, `duration_ms`).
+No credential is ever written: bearer tokens, `access_token=` and `token=` query values
+in a message (uvicorn's socket lines carry the query string) are replaced by `[redacted]`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import logging
+import re
+import sys
+from typing import Any, Literal, TextIO
+
+import orjson
+
+LogFormat = Literal["json", "text"]
+
+#: The fields of the request being served: the edge sets a fresh dict per request, and
+#: code below it adds to that same dict (`bind`), so even a copied context (a worker
+#: thread, a task) writes where the edge's access line reads.
+_FIELDS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "swarmdesk_log_fields", default=None
+)
+_CREDENTIAL = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+|((?:access_)?token=)[^&\s\"']+")
+_HANDLER_NAME = "swarmdesk"
+# Attributes every `LogRecord` has: anything else on a record came from `extra=`.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+def start_request(request_id: str) -> contextvars.Token[dict[str, str] | None]:
+    """Open a request's fields (the edge calls it; `end_request` with the token)."""
+    return _FIELDS.set({"request_id": request_id})
+
+
+def end_request(token: contextvars.Token[dict[str, str] | None]) -> None:
+    _FIELDS.reset(token)
+
+
+def bind(**fields: str) -> None:
+    """Add fields to the current request's log context (nothing outside a request)."""
+    current = _FIELDS.get()
+    if current is not None:
+        current.update(fields)
+
+
+def current() -> dict[str, str]:
+    """The current request's fields (a copy; empty outside a request)."""
+    fields = _FIELDS.get()
+    return dict(fields) if fields else {}
+
+
+def redact(text: str) -> str:
+    """`text` with bearer tokens and token query values replaced by `[redacted]`."""
+    if "oken" not in text and "earer" not in text:
+        return text
+    return _CREDENTIAL.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
+
+
+def _time(record: logging.LogRecord) -> str:
+    moment = datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JsonFormatter(logging.Formatter):
+    """One compact JSON object per record (see the module's contract)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": _time(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        fields = _FIELDS.get()
+        if fields:
+            out.update(fields)
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                out[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            out["exception"] = redact(self.formatException(record.exc_info))
+        return orjson.dumps(out, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger: message key=value ...` for people reading a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [_time(record), record.levelname, f"{record.name}:", record.getMessage()]
+        fields = dict(_FIELDS.get() or {})
+        fields.update(
+            (k, v)
+            for k, v in record.__dict__.items()
+            if k not in _STANDARD and not k.startswith("_")
+        )
+        parts += [f"{k}={v}" for k, v in fields.items()]
+        line = redact(" ".join(str(p) for p in parts))
+        if record.exc_info:
+            line += "\n" + redact(self.formatException(record.exc_info))
+        return line
+
+
+def configure(
+    level: str = "info", fmt: LogFormat = "json", stream: TextIO | None = None
+) -> logging.Handler:
+    """Send every logger's records (the app's, uvicorn's, the access log) to one handler
+    on the root logger at `level`, in `fmt`; that handler. Idempotent: it replaces its
+    own handler."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()  # uvicorn's own config, if any ran: ours writes them
+        logger.propagate = True
+    return handler

@@ -1,0 +1,96 @@
+"""The service's own instruments (`prometheus_client` histograms), one `Metrics` per
+process, built by `bootstrap` and handed to the parts that observe.
+
+Only what must be measured when it happens is observed here (latencies, batch sizes);
+counters and gauges the parts already keep (`store.batches`, `hub.client_count`, ...)
+are read at scrape time by the collector in `app.http.metrics`, so the hot paths pay
+nothing for them.
+
+Several worker processes (`swarmdesk serve --workers N`): when `PROMETHEUS_MULTIPROC_DIR`
+is set before `prometheus_client` is imported (`serve` sets it), each observation is
+written to that directory's memory-mapped files and any worker's `/metrics` answers the
+histograms summed over every worker (`multiprocess_dir`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from prometheus_client import CollectorRegistry, Histogram
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+_LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+
+
+def share_metrics() -> str:
+    """Make this process and the workers it starts report together (`swarmdesk serve
+    --workers N`): a fresh `PROMETHEUS_MULTIPROC_DIR` unless one is set; its path."""
+    path = os.environ.get(MULTIPROC_ENV)
+    if not path:
+        path = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="swarmdesk-metrics-")
+    return path
+
+
+def multiprocess_dir() -> str | None:
+    """The multiprocess directory when this process reports with its siblings."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+class Metrics:
+    """The histograms of one process, on their own registry (never the global one)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.command_seconds = Histogram(
+            "swarmdesk_command_duration_seconds",
+            "command latency in the service (decision and append), by command and outcome",
+            ["command", "outcome"],
+            buckets=_LATENCY,
+            registry=reg,
+        )
+        self.append_batch_size = Histogram(
+            "swarmdesk_append_batch_size",
+            "append requests per committed group commit",
+            buckets=_SIZES,
+            registry=reg,
+        )
+        self.append_batch_seconds = Histogram(
+            "swarmdesk_append_batch_duration_seconds",
+            "one group commit: lock, checks, inserts, commit",
+            buckets=_LATENCY,
+            registry=reg,
+        )
+        self.projector_batch_seconds = Histogram(
+            "swarmdesk_projector_batch_duration_seconds",
+            "one projector batch: fold, write, commit",
+            buckets=_LATENCY,
+            registry=reg,
+        )
+        self.projector_batch_size = Histogram(
+            "swarmdesk_projector_batch_size",
+            "events per committed projector batch",
+            buckets=_SIZES,
+            registry=reg,
+        )
+        self._commands: dict[tuple[str, str], Histogram] = {}
+
+    def observe_command(self, command: str, outcome: str, seconds: float) -> None:
+        """One command's latency (`outcome` "ok" or the error's class name)."""
+        child = self._commands.get((command, outcome))
+        if child is None:
+            child = self._commands[(command, outcome)] = self.command_seconds.labels(
+                command, outcome
+            )
+        child.observe(seconds)
+
+    def observe_append(self, requests: int, seconds: float) -> None:
+        self.append_batch_size.observe(requests)
+        self.append_batch_seconds.observe(seconds)
+
+    def observe_projection(self, events: int, seconds: float) -> None:
+        self.projector_batch_size.observe(events)
+        self.projector_batch_seconds.observe(seconds)
