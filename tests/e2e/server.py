@@ -46,6 +46,7 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     issuer: TokenIssuer = field(default_factory=lambda: TokenIssuer(SECRET))
+    args: list[str] = field(default_factory=list)  # more `swarmdesk serve` options
 
     @property
     def base_url(self) -> str:
@@ -75,6 +76,7 @@ class Server:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    *self.args,
                 ],
                 cwd=ROOT,
                 env=self.env,
