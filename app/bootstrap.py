@@ -109,7 +109,12 @@ async def bootstrap(
             commands=CommandRunner(cases, agents, metrics),
             views=views,
             push=push,
-            stream=StreamService(CloudEventEncoder(mapper), settings.stream),
+            stream=StreamService(
+                CloudEventEncoder(
+                    mapper, settings.stream.public_url or f"http://{settings.host}:{settings.port}"
+                ),
+                settings.stream,
+            ),
             tweaks=tweaks,
             metrics=metrics,
         )

@@ -71,6 +71,10 @@ class StreamSettings(BaseSettings):
     idle_seconds: float = Field(default=1.0, gt=0, description="progress mark delay")
     keepalive_seconds: float = Field(default=15.0, gt=0, description="SSE keep-alive")
     max_wait_seconds: float = Field(default=30.0, ge=0, description="cap of ?wait= on the feed")
+    public_url: str = Field(
+        default="",
+        description="the service's public URL (CloudEvents `dataschema`); default http://HOST:PORT",
+    )
 
 
 class Settings(BaseSettings):

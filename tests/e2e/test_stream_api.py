@@ -17,6 +17,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from app.realtime.stream.catalog import resolve_type_filter
 from app.store import create_store
 from tests.e2e.server import Server
 from tests.stream_scenario import append_stories, append_to_database
@@ -39,7 +40,12 @@ def validators(server: Server) -> dict[str, jsonschema.Draft7Validator]:
 
 
 def check_message(checks: dict[str, jsonschema.Draft7Validator], message: dict[str, Any]) -> None:
-    name = "Progress" if message.get("kind") == "progress" else message["subject"]
+    if message.get("kind") == "progress":
+        name = "Progress"
+    else:
+        info = resolve_type_filter(message["type"])
+        assert info is not None, message["type"]
+        name = info.name
     checks[name].validate(message)
 
 
@@ -120,8 +126,8 @@ def test_feed_pages_through_the_whole_log_with_next_positions(server: Server) ->
             break
         seen += batch
         after = int(response.headers["Swarmdesk-Next-Position"])
-        assert after == batch[-1]["position"]
-    assert [e["position"] for e in seen] == list(range(1, len(seen) + 1))
+        assert after == int(batch[-1]["position"])
+    assert [int(e["position"]) for e in seen] == list(range(1, len(seen) + 1))
     assert len({e["id"] for e in seen}) == len(seen)
     for event in seen:
         check_message(checks, event)
@@ -137,16 +143,20 @@ def test_feed_filters_advance_the_next_position(server: Server) -> None:
     assert {e["source"] for e in events} == {f"/swarmdesk/cases/{cases[1]}"}
     assert len(events) == CASE_EVENTS
     # fewer than `limit` matched: the next position is the head, past filtered-out events
-    assert int(by_case.headers["Swarmdesk-Next-Position"]) >= events[-1]["position"]
+    assert int(by_case.headers["Swarmdesk-Next-Position"]) >= int(events[-1]["position"])
     assert by_case.headers["Swarmdesk-Next-Position"] == by_case.headers["Swarmdesk-Head-Position"]
     typed = httpx.get(
         f"{url}?case={cases[0]}&type=io.swarmdesk.case.insight_posted.v1&type=Closed",
         headers=svc(server),
     ).json()
-    assert [e["subject"] for e in typed] == ["InsightPosted", "InsightPosted", "Closed"]
+    assert [e["type"].split(".")[3] for e in typed] == [
+        "insight_posted",
+        "insight_posted",
+        "closed",
+    ]
     # a full page of matches: the next position is the last match, not the head
     page = httpx.get(f"{url}?case={cases[0]}&limit=2", headers=svc(server))
-    assert int(page.headers["Swarmdesk-Next-Position"]) == page.json()[-1]["position"]
+    assert int(page.headers["Swarmdesk-Next-Position"]) == int(page.json()[-1]["position"])
 
 
 def test_long_poll_returns_when_an_event_arrives(server: Server) -> None:
@@ -167,7 +177,7 @@ def test_long_poll_returns_when_an_event_arrives(server: Server) -> None:
     elapsed = time.monotonic() - began
     assert response.status_code == 200
     assert response.json()
-    assert response.json()[0]["position"] == start + 1
+    assert int(response.json()[0]["position"]) == start + 1
     assert 0.9 < elapsed < 10
     empty_began = time.monotonic()
     quiet = httpx.get(
@@ -189,7 +199,7 @@ async def test_websocket_catch_up_then_live_without_gap_or_duplicate(server: Ser
         writer = asyncio.create_task(asyncio.to_thread(new_cases, server, 4))
         target: int | None = None
         async with asyncio.timeout(60):
-            while target is None or not received or received[-1]["position"] < target:
+            while target is None or not received or int(received[-1]["position"]) < target:
                 if target is None and writer.done():
                     await writer
                     target = await asyncio.to_thread(head, server)
@@ -198,7 +208,7 @@ async def test_websocket_catch_up_then_live_without_gap_or_duplicate(server: Ser
                     received.append(orjson.loads(await asyncio.wait_for(socket.recv(), 0.5)))
                 except TimeoutError:
                     continue
-    assert [e["position"] for e in received] == list(range(start + 1, target + 1))
+    assert [int(e["position"]) for e in received] == list(range(start + 1, target + 1))
     async with httpx.AsyncClient() as client:
         response = await client.get(
             f"{server.base_url}/api/events?after={start}&limit=1000", headers=svc(server)
@@ -221,9 +231,13 @@ async def test_websocket_filters_and_progress_marks(server: Server) -> None:
     for message in messages:
         check_message(checks, message)
     events = [m for m in messages if "specversion" in m]
-    assert [e["subject"] for e in events] == ["ExpertJoined", "Closed"]
+    assert [e["type"] for e in events] == [
+        "io.swarmdesk.case.expert_joined.v1",
+        "io.swarmdesk.case.closed.v1",
+    ]
+    assert {e["subject"] for e in events} == {str(cases[1])}
     assert {e["source"] for e in events} == {f"/swarmdesk/cases/{cases[1]}"}
-    assert messages[-1]["position"] > events[-1]["position"]
+    assert messages[-1]["position"] > int(events[-1]["position"])
 
 
 def test_sse_honours_last_event_id_and_validates(server: Server) -> None:
@@ -245,7 +259,7 @@ def test_sse_honours_last_event_id_and_validates(server: Server) -> None:
                 received.append((event_id, orjson.loads(line[6:])))
             elif line == "" and event_id is not None and len(received) == CASE_EVENTS:
                 break
-    assert [m["position"] for _, m in received] == [i for i, _ in received]
+    assert [int(m["position"]) for _, m in received] == [i for i, _ in received]
     assert [m["caseversion"] for _, m in received] == list(range(1, CASE_EVENTS + 1))
     assert all(i > start for i, _ in received)
     for _, message in received:

@@ -65,7 +65,7 @@ async def read_to_close(ws: websockets.ClientConnection) -> tuple[list[int], Any
     try:
         while True:
             message = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-            positions.append(message["position"])
+            positions.append(int(message["position"]))
     except websockets.ConnectionClosed as closed:
         return positions, closed.rcvd
 
@@ -96,5 +96,7 @@ async def test_stalled_tail_is_closed_with_its_exact_resume_position(impatient: 
         max_size=None,
     ) as resumed:
         while positions[-1] < head:
-            positions.append(orjson.loads(await asyncio.wait_for(resumed.recv(), 10))["position"])
+            positions.append(
+                int(orjson.loads(await asyncio.wait_for(resumed.recv(), 10))["position"])
+            )
     assert positions == list(range(1, head + 1))

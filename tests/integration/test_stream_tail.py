@@ -15,6 +15,8 @@ from app.store import EventStore
 from app.store.codec import create_mapper
 from tests.stream_scenario import append_stories
 
+CLOSED = "io.swarmdesk.case.closed.v1"
+
 
 async def collect(tail: Tail, until: int, seconds: float = 30) -> list[Frame | Mark]:
     items: list[Frame | Mark] = []
@@ -56,7 +58,7 @@ async def test_filtered_tail_marks_progress_past_filtered_out_events(store: Even
     async with Tail(store, encoder, 0, wanted, TailLimits(idle=0.05)) as tail:
         items = await collect(tail, head)
     frames = [i for i in items if isinstance(i, Frame)]
-    assert [orjson.loads(f.body)["subject"] for f in frames] == ["Closed"] * 3
+    assert [orjson.loads(f.body)["type"] for f in frames] == [CLOSED] * 3
     # after the last Closed the stream still has the agent's events: a mark covers them
     assert isinstance(items[-1], Mark)
     assert items[-1].position == head > frames[-1].position
@@ -65,7 +67,7 @@ async def test_filtered_tail_marks_progress_past_filtered_out_events(store: Even
     async with Tail(store, encoder, items[-1].position, wanted, TailLimits(idle=0.05)) as tail:
         new_head = await store.max_position()
         more = await collect(tail, new_head)
-    assert [orjson.loads(i.body)["subject"] for i in more if isinstance(i, Frame)] == ["Closed"]
+    assert [orjson.loads(i.body)["type"] for i in more if isinstance(i, Frame)] == [CLOSED]
     assert all(i.position > head for i in more)
 
 

@@ -2,10 +2,13 @@
 
 The object (attributes in this order, the same as `models.CloudEvent`):
 `specversion` "1.0", `id` the event's unique id, `source` `/swarmdesk/cases/{id}` (or
-`/swarmdesk/agents/{id}`), `type` (see `catalog`), `subject` the event name, `time` the
-domain event's timestamp (RFC 3339), `datacontenttype` `application/json`, the extensions
-`position` (global position) and `caseversion` (the aggregate's version after the event),
-and `data` = `app.store.codec.event_data(event)`.
+`/swarmdesk/agents/{id}`), `type` (see `catalog`), `subject` the case's (or agent's) id,
+`time` the domain event's timestamp (RFC 3339), `datacontenttype` `application/json`,
+`dataschema` the URI of `data`'s schema in the AsyncAPI document, the extensions
+`position` (global position, a decimal string: CloudEvents integers are 32-bit and
+positions are not) and `caseversion` (the aggregate's version after the event), and
+`data` = `app.store.codec.event_data(event)` without the library's own bookkeeping
+(`originator_topic`) and without `timestamp` (that is `time`).
 
 Fast path: when the event's class is at version 1 (nothing to upcast) and the mapper
 neither encrypts nor compresses, `data` is built straight from the stored JSON, turning
@@ -61,13 +64,22 @@ def _plain(value: Any) -> Any:
 
 
 _CONTAINERS = (dict, list)
+#: `data` members that are not the event's own: the library's, or `time` again.
+NOT_DATA = ("originator_topic", "timestamp")
+ASYNCAPI_PATH = "/asyncapi.json"
+
+
+def data_schema_uri(base_url: str, name: str) -> str:
+    """Where the schema of `name`'s `data` is: its component in the AsyncAPI document."""
+    return f"{base_url.rstrip('/')}{ASYNCAPI_PATH}#/components/schemas/{name}Data"
 
 
 class CloudEventEncoder:
     """Builds and serialises CloudEvents from stored rows (no pydantic on this path)."""
 
-    def __init__(self, mapper: Mapper[UUID]) -> None:
+    def __init__(self, mapper: Mapper[UUID], base_url: str = "http://127.0.0.1:8000") -> None:
         self.mapper = mapper
+        self.base_url = base_url  # the service's public address (for `dataschema`)
         self._fast = mapper.cipher is None and mapper.compressor is None
 
     def data_and_time(self, row: RecordedEvent) -> tuple[dict[str, Any], str]:
@@ -94,15 +106,19 @@ class CloudEventEncoder:
         """The CloudEvent of `row` as a JSON-ready dict."""
         info = topic_info(row.topic)
         data, time = self.data_and_time(row)
+        for name in NOT_DATA:
+            data.pop(name, None)
+        subject = str(row.originator_id)
         return {
             "specversion": SPECVERSION,
             "id": str(row.event_id),
-            "source": info.source_prefix + str(row.originator_id),
+            "source": info.source_prefix + subject,
             "type": info.type,
-            "subject": info.name,
+            "subject": subject,
             "time": time,
             "datacontenttype": DATA_CONTENT_TYPE,
-            "position": row.position,
+            "dataschema": data_schema_uri(self.base_url, info.name),
+            "position": str(row.position),
             "caseversion": row.originator_version,
             "data": data,
         }

@@ -21,7 +21,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from app.realtime.stream.catalog import TopicInfo, known_topics
 
 _UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_SKIPPED = {"originator_id", "originator_version", "originator_id_type"}
+_SKIPPED = {
+    "originator_id",
+    "originator_version",
+    "originator_id_type",
+    "originator_topic",
+    "timestamp",
+}
 
 
 class CloudEvent(BaseModel):
@@ -36,10 +42,17 @@ class CloudEvent(BaseModel):
         description="/swarmdesk/cases/{case_id} or /swarmdesk/agents/{agent_id}",
     )
     type: str = Field(pattern=r"^io\.swarmdesk\.[a-z_]+\.[a-z0-9_]+\.v[0-9]+$")
-    subject: str = Field(description="The event name, e.g. InsightPosted.")
+    subject: UUID = Field(description="The case's (or agent's) id: the resource in `source`.")
     time: AwareDatetime
     datacontenttype: Literal["application/json"]
-    position: int = Field(ge=1, description="Extension: the event's global position.")
+    dataschema: str = Field(
+        description="URI of `data`'s schema: a component of the served AsyncAPI document."
+    )
+    position: str = Field(
+        pattern="^[1-9][0-9]{0,18}$",
+        description="Extension: the event's global position, as a decimal string (a "
+        "64-bit integer; CloudEvents integers are 32-bit). Resume after it.",
+    )
     caseversion: int = Field(
         ge=1, description="Extension: the case's (or agent's) version after this event."
     )
@@ -79,10 +92,9 @@ def data_model(info: TopicInfo) -> type[BaseModel]:
 
 @functools.lru_cache(maxsize=256)
 def event_message_model(info: TopicInfo) -> type[BaseModel]:
-    """`CloudEvent` narrowed to one type: constant `type` and `subject`, typed `data`."""
+    """`CloudEvent` narrowed to one type: constant `type`, typed `data`."""
     fields: dict[str, Any] = {
         "type": (Literal[info.type], ...),
-        "subject": (Literal[info.name], ...),
         "source": (str, Field(pattern=f"^{info.source_prefix}{_UUID_RE}$")),
         "data": (data_model(info), ...),
     }

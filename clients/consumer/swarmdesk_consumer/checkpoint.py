@@ -72,7 +72,7 @@ class SQLiteCheckpoint:
                 position = int(row[0]) if row else 0
                 applied = 0
                 for event in events:
-                    if event["position"] <= position:
+                    if int(event["position"]) <= position:
                         continue  # already applied (a redelivery after a resume)
                     seen = conn.execute(
                         "INSERT OR IGNORE INTO swarmdesk_seen (consumer, event_id, position)"

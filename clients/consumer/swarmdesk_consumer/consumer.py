@@ -97,7 +97,7 @@ class StreamConsumer:
         applied = await asyncio.to_thread(self.checkpoint.apply_batch, events, self.handler, up_to)
         self.applied += applied
         if self.on_batch is not None:
-            position = max([e["position"] for e in events] + [up_to or 0])
+            position = max([int(e["position"]) for e in events] + [up_to or 0])
             self.on_batch(applied, position)
 
     # -- WebSocket tail ---------------------------------------------------------------

@@ -38,7 +38,7 @@ def mirror(conn: sqlite3.Connection, event: dict[str, Any]) -> None:
         "INSERT INTO mirrored_events (position, id, type, source, time, data)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (
-            event["position"],
+            int(event["position"]),
             event["id"],
             event["type"],
             event["source"],
