@@ -16,6 +16,12 @@ if [ "${CI:-}" = true ] && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   exit 1
 fi
 
+# The official AsyncAPI parser (npm registry only), run by tests/e2e/test_contracts.py.
+lock=tools/asyncapi/package-lock.json
+if [ ! -f tools/asyncapi/node_modules/.package-lock.json ] || [ "$lock" -nt tools/asyncapi/node_modules/.package-lock.json ]; then
+  npm ci --prefix tools/asyncapi --no-audit --no-fund --ignore-scripts
+fi
+
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; exec .venv/bin/pytest -q -p no:cacheprovider "$@"

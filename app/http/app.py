@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
 from app.bootstrap import bootstrap
-from app.http import board_queries, case_queries, health, metrics, problems
+from app.http import board_queries, case_queries, health, metrics, openapi, problems
 from app.http.commands import command_router
 from app.realtime.push import routes as push_routes
 from app.realtime.stream import routes as stream_routes
@@ -58,8 +58,10 @@ def create_app(
         version="0.1.0",
         summary="Event-sourced swarming support: one concierge, experts who swarm.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
     problems.install(app)
+    openapi.install(app)
     included = routers()
     for router in included:
         app.include_router(router)

@@ -1,8 +1,16 @@
-"""The AsyncAPI 3 document of the stream, generated from `models` (served at /asyncapi.json).
+"""The AsyncAPI 3 document of every channel a client can follow (served, public like
+`/openapi.json`, at `/asyncapi.json`):
 
-Every message's payload is the draft-07 JSON schema of the pydantic model whose
-attributes the encoder fills, so the document and the wire cannot drift apart silently
-(the end-to-end tests validate received messages against the served document).
+- the event stream (`/ws/events`, `/api/events/stream`): CloudEvents whose schemas come
+  from `models` (the pydantic models whose attributes the encoder fills);
+- the push sockets (`/ws/cases/{caseId}`, `/ws/inbox`): snapshot, patch and heartbeat
+  frames (`app.realtime.push.contract`).
+
+Every schema is a component (`#/components/schemas/...`, each `data` schema among them
+under `{EventName}Data`, where a CloudEvent's `dataschema` points); messages refer to
+them, so the document resolves as a whole. Close codes are in each socket channel's
+description and, machine-readable, in its `x-close-codes`. The document passes the
+official `@asyncapi/parser` with no error (an e2e test runs it on the served document).
 """
 
 from __future__ import annotations
@@ -12,23 +20,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 
-from app.http.deps import ServicePrincipal
-from app.realtime.stream.models import json_schema, message_models
+from app.realtime.push import contract as push
+from app.realtime.stream.models import message_models
 from app.realtime.stream.socket import SLOW_CONSUMER
 
 router = APIRouter(tags=["events"])
 
-CHANNELS = {
-    "eventsWebSocket": ("/ws/events", "ws", "WebSocket tail: one message per event"),
-    "eventsServerSentEvents": (
-        "/api/events/stream",
-        "http",
-        "Server-Sent Events tail: `id:` is the position, `data:` one message",
-    ),
-}
+REF = "#/components/schemas/{model}"
 
-_TAIL_PARAMETERS: dict[str, Any] = {
+_TAIL_QUERY: dict[str, Any] = {
     "type": "object",
     "properties": {
         "after": {"type": "integer", "minimum": 0, "description": "resume after this position"},
@@ -42,86 +44,176 @@ _TAIL_PARAMETERS: dict[str, Any] = {
     },
 }
 
-_CLOSE_CODES = (
-    "Close codes (WebSocket): 4401 no or invalid token; 4403 not a service or admin token; "
-    f"4422 bad parameters; {SLOW_CONSUMER} too slow (reason 'resume after position N': "
-    "reconnect with ?after=N); 1011 an unreadable stored event; 1013 store unavailable."
-)
+STREAM_CLOSE_CODES: dict[str, str] = {
+    "4401": "no or invalid token",
+    "4403": "not a service or admin token",
+    "4422": "bad parameters",
+    str(SLOW_CONSUMER): "too slow: the reason reads 'resume after position N'; reconnect "
+    "with ?after=N",
+    "1011": "an unreadable stored event",
+    "1012": "the server is restarting or shutting down: reconnect with ?after= the last "
+    "position received",
+    "1013": "store unavailable",
+}
+
+
+def _codes_text(codes: dict[str, str]) -> str:
+    return "Close codes: " + "; ".join(f"{code} {text}" for code, text in codes.items()) + "."
 
 
 @functools.lru_cache(maxsize=1)
-def _messages() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, model in message_models().items():
-        schema = json_schema(model)
-        out[name] = {
+def _schemas_and_messages() -> tuple[dict[str, Any], dict[str, Any]]:
+    models = message_models()
+    refs, top = models_json_schema(
+        [(model, "serialization") for model in models.values()], ref_template=REF
+    )
+    schemas: dict[str, Any] = {**top.get("$defs", {}), **push.SCHEMAS}
+    messages: dict[str, Any] = {}
+    for name, model in models.items():
+        messages[name] = {
             "name": name,
-            "title": schema.get("title", name),
+            "title": model.__name__,
             "summary": (model.__doc__ or name).strip().splitlines()[0],
             "contentType": "application/json"
             if name == "Progress"
             else "application/cloudevents+json",
-            "payload": schema,
+            "payload": refs[(model, "serialization")],
         }
-    return out
+    for name, schema in push.SCHEMAS.items():
+        messages[name] = {
+            "name": name,
+            "title": name,
+            "summary": schema["description"].split(". ")[0],
+            "contentType": "application/json",
+            "payload": {"$ref": REF.format(model=name)},
+        }
+    return schemas, messages
+
+
+def _channel(
+    address: str,
+    title: str,
+    description: str,
+    server: str,
+    messages: list[str],
+    *,
+    query: dict[str, Any] | None = None,
+    close_codes: dict[str, str] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    channel: dict[str, Any] = {
+        "address": address,
+        "title": title,
+        "description": description + (f" {_codes_text(close_codes)}" if close_codes else ""),
+        "servers": [{"$ref": f"#/servers/{server}"}],
+        "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
+    }
+    if parameters:
+        channel["parameters"] = parameters
+    if query is not None:
+        channel["bindings"] = {"ws": {"query": query, "bindingVersion": "0.1.0"}}
+    if close_codes:
+        channel["x-close-codes"] = close_codes
+    return channel
 
 
 def document(host: str) -> dict[str, Any]:
     """The AsyncAPI 3.0.0 document for a server reachable at `host` (`name:port`)."""
-    messages = _messages()
-    refs = {name: {"$ref": f"#/components/messages/{name}"} for name in messages}
-    channels: dict[str, Any] = {}
+    schemas, messages = _schemas_and_messages()
+    stream_messages = [name for name in messages if name not in push.SCHEMAS]
+    push_messages = list(push.SCHEMAS)
+    tail = "Catch-up from `after`, then live; each event once, in order."
+    channels = {
+        "eventsWebSocket": _channel(
+            "/ws/events",
+            "Event stream over WebSocket: one message per event",
+            tail,
+            "ws",
+            stream_messages,
+            query=_TAIL_QUERY,
+            close_codes=STREAM_CLOSE_CODES,
+        ),
+        "eventsServerSentEvents": _channel(
+            "/api/events/stream",
+            "Event stream over Server-Sent Events: `id:` is the position, `data:` one message",
+            tail + " Honours `Last-Event-ID`; the stream ends when the server shuts down "
+            "(reconnect with `Last-Event-ID`).",
+            "http",
+            stream_messages,
+        ),
+        "caseView": _channel(
+            "/ws/cases/{caseId}",
+            "Live case view: a snapshot, then a patch per change",
+            "The case briefing as the caller may read it: a snapshot (or, with `?after=P`, "
+            "exactly the stored patches after P), then each later change once, in order.",
+            "ws",
+            push_messages,
+            query=push.QUERY,
+            close_codes=push.CLOSE_CODES,
+            parameters={"caseId": {"description": "the case's id (a UUID)"}},
+        ),
+        "inbox": _channel(
+            "/ws/inbox",
+            "Live inbox of the caller: a snapshot, then a patch per change",
+            "The caller's inbox: a snapshot (or the patches after `?after=P`), then each "
+            "later change once, in order.",
+            "ws",
+            push_messages,
+            query=push.QUERY,
+            close_codes=push.CLOSE_CODES,
+        ),
+    }
+    stream_security = [{"$ref": "#/components/securitySchemes/bearer"}]
+    push_security = [
+        {"$ref": "#/components/securitySchemes/bearer"},
+        {"$ref": "#/components/securitySchemes/accessToken"},
+    ]
     operations: dict[str, Any] = {}
-    for channel_id, (address, protocol, description) in CHANNELS.items():
-        channels[channel_id] = {
-            "address": address,
-            "title": description,
-            "description": f"Catch-up from `after`, then live; each event once, in order. "
-            f"{_CLOSE_CODES if protocol == 'ws' else ''}".strip(),
-            "servers": [{"$ref": f"#/servers/{protocol}"}],
-            "messages": refs,
-            "bindings": {"ws": {"query": _TAIL_PARAMETERS}} if protocol == "ws" else {},
-        }
+    for channel_id, channel in channels.items():
         operations[f"receive_{channel_id}"] = {
             "action": "receive",
             "channel": {"$ref": f"#/channels/{channel_id}"},
-            "security": [{"$ref": "#/components/securitySchemes/bearer"}],
-            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{name}"} for name in messages],
+            "summary": channel["title"],
+            "security": push_security if channel_id in ("caseView", "inbox") else stream_security,
+            "messages": [
+                {"$ref": f"#/channels/{channel_id}/messages/{name}"} for name in channel["messages"]
+            ],
         }
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": "Swarmdesk event stream",
+            "title": "Swarmdesk channels",
             "version": "1.0.0",
-            "description": "Every event of the Swarmdesk log as a CloudEvents 1.0 JSON "
-            "object (extensions: position, caseversion). Needs a service or admin token. "
-            "Deduplicate by `id`; checkpoint by `position`.",
+            "description": "The event stream: every event of the Swarmdesk log as a "
+            "CloudEvents 1.0 JSON object (extensions: position, a decimal string, and "
+            "caseversion); service or admin tokens; deduplicate by `id`, checkpoint by "
+            "`position`. The push sockets: live read models (a case, the caller's inbox) "
+            "as a snapshot and RFC 6902 patches; any agent token.",
         },
-        "defaultContentType": "application/cloudevents+json",
+        "defaultContentType": "application/json",
         "servers": {
-            "ws": {
-                "host": host,
-                "protocol": "ws",
-                "security": [{"$ref": "#/components/securitySchemes/bearer"}],
-            },
-            "http": {
-                "host": host,
-                "protocol": "http",
-                "security": [{"$ref": "#/components/securitySchemes/bearer"}],
-            },
+            "ws": {"host": host, "protocol": "ws", "description": "WebSocket channels"},
+            "http": {"host": host, "protocol": "http", "description": "Server-Sent Events"},
         },
         "channels": channels,
         "operations": operations,
         "components": {
+            "schemas": schemas,
             "messages": messages,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "accessToken": {
+                    "type": "httpApiKey",
+                    "in": "query",
+                    "name": "access_token",
+                    "description": "the bearer token as a query value (sockets only)",
+                },
             },
         },
     }
 
 
 @router.get("/asyncapi.json", response_class=JSONResponse)
-async def asyncapi(request: Request, _principal: ServicePrincipal) -> JSONResponse:
-    """The AsyncAPI 3 document of the event stream (service and admin tokens)."""
+async def asyncapi(request: Request) -> JSONResponse:
+    """The AsyncAPI 3 document of the event stream and the push sockets (public)."""
     return JSONResponse(document(request.headers.get("host", "localhost")))
