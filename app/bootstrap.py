@@ -22,6 +22,7 @@ from app.auth.tokens import TokenIssuer
 from app.realtime.push.service import PushService, start_push
 from app.realtime.stream.cloudevents import CloudEventEncoder
 from app.realtime.stream.config import StreamService
+from app.server.drain import Shutdown
 from app.server.tweaks import Tweaks, probe
 from app.service.agents import AgentService
 from app.service.cache import AggregateCache
@@ -57,6 +58,7 @@ class Services:
     stream: StreamService
     tweaks: Tweaks
     metrics: Metrics
+    shutdown: Shutdown
 
 
 @contextlib.asynccontextmanager
@@ -67,6 +69,7 @@ async def bootstrap(
     engine: AsyncEngine | None = None,
     tokens: TokenIssuer | None = None,
     tweaks: Tweaks | None = None,
+    shutdown: Shutdown | None = None,
 ) -> AsyncIterator[Services]:
     """Start the store, the read side and push; stop everything in reverse order."""
     async with contextlib.AsyncExitStack() as stack:
@@ -117,6 +120,7 @@ async def bootstrap(
             ),
             tweaks=tweaks,
             metrics=metrics,
+            shutdown=shutdown or Shutdown(),
         )
 
 

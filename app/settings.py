@@ -94,6 +94,9 @@ class Settings(BaseSettings):
         default="json", description="`swarmdesk serve`'s log lines (`app.telemetry.logs`)"
     )
     min_position_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    shutdown_grace_seconds: float = Field(
+        default=10.0, ge=0, description="on SIGTERM: time for responses and sockets to end"
+    )
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     commands: CommandSettings = Field(default_factory=CommandSettings)

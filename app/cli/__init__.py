@@ -29,6 +29,10 @@ def serve(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = False,
 ) -> None:
     """Run the HTTP and WebSocket API with uvicorn (the server tweaks that probe active)."""
+    import math
+    import signal
+    import sys
+
     import uvicorn
 
     from app.auth.secret import signing_key
@@ -46,6 +50,8 @@ def serve(
         share_metrics()  # before any worker imports prometheus_client
     tweaks = probe(serve=True)
     log_tweaks(tweaks)
+    # uvicorn re-raises the signal that stopped it once it has shut down: exit 0 then
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "app.server.entry:app",  # the edge around push, the dispatcher and the API
         host=host or settings.host,
@@ -58,6 +64,7 @@ def serve(
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
 
 

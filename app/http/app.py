@@ -18,6 +18,7 @@ from app.http.commands import command_router
 from app.realtime.push import routes as push_routes
 from app.realtime.stream import routes as stream_routes
 from app.server import gc as gc_policy
+from app.server.drain import watch_signals
 from app.server.tweaks import Tweaks
 from app.settings import Settings
 from app.store import EventStore
@@ -51,7 +52,8 @@ def create_app(
             app.state.services = services
             if services.tweaks.gc_policy.active:
                 gc_policy.settle()  # freeze what start-up built; collect less often
-            yield
+            with watch_signals(services.shutdown):  # SIGTERM ends streams and long polls
+                yield
 
     app = FastAPI(
         title="Swarmdesk",

@@ -73,7 +73,7 @@ async def read_events(
         # Fewer rows than asked: everything up to `head` was scanned (filters included).
         next_position = rows[-1].position if len(rows) == limit else max(head, after)
         remaining = deadline - loop.time()
-        if rows or remaining <= 0:
+        if rows or remaining <= 0 or services.shutdown.draining:
             break
         after = next_position
         await store.notifier.wait_beyond(after, min(remaining, store.poll_interval))
@@ -131,7 +131,8 @@ async def _sse(services: Services, after: int, flt: EventFilter) -> AsyncIterato
     idle = 0.0
     async with Tail(services.store, state.encoder, after, flt, state.limits, state.stats) as tail:
         yield b"retry: 1000\n\n"
-        while True:
+        shutdown = services.shutdown
+        while not shutdown.draining:  # checked at least every `idle` seconds
             try:
                 item = await tail.next_item()
             except Exception as exc:  # overflow or an unreadable event: end; the client resumes
