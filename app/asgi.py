@@ -18,6 +18,7 @@ from app.realtime.push.asgi import PushFirst
 from app.server.tweaks import Tweaks
 from app.settings import Settings
 from app.store import EventStore
+from app.telemetry.tracing import Tracing
 
 
 def build_asgi(
@@ -26,10 +27,13 @@ def build_asgi(
     tweaks: Tweaks | None = None,
     store: EventStore | None = None,
     layers: Sequence[Middleware] = (),
+    tracing: Tracing | None = None,
 ) -> Edge:
-    """The whole service (see `app.edge` for the stack); `layers` go inside the edge."""
-    api = create_app(settings, tweaks=tweaks, store=store)
-    return Edge(PushFirst(api, rest=Dispatcher(api)), layers)
+    """The whole service (see `app.edge` for the stack); `layers` go inside the edge.
+    `tracing` (by default what the `OTEL_*` variables say) starts with the lifespan."""
+    tracing = tracing or Tracing.from_env()
+    api = create_app(settings, tweaks=tweaks, store=store, tracing=tracing)
+    return Edge(PushFirst(api, rest=Dispatcher(api)), layers, tracing=tracing)
 
 
 app = build_asgi()

@@ -34,7 +34,9 @@ from app.store import EventStore, create_store
 from app.store.codec import create_mapper
 from app.store.postgres import PostgresEventStore
 from app.store.replay_codec import replay_decoder
+from app.telemetry.hooks import Hooks
 from app.telemetry.metrics import Metrics
+from app.telemetry.tracing import Tracing
 from projections.db import create_views_engine
 from projections.projector import Projector
 from projections.service import Views
@@ -59,6 +61,7 @@ class Services:
     tweaks: Tweaks
     metrics: Metrics
     shutdown: Shutdown
+    tracing: Tracing
 
 
 @contextlib.asynccontextmanager
@@ -70,6 +73,7 @@ async def bootstrap(
     tokens: TokenIssuer | None = None,
     tweaks: Tweaks | None = None,
     shutdown: Shutdown | None = None,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Services]:
     """Start the store, the read side and push; stop everything in reverse order."""
     async with contextlib.AsyncExitStack() as stack:
@@ -80,13 +84,18 @@ async def bootstrap(
             tweaks = probe(serve=False)
         if tokens is None:
             tokens = TokenIssuer(signing_key(settings), settings.token_ttl_seconds)
+        if tracing is None:
+            tracing = Tracing.from_env()
+        tracing.start()
+        stack.callback(tracing.close)
         mapper = create_mapper()
-        repository = Repository(store, mapper)
+        repository = Repository(store, mapper, tracing)
         views = await start_views(stack, settings, store, engine)
         metrics = Metrics()
+        hooks = Hooks(metrics, tracing)
         store.on_batch = metrics.observe_append
         if views.projector is not None:
-            views.projector.on_batch = metrics.observe_projection
+            views.projector.on_batch = hooks.projected
         push = await start_push(
             stack,
             settings,
@@ -97,6 +106,7 @@ async def bootstrap(
             inline=tweaks.inline_send.active,
             lean=tweaks.lean_sockets.active,
         )
+        push.hub.on_publish = hooks.pushed
         tuning = settings.commands
         cases = CaseService(repository, AggregateCache(tuning.cache_size), tuning.max_attempts)
         agents = AgentService(repository, tuning.max_attempts)
@@ -109,18 +119,21 @@ async def bootstrap(
             engine=engine,
             cases=cases,
             agents=agents,
-            commands=CommandRunner(cases, agents, metrics),
+            commands=CommandRunner(cases, agents, metrics, tracing),
             views=views,
             push=push,
             stream=StreamService(
                 CloudEventEncoder(
-                    mapper, settings.stream.public_url or f"http://{settings.host}:{settings.port}"
+                    mapper,
+                    settings.stream.public_url or f"http://{settings.host}:{settings.port}",
+                    traceparent=tracing.traceparent if tracing.enabled else None,
                 ),
                 settings.stream,
             ),
             tweaks=tweaks,
             metrics=metrics,
             shutdown=shutdown or Shutdown(),
+            tracing=tracing,
         )
 
 

@@ -36,12 +36,14 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+from opentelemetry.trace import StatusCode
 from starlette import types as starlette_types
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from app.http.problems import INTERNAL, PROBLEM_JSON, Problem, problem_body
 from app.telemetry import logs
+from app.telemetry.tracing import Tracing
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -129,18 +131,31 @@ class Edge:
     socket keeps only this frame of the edge's suspended for its life (`bench/push.py`).
     A socket's access line is logged when its upgrade is asked for."""
 
-    __slots__ = ("app",)
+    __slots__ = ("app", "tracing")
 
-    def __init__(self, app: ASGIApp, layers: Sequence[Middleware] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, layers: Sequence[Middleware] = (), *, tracing: Tracing | None = None
+    ) -> None:
         inner: Any = app
         for cls, args, kwargs in reversed(list(layers)):
             inner = cls(inner, *args, **kwargs)
         self.app: ASGIApp = inner
+        self.tracing = tracing  # its tracer is set once the lifespan started it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            return await self._http(scope, receive, send)
+            tracing = self.tracing
+            if tracing is None or tracing.tracer is None:
+                await self._http(scope, receive, send)
+                return
+            with tracing.server_span(scope["method"], scope["path"], scope["headers"]) as span:
+                status = await self._http(scope, receive, send)
+                if span is not None:
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(StatusCode.ERROR)
+            return
         if kind == "websocket":
             rid = _incoming_id(scope) or os.urandom(16).hex().encode()
             scope[SCOPE_KEY] = rid
@@ -155,7 +170,8 @@ class Edge:
                 )
         return await self.app(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """Serve one request; its status."""
         rid = _incoming_id(scope) or os.urandom(16).hex().encode()
         scope[SCOPE_KEY] = rid
         token = request_id.set(rid.decode())
@@ -195,3 +211,4 @@ class Edge:
                     },
                 )
             logs.end_request(fields)
+        return status

@@ -102,8 +102,9 @@ class Projector:
         self.fold_step = 8
         self.retry = retry
         self._listeners: list[BatchListener] = []
-        #: Told `(events, seconds)` after each committed batch (metrics); must not block.
-        self.on_batch: Callable[[int, float], None] | None = None
+        #: Told `(rows, seconds)` after each committed batch (metrics, traces); must not
+        #: block.
+        self.on_batch: Callable[[Sequence[Recorded], float], None] | None = None
         self.position = 0
         self.leading = False
         #: The last position of the batch being (or last) written (the push feed reads it).
@@ -240,7 +241,7 @@ class Projector:
             cache.clear()  # documents may be half-folded: trust only the database
             raise
         if self.on_batch is not None:
-            self.on_batch(len(rows), time.perf_counter() - started)
+            self.on_batch(rows, time.perf_counter() - started)
         return done
 
     async def _project(

@@ -22,6 +22,7 @@ from app.server.drain import watch_signals
 from app.server.tweaks import Tweaks
 from app.settings import Settings
 from app.store import EventStore
+from app.telemetry.tracing import Tracing
 
 
 def routers() -> list[APIRouter]:
@@ -42,13 +43,16 @@ def create_app(
     *,
     tweaks: Tweaks | None = None,
     store: EventStore | None = None,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
     """Build the app; nothing touches the database until the lifespan starts. `tweaks`
     (from `app.server.tweaks.probe`) and `store` go to `bootstrap`."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with bootstrap(settings or Settings(), tweaks=tweaks, store=store) as services:
+        async with bootstrap(
+            settings or Settings(), tweaks=tweaks, store=store, tracing=tracing
+        ) as services:
             app.state.services = services
             if services.tweaks.gc_policy.active:
                 gc_policy.settle()  # freeze what start-up built; collect less often

@@ -37,6 +37,7 @@ from app.service.context import CommandContext
 from app.service.repository import CommandResult
 from app.telemetry import logs
 from app.telemetry.metrics import Metrics
+from app.telemetry.tracing import Tracing
 from domain.actors import Actor
 from domain.case import Case
 
@@ -267,11 +268,16 @@ class CommandRunner:
     """Runs a declared command for a caller: the one execution path of every command."""
 
     def __init__(
-        self, cases: CaseService, agents: AgentService, metrics: Metrics | None = None
+        self,
+        cases: CaseService,
+        agents: AgentService,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.cases = cases
         self.agents = agents
         self.metrics = metrics
+        self.tracing = tracing
 
     async def run(
         self,
@@ -296,7 +302,14 @@ class CommandRunner:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return await self._run(command, principal, path, ids, body, idempotency_key, if_match)
+            if self.tracing is None or self.tracing.tracer is None:
+                return await self._run(
+                    command, principal, path, ids, body, idempotency_key, if_match
+                )
+            with self.tracing.span(f"command {command.name}", command=command.name):
+                return await self._run(
+                    command, principal, path, ids, body, idempotency_key, if_match
+                )
         except BaseException as exc:
             outcome = type(exc).__name__
             raise

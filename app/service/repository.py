@@ -17,6 +17,7 @@ from eventsourcing.persistence import Mapper
 
 from app.store import AppendRequest, AppendResult, EventStore, IdempotencyKeyReused
 from app.store.codec import decode
+from app.telemetry.tracing import Tracing
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -37,9 +38,12 @@ class CommandResult:
 class Repository:
     """Aggregates from and to the event store."""
 
-    def __init__(self, store: EventStore, mapper: Mapper[UUID]) -> None:
+    def __init__(
+        self, store: EventStore, mapper: Mapper[UUID], tracing: Tracing | None = None
+    ) -> None:
         self.store = store
         self.mapper = mapper
+        self.tracing = tracing  # an `append` span; the positions it acknowledged
 
     async def load(
         self, cls: type[A], aggregate_id: UUID, *, version: int | None = None
@@ -76,9 +80,14 @@ class Repository:
         """Append the aggregate's pending events (expected version: as loaded)."""
         events = aggregate.collect_events()
         stored = [self.mapper.to_stored_event(e) for e in events]
-        result = await self.store.append(
-            AppendRequest(stored, idempotency_key=idempotency_key, request_hash=request_hash)
-        )
+        request = AppendRequest(stored, idempotency_key=idempotency_key, request_hash=request_hash)
+        tracing = self.tracing
+        if tracing is None:
+            result = await self.store.append(request)
+        else:
+            with tracing.span("append", events=len(stored)):
+                result = await self.store.append(request)
+                tracing.appended(result.positions)
         if result.originator_id is None:
             return CommandResult(aggregate.id, aggregate.version, await self.store.max_position())
         return _result(result)

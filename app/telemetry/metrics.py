@@ -76,6 +76,13 @@ class Metrics:
             buckets=_SIZES,
             registry=reg,
         )
+        self.push_ack_seconds = Histogram(
+            "swarmdesk_push_ack_to_send_seconds",
+            "from a command's append acknowledged to its change handed to push sockets "
+            "(changes appended by this process)",
+            buckets=_LATENCY,
+            registry=reg,
+        )
         self._commands: dict[tuple[str, str], Histogram] = {}
 
     def observe_command(self, command: str, outcome: str, seconds: float) -> None:
@@ -90,6 +97,9 @@ class Metrics:
     def observe_append(self, requests: int, seconds: float) -> None:
         self.append_batch_size.observe(requests)
         self.append_batch_seconds.observe(seconds)
+
+    def observe_push_ack(self, seconds: float) -> None:
+        self.push_ack_seconds.observe(seconds)
 
     def observe_projection(self, events: int, seconds: float) -> None:
         self.projector_batch_size.observe(events)

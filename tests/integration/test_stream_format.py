@@ -53,7 +53,7 @@ def test_envelope_attributes_and_naming() -> None:
     for row in recorded(mapper):
         envelope = encoder.envelope(row)
         event = decode(mapper, row)
-        assert list(envelope) == list(CloudEvent.model_fields)
+        assert [*envelope, "traceparent"] == list(CloudEvent.model_fields)  # traces off
         assert envelope["id"] == str(row.event_id)
         assert envelope["position"] == str(row.position)
         assert envelope["caseversion"] == row.originator_version

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app.realtime.push.client import Client, Send
@@ -59,6 +59,8 @@ class Hub:
         self.heartbeat_seconds = heartbeat_seconds
         self.channels: dict[ChannelKey, Channel] = {}
         self.stats = HubStats()
+        #: Told `(position, clients)` for each change handed to clients (metrics, traces).
+        self.on_publish: Callable[[int, int], None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
 
     # -- subscriptions -------------------------------------------------------------
@@ -101,11 +103,14 @@ class Hub:
         frame = patch_frame(change.position, prev, change.version, ops_json)
         fill_prev = prev is None
         self.stats.changes += 1
-        for client in list(channel.clients):
+        clients = list(channel.clients)
+        for client in clients:
             self.stats.deliveries += 1
             if not client.push(change.position, frame, fill_prev):
                 self.stats.fell_behind += 1
                 self._leave(client)
+        if self.on_publish is not None:
+            self.on_publish(change.position, len(clients))
 
     def publish_all(self, changes: Sequence[ViewChange | Change]) -> None:
         for change in changes:

@@ -8,7 +8,8 @@ The object (attributes in this order, the same as `models.CloudEvent`):
 `position` (global position, a decimal string: CloudEvents integers are 32-bit and
 positions are not) and `caseversion` (the aggregate's version after the event), and
 `data` = `app.store.codec.event_data(event)` without the library's own bookkeeping
-(`originator_topic`) and without `timestamp` (that is `time`).
+(`originator_topic`) and without `timestamp` (that is `time`); with traces on, the
+`traceparent` extension (distributed tracing) of the append, when this process made it.
 
 Fast path: when the event's class is at version 1 (nothing to upcast) and the mapper
 neither encrypts nor compresses, `data` is built straight from the stored JSON, turning
@@ -18,6 +19,7 @@ the transcoder's `{"_type_": ..., "_data_": ...}` values into what `event_data` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -77,9 +79,16 @@ def data_schema_uri(base_url: str, name: str) -> str:
 class CloudEventEncoder:
     """Builds and serialises CloudEvents from stored rows (no pydantic on this path)."""
 
-    def __init__(self, mapper: Mapper[UUID], base_url: str = "http://127.0.0.1:8000") -> None:
+    def __init__(
+        self,
+        mapper: Mapper[UUID],
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        traceparent: Callable[[int], str | None] | None = None,
+    ) -> None:
         self.mapper = mapper
         self.base_url = base_url  # the service's public address (for `dataschema`)
+        self.traceparent = traceparent  # the W3C trace context of a position's append
         self._fast = mapper.cipher is None and mapper.compressor is None
 
     def data_and_time(self, row: RecordedEvent) -> tuple[dict[str, Any], str]:
@@ -109,7 +118,7 @@ class CloudEventEncoder:
         for name in NOT_DATA:
             data.pop(name, None)
         subject = str(row.originator_id)
-        return {
+        envelope = {
             "specversion": SPECVERSION,
             "id": str(row.event_id),
             "source": info.source_prefix + subject,
@@ -122,6 +131,11 @@ class CloudEventEncoder:
             "caseversion": row.originator_version,
             "data": data,
         }
+        if self.traceparent is not None:
+            parent = self.traceparent(row.position)
+            if parent is not None:
+                envelope["traceparent"] = parent
+        return envelope
 
     def encode(self, row: RecordedEvent) -> bytes:
         """The CloudEvent of `row` as compact UTF-8 JSON."""

@@ -57,6 +57,13 @@ class CloudEvent(BaseModel):
         ge=1, description="Extension: the case's (or agent's) version after this event."
     )
     data: dict[str, Any]
+    traceparent: str | None = Field(
+        default=None,
+        pattern="^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        description="Extension (distributed tracing): the W3C trace context of the "
+        "command that appended the event (only with traces on, and only from the process "
+        "that appended it).",
+    )
 
 
 class Progress(BaseModel):

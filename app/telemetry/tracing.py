@@ -1,0 +1,204 @@
+"""Traces (OpenTelemetry), off unless the standard `OTEL_*` variables turn them on.
+
+`OTEL_TRACES_EXPORTER` names the exporter: `otlp` (OTLP over HTTP, configured by
+`OTEL_EXPORTER_OTLP_*`), `console`, or `none`, the default here (the OpenTelemetry
+default is `otlp`: a service should not start sending telemetry nobody asked for).
+`OTEL_SDK_DISABLED=true` turns it off whatever else is set; `OTEL_SERVICE_NAME`,
+`OTEL_RESOURCE_ATTRIBUTES` and `OTEL_TRACES_SAMPLER`/`_ARG` (for instance
+`parentbased_traceidratio` and `0.01`) are read by the SDK itself.
+
+The spans of one command:
+
+    HTTP POST               (the edge; continues the caller's `traceparent`)
+    └── command open_case   (the decision, its retries included)
+        └── append          (queued for the group commit until acknowledged)
+    projector batch         (its own trace, linked to the append of every event in it)
+    push                    (one per change sent to sockets, linked to its append)
+
+The projector and the push run on their own tasks, batching many commands, so they are
+linked to the appends rather than children of them. The link goes through `Hops`: this
+process remembers, for its recent positions, when their append was acknowledged and by
+which span; a position appended by another process has no link. The same span context
+is the `traceparent` of the event's CloudEvent, when this process appended it.
+
+Off, every hook is an attribute test: `tracer` is None.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.trace import Link, SpanContext, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+PROPAGATOR = TraceContextTextMapPropagator()
+OFF = ("", "none")
+
+
+class Hops:
+    """For this process's recent positions: when their append was acknowledged
+    (`time.perf_counter()`) and the span that appended them (bounded, oldest dropped)."""
+
+    __slots__ = ("_seen", "size")
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._seen: OrderedDict[int, tuple[float, SpanContext | None]] = OrderedDict()
+
+    def acknowledged(self, positions: Iterable[int], span: SpanContext | None) -> None:
+        now = time.perf_counter()
+        seen = self._seen
+        for position in positions:
+            seen[position] = (now, span)
+        while len(seen) > self.size:
+            seen.popitem(last=False)
+
+    def get(self, position: int) -> tuple[float, SpanContext | None] | None:
+        return self._seen.get(position)
+
+
+def traceparent_of(span: SpanContext) -> str:
+    return f"00-{span.trace_id:032x}-{span.span_id:016x}-{int(span.trace_flags):02x}"
+
+
+class Tracing:
+    """The process's tracer (or none); `start` builds the exporter, `close` flushes it."""
+
+    def __init__(
+        self,
+        exporter: str = "none",
+        *,
+        processor: SpanProcessor | None = None,
+        resource: Mapping[str, str] | None = None,
+    ) -> None:
+        self.exporter = exporter.strip().lower()
+        self._processor = processor  # tests: an in-memory exporter's processor
+        self._resource = dict(resource or {})
+        self.provider: TracerProvider | None = None
+        self.tracer: Tracer | None = None
+        self.hops = Hops()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Tracing:
+        """What the `OTEL_*` variables ask for (nothing is built until `start`)."""
+        env = os.environ if environ is None else environ
+        if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+            return cls("none")
+        return cls(env.get("OTEL_TRACES_EXPORTER", "none").split(",")[0])
+
+    @property
+    def enabled(self) -> bool:
+        return self._processor is not None or self.exporter not in OFF
+
+    def start(self) -> None:
+        """Build the provider and exporter when enabled (idempotent)."""
+        if self.provider is not None or not self.enabled:
+            return
+        resource = Resource.create({"service.name": "swarmdesk", **self._resource})
+        provider = TracerProvider(resource=resource)  # the sampler from OTEL_TRACES_SAMPLER
+        provider.add_span_processor(self._processor or BatchSpanProcessor(self._export()))
+        self.provider = provider
+        self.tracer = provider.get_tracer("swarmdesk")
+
+    def _export(self) -> Any:
+        if self.exporter == "console":
+            return ConsoleSpanExporter()
+        if self.exporter == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            return OTLPSpanExporter()
+        raise ValueError(f"OTEL_TRACES_EXPORTER={self.exporter!r}: use otlp, console or none")
+
+    def close(self) -> None:
+        if self.provider is not None:
+            self.provider.shutdown()
+            self.provider = None
+            self.tracer = None
+
+    # -- hooks (each a no-op when off) -------------------------------------------------
+    def server_span(
+        self, method: str, path: str, headers: Iterable[tuple[bytes, bytes]]
+    ) -> contextlib.AbstractContextManager[trace.Span | None]:
+        """The edge's span of one HTTP request, continuing its `traceparent`."""
+        if self.tracer is None:
+            return contextlib.nullcontext()
+        carrier = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in headers
+            if k in (b"traceparent", b"tracestate")
+        }
+        parent: Context | None = PROPAGATOR.extract(carrier) if carrier else None
+        return self.tracer.start_as_current_span(
+            f"HTTP {method}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": path},
+        )
+
+    @contextlib.contextmanager
+    def span(self, name: str, **attributes: str | int) -> Iterator[trace.Span | None]:
+        """A child of the current span (the decision, the append)."""
+        if self.tracer is None:
+            yield None
+            return
+        with self.tracer.start_as_current_span(name, attributes=attributes) as span:
+            yield span
+
+    def appended(self, positions: Iterable[int]) -> None:
+        """Remember the current span as the append of `positions` (and when)."""
+        span = trace.get_current_span().get_span_context() if self.tracer else None
+        self.hops.acknowledged(positions, span if span and span.is_valid else None)
+
+    def projected(self, positions: Iterable[int], seconds: float) -> None:
+        """A span for a committed projector batch, linked to the appends of its events."""
+        if self.tracer is None:
+            return
+        links = self._links(positions)
+        end = time.time_ns()
+        span = self.tracer.start_span(
+            "projector batch",
+            context=Context(),  # a root: the batch serves many commands
+            links=links,
+            start_time=end - int(seconds * 1e9),
+            attributes={"swarmdesk.events": len(links)},
+        )
+        span.end(end_time=end)
+
+    def pushed(self, position: int, clients: int) -> None:
+        """A span for one change handed to `clients` push sockets."""
+        if self.tracer is None:
+            return
+        span = self.tracer.start_span(
+            "push",
+            context=Context(),
+            links=self._links([position]),
+            attributes={"swarmdesk.position": position, "swarmdesk.clients": clients},
+        )
+        span.end()
+
+    def traceparent(self, position: int) -> str | None:
+        """The W3C trace context of the append of `position`, when this process made it."""
+        hop = self.hops.get(position)
+        if hop is None or hop[1] is None:
+            return None
+        return traceparent_of(hop[1])
+
+    def _links(self, positions: Iterable[int]) -> list[Link]:
+        links: list[Link] = []
+        seen: set[int] = set()
+        for position in positions:
+            hop = self.hops.get(position)
+            if hop is not None and hop[1] is not None and hop[1].span_id not in seen:
+                seen.add(hop[1].span_id)
+                links.append(Link(hop[1], {"swarmdesk.position": position}))
+        return links
