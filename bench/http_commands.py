@@ -107,7 +107,11 @@ def command(root: Path | None, *args: str) -> tuple[list[str], dict[str, str]]:
 
 @contextlib.contextmanager
 def serve(
-    schema: str, projector: bool, separate: bool = False, root: Path | None = None
+    schema: str,
+    projector: bool,
+    separate: bool = False,
+    root: Path | None = None,
+    log_level: str = "warning",
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit; with
     `separate`, the projector runs in a `swarmdesk project` process beside it; `root`:
@@ -120,7 +124,7 @@ def serve(
         SWARMDESK_DATABASE_SCHEMA=schema,
         SWARMDESK_SECRET_KEY=SECRET,
         SWARMDESK_DATA_DIR=data_dir,
-        SWARMDESK_LOG_LEVEL="warning",
+        SWARMDESK_LOG_LEVEL=log_level,
         SWARMDESK_PROJECTOR="true" if projector and not separate else "false",
     )
     argv, extra = command(root, "serve", "--port", str(port))
@@ -160,6 +164,7 @@ def http_run(
     idempotency: bool,
     separate: bool = False,
     root: Path | None = None,
+    log_level: str = "warning",
 ) -> Row:
     async def with_schema() -> Row:
         async with fresh_pg_schema("bench_http", url=PG_URL) as schema:
@@ -168,7 +173,7 @@ def http_run(
     def measure(schema: str) -> Row:
         issuer = TokenIssuer(SECRET)
         tokens = [issuer.issue(f"bench-agent-{n}", "agent", ttl=3600) for n in range(clients)]
-        with serve(schema, projector, separate, root) as (process, port):
+        with serve(schema, projector, separate, root, log_level) as (process, port):
             start = time.time() + SPAWN_SLACK + warmup
             window = (start, start + seconds)
             with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
@@ -225,6 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rounds", type=int, default=1, help="repeat all runs; the verdict is the median's"
     )
     parser.add_argument("--baseline", type=Path, help="another checkout, run side by side")
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        help="this tree's SWARMDESK_LOG_LEVEL (`info`: the access log on; a baseline runs "
+        "at `warning`); OTEL_* variables pass through to both servers",
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (4.0 if args.quick else 10.0)
     idempotency = not args.no_idempotency
@@ -299,7 +310,7 @@ def side_by_side(
             base = http_run(f"baseline, projector {mode}", projector, args.clients, seconds,
                             args.warmup, idempotency, root=baseline)  # fmt: skip
             ours = http_run(f"this tree, projector {mode}", projector, args.clients, seconds,
-                            args.warmup, idempotency)  # fmt: skip
+                            args.warmup, idempotency, log_level=args.log_level)  # fmt: skip
             pairs[mode].append((base, ours))
             rows += [base, ours]
         print(f"round {n + 1} of {args.rounds}")
