@@ -26,7 +26,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.http.problems import _DESCRIPTIONS, PROBLEM_JSON, PROBLEM_SCHEMA
+from app.http.problems import PROBLEM_JSON, PROBLEM_SCHEMA, problem_responses
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _UNUSED = ("HTTPValidationError", "ValidationError")
@@ -118,12 +118,18 @@ def _statuses(path: str, operation: dict[str, Any], role: bool) -> list[int]:
     return statuses
 
 
+def _description(status: int) -> str:
+    try:
+        text: str = problem_responses(status)[status]["description"]
+    except KeyError:
+        text = _MORE_DESCRIPTIONS.get(status, "a problem")
+    return text
+
+
 def _problem(status: int, existing: dict[str, Any] | None) -> dict[str, Any]:
-    description = (existing or {}).get("description") or _DESCRIPTIONS.get(
-        status, _MORE_DESCRIPTIONS.get(status, "a problem")
-    )
-    if status == 422 and description == "Validation Error":
-        description = _DESCRIPTIONS[422]
+    description = (existing or {}).get("description") or _description(status)
+    if description == "Validation Error":  # FastAPI's, for the 422 it never answers
+        description = _description(422)
     response: dict[str, Any] = {
         "description": description,
         "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},

@@ -82,11 +82,13 @@ class Repository:
         stored = [self.mapper.to_stored_event(e) for e in events]
         request = AppendRequest(stored, idempotency_key=idempotency_key, request_hash=request_hash)
         tracing = self.tracing
-        if tracing is None:
-            result = await self.store.append(request)
-        else:
+        if tracing is not None and tracing.tracer is not None:
             with tracing.span("append", events=len(stored)):
                 result = await self.store.append(request)
+                tracing.appended(result.positions)
+        else:
+            result = await self.store.append(request)
+            if tracing is not None:  # when it was acknowledged (push ack-to-send)
                 tracing.appended(result.positions)
         if result.originator_id is None:
             return CommandResult(aggregate.id, aggregate.version, await self.store.max_position())

@@ -64,9 +64,21 @@ def redact(text: str) -> str:
     return _CREDENTIAL.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
 
 
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
 def _time(record: logging.LogRecord) -> str:
-    moment = datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    created = record.created
+    whole = int(created)
+    if whole != _second[0]:  # formatted once a second; the milliseconds appended
+        moment = datetime.datetime.fromtimestamp(whole, tz=datetime.UTC)
+        _second[:] = [whole, moment.strftime("%Y-%m-%dT%H:%M:%S")]
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
+
+
+def _extras(record: logging.LogRecord) -> list[str]:
+    """The names of the `extra=` fields of `record`."""
+    return [k for k in record.__dict__.keys() - _STANDARD if not k.startswith("_")]
 
 
 class JsonFormatter(logging.Formatter):
@@ -82,9 +94,9 @@ class JsonFormatter(logging.Formatter):
         fields = _FIELDS.get()
         if fields:
             out.update(fields)
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
-                out[key] = redact(value) if isinstance(value, str) else value
+        for key in _extras(record):
+            value = record.__dict__[key]
+            out[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             out["exception"] = redact(self.formatException(record.exc_info))
         return orjson.dumps(out, default=str).decode()
@@ -96,11 +108,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         parts = [_time(record), record.levelname, f"{record.name}:", record.getMessage()]
         fields = dict(_FIELDS.get() or {})
-        fields.update(
-            (k, v)
-            for k, v in record.__dict__.items()
-            if k not in _STANDARD and not k.startswith("_")
-        )
+        fields.update((k, record.__dict__[k]) for k in _extras(record))
         parts += [f"{k}={v}" for k, v in fields.items()]
         line = redact(" ".join(str(p) for p in parts))
         if record.exc_info:
@@ -122,6 +130,10 @@ def configure(
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Attributes no line shows (logging's documented optimisation): cheaper records.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()  # uvicorn's own config, if any ran: ours writes them

@@ -14,8 +14,11 @@ histograms summed over every worker (`multiprocess_dir`).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Histogram
 
@@ -25,13 +28,22 @@ _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 _SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 
 
-def share_metrics() -> str:
+@dataclass(frozen=True, slots=True)
+class SharedMetrics:
+    path: str
+    created: bool  # made here (remove it at exit), not given by the environment
+
+
+def share_metrics() -> SharedMetrics:
     """Make this process and the workers it starts report together (`swarmdesk serve
-    --workers N`): a fresh `PROMETHEUS_MULTIPROC_DIR` unless one is set; its path."""
+    --workers N`): a fresh `PROMETHEUS_MULTIPROC_DIR` (removed when this process exits)
+    unless one is set."""
     path = os.environ.get(MULTIPROC_ENV)
-    if not path:
-        path = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="swarmdesk-metrics-")
-    return path
+    if path:
+        return SharedMetrics(path, created=False)
+    path = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="swarmdesk-metrics-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return SharedMetrics(path, created=True)
 
 
 def multiprocess_dir() -> str | None:
