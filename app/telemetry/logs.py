@@ -134,8 +134,13 @@ def configure(
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers.clear()  # uvicorn's own config, if any ran: ours writes them
         logger.propagate = True
+    # The edge writes the access log (`swarmdesk.access`); uvicorn's would repeat each
+    # line with its query string, where a token can be.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
     return handler

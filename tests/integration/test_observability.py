@@ -110,6 +110,7 @@ async def test_log_lines_are_json_with_the_request_context_and_no_credential(
     assert access[trace]["case_id"] == case_id
     assert access[trace]["principal_id"] == "ana"
     assert listed.headers["x-request-id"] in access  # a made id, logged as answered
+    assert not [r for r in records if r["logger"] == "uvicorn.access"]  # the edge's only
     accepted = [r for r in records if "[accepted]" in r["message"]]
     assert accepted, "uvicorn's socket line (with its query string) is logged"
     assert "access_token=[redacted]" in accepted[0]["message"]
