@@ -302,7 +302,7 @@ class CommandRunner:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            if self.tracing is None or self.tracing.tracer is None:
+            if self.tracing is None or not self.tracing.recording():
                 return await self._run(
                     command, principal, path, ids, body, idempotency_key, if_match
                 )

@@ -82,7 +82,7 @@ class Repository:
         stored = [self.mapper.to_stored_event(e) for e in events]
         request = AppendRequest(stored, idempotency_key=idempotency_key, request_hash=request_hash)
         tracing = self.tracing
-        if tracing is not None and tracing.tracer is not None:
+        if tracing is not None and tracing.recording():
             with tracing.span("append", events=len(stored)):
                 result = await self.store.append(request)
                 tracing.appended(result.positions)

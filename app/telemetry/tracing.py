@@ -145,9 +145,18 @@ class Tracing:
             attributes={"http.request.method": method, "url.path": path},
         )
 
+    def recording(self) -> bool:
+        """Whether a child of the current span would be recorded: not when tracing is off
+        or the request's span was not sampled (its children follow its decision)."""
+        if self.tracer is None:
+            return False
+        current = trace.get_current_span()
+        return current.is_recording() or not current.get_span_context().is_valid
+
     @contextlib.contextmanager
     def span(self, name: str, **attributes: str | int) -> Iterator[trace.Span | None]:
-        """A child of the current span (the decision, the append)."""
+        """A child of the current span (the decision, the append); callers skip it when
+        not `recording` (an unsampled request costs one span, the edge's)."""
         if self.tracer is None:
             yield None
             return
@@ -156,8 +165,12 @@ class Tracing:
 
     def appended(self, positions: Iterable[int]) -> None:
         """Remember the current span as the append of `positions` (and when)."""
-        span = trace.get_current_span().get_span_context() if self.tracer else None
-        self.hops.acknowledged(positions, span if span and span.is_valid else None)
+        span = None
+        if self.tracer is not None:
+            current = trace.get_current_span()
+            if current.is_recording():
+                span = current.get_span_context()
+        self.hops.acknowledged(positions, span)
 
     def projected(self, positions: Iterable[int], seconds: float) -> None:
         """A span for a committed projector batch, linked to the appends of its events."""
