@@ -39,6 +39,17 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: A stream's snapshot (position NULL) and the events after it, in one round trip.
+_LATEST = f"""
+WITH s AS (SELECT version, state FROM snapshots WHERE originator_id = $1)
+SELECT NULL::bigint, NULL::uuid, $1::uuid, version, '', state FROM s
+UNION ALL
+SELECT {_COLUMNS} FROM events
+WHERE originator_id = $1 AND originator_version > COALESCE((SELECT version FROM s), 0)
+ORDER BY 4
+"""
+
+
 def _row(r: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5]))
 
@@ -330,6 +341,31 @@ class PostgresEventStore(EventStore):
             args.append(limit)
             query += f" LIMIT ${len(args)}"
         return [_row(r) for r in await self._fetch(query, *args)]
+
+    async def read_latest(
+        self, originator_id: UUID
+    ) -> tuple[tuple[int, bytes] | None, list[RecordedEvent]]:
+        rows = await self._fetch(_LATEST, originator_id)
+        if rows and rows[0][0] is None:  # the snapshot's row comes first
+            return (int(rows[0][3]), bytes(rows[0][5])), [_row(r) for r in rows[1:]]
+        return None, [_row(r) for r in rows]
+
+    async def read_snapshot(self, originator_id: UUID) -> tuple[int, bytes] | None:
+        rows = await self._fetch(
+            "SELECT version, state FROM snapshots WHERE originator_id = $1", originator_id
+        )
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    async def write_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
+        await self._fetch(
+            "INSERT INTO snapshots (originator_id, version, state) VALUES ($1, $2, $3)"
+            " ON CONFLICT (originator_id) DO UPDATE"
+            " SET version = excluded.version, state = excluded.state"
+            " WHERE snapshots.version < excluded.version",
+            originator_id,
+            version,
+            state,
+        )
 
     async def max_position(self) -> int:
         rows = await self._fetch("SELECT COALESCE(MAX(position), 0) FROM events")
