@@ -89,6 +89,8 @@ class Line:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     head: Case | None = None
     link: Link | None = None
+    #: Bumped whenever `head` is read afresh: everything decided since rests on it.
+    generation: int = 0
     in_flight: set[asyncio.Future[AppendResult]] = field(default_factory=set)
     users: int = 0
 
@@ -145,16 +147,24 @@ class CaseService:
             while True:
                 async with line.lock:
                     submitted = await self._decide_once(line, case_id, context, command)
+                    generation = line.generation
                 try:
                     return await self.repository.settle(submitted)
-                except VersionConflict as conflict:
+                except BaseException as error:
+                    # not appended: the state decided since rests on it and must go (the
+                    # commands decided on it are refused by the store and decided again)
+                    if line.generation == generation:
+                        line.head, line.link = None, None
+                        line.generation += 1
+                    if not isinstance(error, VersionConflict):
+                        raise
                     if context.if_match is not None:  # the case moved: 412 from the store
-                        await self._precondition(case_id, context.if_match, conflict)
+                        await self._precondition(case_id, context.if_match, error)
                     if time.monotonic() >= deadline:
                         raise
                     self.redecided += 1
-                    chained = submitted.request.after is not None
-                    if not (chained and submitted.request.after.failed):  # type: ignore[union-attr]
+                    after = submitted.request.after
+                    if after is None or not after.failed:
                         attempt += 1  # another process won: back off a little, with jitter
                         await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
                 finally:
@@ -225,6 +235,7 @@ class CaseService:
             return line.head
         fresh = reload or line.head is not None or line.link is not None  # not the cache
         line.head, line.link = None, None
+        line.generation += 1
         if line.in_flight:  # let what is on its way commit (or not) before reading
             await asyncio.wait(set(line.in_flight))
         case = None if fresh else self.cache.take(case_id)

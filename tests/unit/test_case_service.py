@@ -329,3 +329,24 @@ async def test_snapshots_bound_loading_and_are_only_a_cache(world: World) -> Non
     gone = await repository.load(Case, case)
     assert gone is not None
     assert gone.__dict__ == replayed.__dict__
+
+
+async def test_two_processes_on_one_hot_case_all_succeed(world: World) -> None:
+    """Two stores on one log behave as two processes on one database: each decides its
+    own commands in order; whatever the other wrote first is reloaded and decided again
+    (never on state that rested on a refused append)."""
+    other_store = MemoryEventStore(world.store.log)
+    await other_store.start()
+    try:
+        other = world_on(other_store)
+        case = await _swarm(world)
+        writers = [OWNER, EXPERT] * 12
+        answers = await asyncio.gather(
+            *(w.run("post_insight", who, _insight(f"{n}"), case=case)
+              for n, who in enumerate(writers) for w in (world, other))
+        )  # fmt: skip
+        versions = sorted(a.result.model_dump()["version"] for a in answers)
+        assert versions == list(range(4, 4 + 48))
+        assert world.cases.redecided + other.cases.redecided > 0  # they did collide
+    finally:
+        await other_store.close()
