@@ -9,6 +9,7 @@ own token issuer). Nothing else in the service builds a store, engine, pool or s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.commands import CommandRunner
 from app.service.repository import Repository
+from app.service.retention import Retention
 from app.settings import Settings
 from app.store import EventStore, create_store
 from app.store.codec import create_mapper
@@ -162,4 +164,12 @@ async def start_views(
     if projector is not None:
         projector.start()
         stack.push_async_callback(projector.close)
+        retention = Retention(store, engine, settings.retention)
+        pruning = asyncio.create_task(retention.run(), name="swarmdesk-retention")
+        stack.push_async_callback(_stop, pruning)
     return Views(engine, projector, pool)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.wait({task})
