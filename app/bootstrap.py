@@ -9,6 +9,7 @@ own token issuer). Nothing else in the service builds a store, engine, pool or s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.commands import CommandRunner
 from app.service.repository import Repository
+from app.service.retention import Retention
 from app.settings import Settings
 from app.store import EventStore, create_store
 from app.store.codec import create_mapper
@@ -89,7 +91,9 @@ async def bootstrap(
         tracing.start()
         stack.callback(tracing.close)
         mapper = create_mapper()
-        repository = Repository(store, mapper, tracing)
+        repository = Repository(
+            store, mapper, snapshot_every=settings.commands.snapshot_every, tracing=tracing
+        )
         views = await start_views(stack, settings, store, engine)
         metrics = Metrics()
         hooks = Hooks(metrics, tracing)
@@ -108,8 +112,9 @@ async def bootstrap(
         )
         push.hub.on_publish = hooks.pushed
         tuning = settings.commands
-        cases = CaseService(repository, AggregateCache(tuning.cache_size), tuning.max_attempts)
-        agents = AgentService(repository, tuning.max_attempts)
+        deadline = tuning.conflict_deadline_seconds
+        cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
+        agents = AgentService(repository, deadline)
         yield Services(
             settings=settings,
             store=store,
@@ -190,4 +195,12 @@ async def start_views(
     if projector is not None:
         projector.start()
         stack.push_async_callback(projector.close)
+        retention = Retention(store, engine, settings.retention)
+        pruning = asyncio.create_task(retention.run(), name="swarmdesk-retention")
+        stack.push_async_callback(_stop, pruning)
     return Views(engine, projector, pool)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.wait({task})

@@ -32,8 +32,13 @@ class CommandSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_COMMANDS_", extra="ignore")
 
-    max_attempts: int = Field(default=3, ge=1, description="decisions per command on conflict")
+    conflict_deadline_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="how long a command is decided again on conflicts"
+    )
     cache_size: int = Field(default=10_000, ge=0, description="aggregates kept per process")
+    snapshot_every: int = Field(
+        default=100, ge=0, description="keep a case's snapshot every N events (0: never)"
+    )
 
 
 class ProjectorSettings(BaseSettings):
@@ -46,6 +51,16 @@ class ProjectorSettings(BaseSettings):
     linger_seconds: float = Field(default=0.01, ge=0, description="wait for more under load")
     linger_backlog: int = Field(default=8, ge=1, description="queued events that make it wait")
     uuid_cache: int = Field(default=4_096, ge=0, description="the live decoder's UUID cache")
+
+
+class RetentionSettings(BaseSettings):
+    """What is kept only for a while (`SWARMDESK_RETENTION_`; see `app.service.retention`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_RETENTION_", extra="ignore")
+
+    idempotency_hours: float = Field(default=24.0, gt=0, description="keys kept this long")
+    keep_changes: int = Field(default=100_000, ge=1_000, description="push changes kept")
+    every_seconds: float = Field(default=300.0, gt=0, description="how often to prune")
 
 
 class PushSettings(BaseSettings):
@@ -101,6 +116,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     commands: CommandSettings = Field(default_factory=CommandSettings)
     projector: ProjectorSettings = Field(default_factory=ProjectorSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
 
