@@ -37,7 +37,7 @@ class CommandSettings(BaseSettings):
     )
     cache_size: int = Field(default=10_000, ge=0, description="aggregates kept per process")
     snapshot_every: int = Field(
-        default=100, ge=0, description="keep a case's snapshot every N events (0: never)"
+        default=1000, ge=0, description="keep a case's snapshot every N events (0: never)"
     )
 
 
