@@ -103,7 +103,7 @@ async def bootstrap(
             engine=engine,
             cases=cases,
             agents=agents,
-            commands=CommandRunner(cases, agents),
+            commands=CommandRunner(cases, agents, tuning.deadline_seconds),
             views=views,
             push=push,
             stream=StreamService(CloudEventEncoder(mapper), settings.stream),
@@ -116,10 +116,20 @@ async def start_store(
 ) -> EventStore:
     """Start `store` (by default the one settings name); `stack` closes it."""
     if store is None:
+        tuning = settings.store
+        timeouts = (
+            {
+                "statement_timeout": tuning.statement_timeout_seconds,
+                "acquire_timeout": tuning.acquire_timeout_seconds,
+            }
+            if settings.is_postgres
+            else {}
+        )
         store = create_store(
             settings.database_url,
             schema=settings.database_schema,
-            max_batch=settings.store.max_batch,
+            max_batch=tuning.max_batch,
+            **timeouts,
         )
     await store.start()
     stack.push_async_callback(store.close)

@@ -10,6 +10,7 @@ place a declared command is executed, whichever path the request took.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +34,7 @@ from app.schemas.results import (
 from app.service.agents import AgentService
 from app.service.cases import CaseService
 from app.service.context import CommandContext
+from app.service.errors import CommandTimedOut
 from app.service.repository import CommandResult
 from domain.actors import Actor
 from domain.case import Case
@@ -263,9 +265,10 @@ COMMANDS: tuple[Command, ...] = (
 class CommandRunner:
     """Runs a declared command for a caller: the one execution path of every command."""
 
-    def __init__(self, cases: CaseService, agents: AgentService) -> None:
+    def __init__(self, cases: CaseService, agents: AgentService, deadline: float = 10.0) -> None:
         self.cases = cases
         self.agents = agents
+        self.deadline = deadline  # seconds a command may take, conflicts included
 
     async def run(
         self,
@@ -279,7 +282,26 @@ class CommandRunner:
         if_match: str | None = None,
     ) -> Answer:
         """Execute `command`; `body` is its validated body or query model (or None).
-        Raises the application's, the domain's and the store's errors."""
+        Raises the application's, the domain's and the store's errors, and
+        `CommandTimedOut` past the deadline."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._run(
+                    command, principal, path, ids, body, idempotency_key, if_match
+                )
+        except TimeoutError:
+            raise CommandTimedOut(command.name, self.deadline) from None
+
+    async def _run(
+        self,
+        command: Command,
+        principal: Principal,
+        path: str,
+        ids: Mapping[str, UUID],
+        body: BaseModel | None,
+        idempotency_key: str | None,
+        if_match: str | None,
+    ) -> Answer:
         fingerprinted = None if body is None else body.model_dump(mode="json")
         context = CommandContext.of(
             principal,

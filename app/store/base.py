@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class EventStore(ABC):
         self._closed = False
         self.batches = 0
         self.batched_requests = 0
+        #: When the batch being written began (monotonic), None between batches: a
+        #: batch older than its deadline means a stuck appender (`/readyz` says so).
+        self.writing_since: float | None = None
         # Fault injection for tests: awaited inside the write transaction, after the
         # inserts and before the commit; raising from it rolls the batch back.
         self.before_commit: Callable[[list[AppendRequest]], Awaitable[None]] | None = None
@@ -112,6 +116,7 @@ class EventStore(ABC):
                     live.append(p)
             if not live:
                 continue
+            self.writing_since = time.monotonic()
             try:
                 plan = await self._write_batch([p.request for p in live])
             except asyncio.CancelledError:
@@ -128,6 +133,8 @@ class EventStore(ABC):
                     if not p.future.done():
                         p.future.set_exception(error)
                 continue
+            finally:
+                self.writing_since = None
             self.batches += 1
             self.batched_requests += len(live)
             if plan.rows:
