@@ -124,7 +124,9 @@ async def bootstrap(
             engine=engine,
             cases=cases,
             agents=agents,
-            commands=CommandRunner(cases, agents, metrics, tracing),
+            commands=CommandRunner(
+                cases, agents, tuning.deadline_seconds, metrics=metrics, tracing=tracing
+            ),
             views=views,
             push=push,
             stream=StreamService(
@@ -147,10 +149,20 @@ async def start_store(
 ) -> EventStore:
     """Start `store` (by default the one settings name); `stack` closes it."""
     if store is None:
+        tuning = settings.store
+        timeouts = (
+            {
+                "statement_timeout": tuning.statement_timeout_seconds,
+                "acquire_timeout": tuning.acquire_timeout_seconds,
+            }
+            if settings.is_postgres
+            else {}
+        )
         store = create_store(
             settings.database_url,
             schema=settings.database_schema,
-            max_batch=settings.store.max_batch,
+            max_batch=tuning.max_batch,
+            **timeouts,
         )
     await store.start()
     stack.push_async_callback(store.close)

@@ -25,6 +25,12 @@ class StoreSettings(BaseSettings):
 
     max_batch: int = Field(default=1000, ge=1, description="requests per group commit")
     pool_size: int = Field(default=10, ge=2, description="PostgreSQL connections per process")
+    statement_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="any statement or round trip gives up after it"
+    )
+    acquire_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="connecting or taking a pooled connection"
+    )
 
 
 class CommandSettings(BaseSettings):
@@ -32,12 +38,15 @@ class CommandSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_COMMANDS_", extra="ignore")
 
+    deadline_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="a command not done by then answers 503"
+    )
     conflict_deadline_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a command is decided again on conflicts"
     )
     cache_size: int = Field(default=10_000, ge=0, description="aggregates kept per process")
     snapshot_every: int = Field(
-        default=100, ge=0, description="keep a case's snapshot every N events (0: never)"
+        default=1000, ge=0, description="keep a case's snapshot every N events (0: never)"
     )
 
 

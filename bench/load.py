@@ -1,6 +1,7 @@
 """Loading a case does not grow with its history: load times of a case of 10 events and
 of one of 10,000, from its snapshot plus the events after it (`SWARMDESK_COMMANDS_
-SNAPSHOT_EVERY`, 100 by default), side by side with a plain replay of every event.
+SNAPSHOT_EVERY`, 1,000 by default), side by side with a plain replay of every event; and
+of one of 10,999 events (the most events a load replays after a snapshot).
 
 Half of the large case's events add an element (insights, context: the state grows with
 them, so its snapshot does too), half do not (briefing acknowledgements); a third case's
@@ -28,6 +29,7 @@ from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.context import CommandContext
 from app.service.repository import Repository
+from app.settings import CommandSettings
 from app.store import create_store
 from app.store.codec import create_mapper
 from bench.common import (
@@ -107,11 +109,13 @@ async def bench(events: int, loads: int) -> list[tuple[str, LatencyStats]]:
         await store.start()
         try:
             mapper = create_mapper()
-            snapshots = Repository(store, mapper, snapshot_every=100)
+            every = CommandSettings().snapshot_every
+            snapshots = Repository(store, mapper, snapshot_every=every)
             replays = Repository(store, mapper, snapshot_every=0)
             writer = CaseService(snapshots, AggregateCache(capacity=0))
             small = await build(writer, 10)
             large = await build(writer, events)
+            tail = await build(writer, events + every - 1)
             flat = await build(writer, events, elements=False)
             await asyncio.sleep(0.5)  # the last snapshot is written in the background
             rows = []
@@ -121,6 +125,11 @@ async def bench(events: int, loads: int) -> list[tuple[str, LatencyStats]]:
                 ("10 events, replay", replays, small),
                 (f"{events:,} events, replay", replays, large),
                 (f"{events:,} events adding no element, snapshots", snapshots, flat),
+                (
+                    f"{events + every - 1:,} events ({every - 1} after the snapshot)",
+                    snapshots,
+                    tail,
+                ),
                 (f"{events:,} events adding no element, replay", replays, flat),
             ):
                 await timed_loads(repository, case_id, max(5, loads // 10))  # warm up

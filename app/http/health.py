@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -20,7 +22,16 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "the store is not ready"}})
 async def readyz(services: ServicesDep) -> JSONResponse:
-    """Readiness: the event store's tables exist and the database answers."""
+    """Readiness: the event store's tables exist, the database answers, and no append
+    batch has been under way for longer than a statement may take (a stuck appender)."""
+    since = services.store.writing_since
+    limit = services.settings.store.statement_timeout_seconds + 1
+    if since is not None and time.monotonic() - since > limit:
+        stuck = problems.Problem(
+            problems.UNAVAILABLE,
+            f"the appender has been writing one batch for over {limit:g} s",
+        )
+        return problems.problem_response(stuck, "/readyz")
     try:
         await services.store.check()
         position = await services.store.max_position()

@@ -24,6 +24,7 @@ from app.auth.tokens import AuthError
 from app.service.errors import (
     ApplicationError,
     CaseNotFound,
+    CommandTimedOut,
     InvalidParameter,
     NotPermitted,
     VersionMismatch,
@@ -60,6 +61,7 @@ VALIDATION = Kind("validation-error", "Invalid request", 422, 4422)
 IDEMPOTENCY_REUSED = Kind("idempotency-key-reused", "Idempotency key reused", 422, 4422)
 UNAVAILABLE = Kind("store-unavailable", "Service unavailable", 503, 1013)
 VIEW_BEHIND = Kind("view-behind", "View not caught up yet", 503, 1013)  # ?min_position
+TIMED_OUT = Kind("command-timed-out", "Command timed out", 503, 1013)
 CORRUPT = Kind("corrupt-event", "Stored event unreadable", 500, 1011)
 INTERNAL = Kind("internal", "Internal error", 500, 1011)
 
@@ -112,6 +114,7 @@ TABLE: dict[type[BaseException], tuple[Kind, Extra]] = {
     CaseNotFound: (NOT_FOUND, _extra),
     VersionMismatch: (PRECONDITION_FAILED, _extra),
     ViewBehind: (VIEW_BEHIND, _extra),
+    CommandTimedOut: (TIMED_OUT, _extra),
     InvalidParameter: (VALIDATION, _extra),
     ApplicationError: (VALIDATION, _extra),
     VersionConflict: (VERSION_CONFLICT, _conflict),
@@ -173,7 +176,7 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     headers: dict[str, str] = {}
     if problem.kind.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if problem.kind is VIEW_BEHIND:
+    if problem.kind is VIEW_BEHIND or problem.kind is TIMED_OUT or problem.kind is UNAVAILABLE:
         headers["Retry-After"] = "1"
     return JSONResponse(
         problem_body(problem, instance),

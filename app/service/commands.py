@@ -10,6 +10,7 @@ place a declared command is executed, whichever path the request took.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from app.schemas.results import (
 from app.service.agents import AgentService
 from app.service.cases import CaseService
 from app.service.context import CommandContext
+from app.service.errors import CommandTimedOut
 from app.service.repository import CommandResult
 from app.telemetry import logs
 from app.telemetry.metrics import Metrics
@@ -271,11 +273,14 @@ class CommandRunner:
         self,
         cases: CaseService,
         agents: AgentService,
+        deadline: float = 10.0,
+        *,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
     ) -> None:
         self.cases = cases
         self.agents = agents
+        self.deadline = deadline  # seconds a command may take, conflicts included
         self.metrics = metrics
         self.tracing = tracing
 
@@ -291,9 +296,10 @@ class CommandRunner:
         if_match: str | None = None,
     ) -> Answer:
         """Execute `command`; `body` is its validated body or query model (or None).
-        Raises the application's, the domain's and the store's errors. Its latency is
-        observed by command and outcome ("ok" or the error's class name); the caller and
-        the case are bound to the request's log context."""
+        Raises the application's, the domain's and the store's errors, and
+        `CommandTimedOut` past the deadline. Its latency is observed by command and
+        outcome ("ok" or the error's class name); the caller and the case are bound to
+        the request's log context."""
         case_id = ids.get("case_id")
         if case_id is not None:
             logs.bind(principal_id=principal.subject, case_id=str(case_id))
@@ -302,14 +308,18 @@ class CommandRunner:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            if self.tracing is None or not self.tracing.recording():
-                return await self._run(
-                    command, principal, path, ids, body, idempotency_key, if_match
-                )
-            with self.tracing.span(f"command {command.name}", command=command.name):
-                return await self._run(
-                    command, principal, path, ids, body, idempotency_key, if_match
-                )
+            async with asyncio.timeout(self.deadline):
+                if self.tracing is None or not self.tracing.recording():
+                    return await self._run(
+                        command, principal, path, ids, body, idempotency_key, if_match
+                    )
+                with self.tracing.span(f"command {command.name}", command=command.name):
+                    return await self._run(
+                        command, principal, path, ids, body, idempotency_key, if_match
+                    )
+        except TimeoutError:
+            outcome = CommandTimedOut.__name__
+            raise CommandTimedOut(command.name, self.deadline) from None
         except BaseException as exc:
             outcome = type(exc).__name__
             raise

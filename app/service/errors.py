@@ -10,6 +10,7 @@ problem type and a WebSocket close code, along the exception's MRO):
     ├── CaseNotFound                 no such case, or one the caller may not see
     ├── VersionMismatch              `If-Match` names another version than the current
     ├── ViewBehind                   the read models have not reached a position in time
+    ├── CommandTimedOut              a command could not complete within its deadline
     └── InvalidParameter             a parameter the schema could not refuse (sockets)
 
 Every error carries the ids involved in `extra`; they become problem members.
@@ -69,6 +70,19 @@ class ViewBehind(ApplicationError):
         super().__init__(
             f"the views have not reached position {min_position} within {waited:g} s; retry",
             min_position=min_position,
+        )
+
+
+class CommandTimedOut(ApplicationError):
+    """The command did not complete within `deadline` seconds (the store is slow or
+    unreachable). Whether it was committed is unknown: retry it with the same
+    Idempotency-Key, which answers its first result if it was."""
+
+    def __init__(self, command: str, deadline: float) -> None:
+        super().__init__(
+            f"{command} did not complete within {deadline:g} s; retry with the same "
+            "Idempotency-Key",
+            deadline_seconds=deadline,
         )
 
 

@@ -49,6 +49,9 @@ class EventStore(ABC):
         self._closed = False
         self.batches = 0
         self.batched_requests = 0
+        #: When the batch being written began (monotonic), None between batches: a
+        #: batch older than its deadline means a stuck appender (`/readyz` says so).
+        self.writing_since: float | None = None
         # Fault injection for tests: awaited inside the write transaction, after the
         # inserts and before the commit; raising from it rolls the batch back.
         self.before_commit: Callable[[list[AppendRequest]], Awaitable[None]] | None = None
@@ -116,6 +119,7 @@ class EventStore(ABC):
             if not live:
                 continue
             started = time.perf_counter()
+            self.writing_since = time.monotonic()
             try:
                 plan = await self._write_batch([p.request for p in live])
             except asyncio.CancelledError:
@@ -132,6 +136,8 @@ class EventStore(ABC):
                     if not p.future.done():
                         p.future.set_exception(error)
                 continue
+            finally:
+                self.writing_since = None
             self.batches += 1
             self.batched_requests += len(live)
             if self.on_batch is not None:

@@ -70,10 +70,17 @@ class PostgresEventStore(EventStore):
         min_size: int = 2,
         max_size: int = 10,
         listen: bool = True,
+        statement_timeout: float = 10.0,
+        acquire_timeout: float = 5.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.dsn = dsn
+        #: Every statement (server side) and every round trip (client side, so a frozen
+        #: connection cannot hold a caller either) gives up after this many seconds;
+        #: connecting and taking a pooled connection after `acquire_timeout`.
+        self.statement_timeout = statement_timeout
+        self.acquire_timeout = acquire_timeout
         self.schema = schema
         self.channel = events_channel(schema)
         self.min_size = min_size
@@ -88,7 +95,10 @@ class PostgresEventStore(EventStore):
 
     # -- life cycle -------------------------------------------------------------
     def _server_settings(self) -> dict[str, str]:
-        settings = {"application_name": "swarmdesk"}
+        settings = {
+            "application_name": "swarmdesk",
+            "statement_timeout": str(int(self.statement_timeout * 1000)),
+        }
         if self.schema:
             settings["search_path"] = self.schema
         return settings
@@ -96,7 +106,10 @@ class PostgresEventStore(EventStore):
     async def _connect(self, **settings: str) -> asyncpg.Connection:
         try:
             return await asyncpg.connect(
-                self.dsn, server_settings={**self._server_settings(), **settings}
+                self.dsn,
+                server_settings={**self._server_settings(), **settings},
+                timeout=self.acquire_timeout,
+                command_timeout=self.statement_timeout,
             )
         except _CONNECTION_ERRORS as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
@@ -115,6 +128,8 @@ class PostgresEventStore(EventStore):
                 max_size=self.max_size,
                 server_settings=self._server_settings(),
                 connection_class=PoolConnection,
+                timeout=self.acquire_timeout,
+                command_timeout=self.statement_timeout,
             )
         except _CONNECTION_ERRORS as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
@@ -255,7 +270,7 @@ class PostgresEventStore(EventStore):
 
     async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         try:
-            async with self.pool.acquire() as conn:
+            async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
                 return list(await conn.fetch(query, *args))
         except Exception as exc:
             raise self._translate(exc) from exc

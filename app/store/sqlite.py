@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -228,17 +229,17 @@ class SQLiteEventStore(EventStore):
             args.append(limit)
         return [_row(r) for r in await self._fetch(query, args)]
 
-    async def expire_keys(self, before: datetime) -> int:
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction on the writer connection (its lock held), outside the
+        appender: committed on success, rolled back on any failure."""
         conn = self._writer
         if conn is None:
             raise StoreUnavailable("the event store is not open")
-        stamp = before.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")  # CURRENT_TIMESTAMP's
         async with self._write_lock:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
-                cursor = await conn.execute(
-                    "DELETE FROM idempotency_keys WHERE created_at < ?", [stamp]
-                )
+                yield conn
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
@@ -246,6 +247,13 @@ class SQLiteEventStore(EventStore):
                 if isinstance(exc, sqlite3.Error):
                     raise self._translate(exc) from exc
                 raise
+
+    async def expire_keys(self, before: datetime) -> int:
+        stamp = before.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")  # CURRENT_TIMESTAMP's
+        async with self._writing() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM idempotency_keys WHERE created_at < ?", [stamp]
+            )
         return max(cursor.rowcount, 0)
 
     async def read_latest(
@@ -264,26 +272,14 @@ class SQLiteEventStore(EventStore):
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
     async def write_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
-        conn = self._writer
-        if conn is None:
-            raise StoreUnavailable("the event store is not open")
-        async with self._write_lock:
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-                await conn.execute(
-                    "INSERT INTO snapshots (originator_id, version, state) VALUES (?, ?, ?)"
-                    " ON CONFLICT (originator_id) DO UPDATE"
-                    " SET version = excluded.version, state = excluded.state"
-                    " WHERE snapshots.version < excluded.version",
-                    [str(originator_id), version, state],
-                )
-                await conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._translate(exc) from exc
-                raise
+        async with self._writing() as conn:
+            await conn.execute(
+                "INSERT INTO snapshots (originator_id, version, state) VALUES (?, ?, ?)"
+                " ON CONFLICT (originator_id) DO UPDATE"
+                " SET version = excluded.version, state = excluded.state"
+                " WHERE snapshots.version < excluded.version",
+                [str(originator_id), version, state],
+            )
 
     async def max_position(self) -> int:
         rows = await self._fetch("SELECT COALESCE(MAX(position), 0) FROM events")
@@ -298,30 +294,19 @@ class SQLiteEventStore(EventStore):
         return str(rows[0][0]), AppendResult.from_json(rows[0][1])
 
     async def insert_tracking(self, application_name: str, position: int) -> None:
-        conn = self._writer
-        if conn is None:
-            raise StoreUnavailable("the event store is not open")
-        async with self._write_lock:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                async with conn.execute(
-                    "SELECT position FROM tracking WHERE application_name = ?",
-                    [application_name],
-                ) as cur:
-                    found = await cur.fetchone()
-                current = None if found is None else int(found[0])
-                if current is not None and current >= position:
-                    raise TrackingConflict(application_name, position, current)
-                await conn.execute(
-                    "INSERT INTO tracking (application_name, position) VALUES (?, ?)"
-                    " ON CONFLICT (application_name) DO UPDATE SET position = excluded.position",
-                    [application_name, position],
-                )
-                await conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
+        async with self._writing() as conn:
+            async with conn.execute(
+                "SELECT position FROM tracking WHERE application_name = ?", [application_name]
+            ) as cur:
+                found = await cur.fetchone()
+            current = None if found is None else int(found[0])
+            if current is not None and current >= position:
+                raise TrackingConflict(application_name, position, current)
+            await conn.execute(
+                "INSERT INTO tracking (application_name, position) VALUES (?, ?)"
+                " ON CONFLICT (application_name) DO UPDATE SET position = excluded.position",
+                [application_name, position],
+            )
 
     async def max_tracking(self, application_name: str) -> int | None:
         rows = await self._fetch(

@@ -17,3 +17,15 @@ def server(
 ) -> Iterator[Server]:
     with running_server(request.param, tmp_path_factory.mktemp(f"srv-{request.param}")) as srv:
         yield srv
+
+
+@pytest.fixture
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    """Two servers on one PostgreSQL schema; only the first may run the projector."""
+    with (
+        running_server("postgres", tmp_path_factory.mktemp("a")) as first,
+        running_server(
+            "postgres", tmp_path_factory.mktemp("b"), share=first, SWARMDESK_PROJECTOR="false"
+        ) as second,
+    ):
+        yield first, second

@@ -20,18 +20,6 @@ from tests.e2e.push_support import Follower, add_context, open_case, stored_view
 from tests.e2e.server import Server, running_server
 
 
-@pytest.fixture
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
-    """Two servers on one PostgreSQL schema; only the first may run the projector."""
-    with (
-        running_server("postgres", tmp_path_factory.mktemp("a")) as first,
-        running_server(
-            "postgres", tmp_path_factory.mktemp("b"), share=first, SWARMDESK_PROJECTOR="false"
-        ) as second,
-    ):
-        yield first, second
-
-
 @pytest.mark.postgres
 async def test_command_on_one_process_reaches_clients_of_the_other(
     pair: tuple[Server, Server],
@@ -89,6 +77,15 @@ async def test_the_projector_in_its_own_process(
     owner = f"agent-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=api.base_url, timeout=10) as http:
         case_id, opened = await open_case(http, api, owner)
+        for _ in range(20):  # the projector process may still be starting: read our write
+            seen = await http.get(
+                f"/api/cases/{case_id}",
+                params={"min_position": opened},
+                headers=api.headers(owner),
+            )
+            if seen.status_code == 200:
+                break
+        assert seen.status_code == 200, seen.text
         follower = Follower()
         async with ws_connect(api, f"/ws/cases/{case_id}", owner) as ws:
             await follower.read_until(ws, opened, seconds=20)

@@ -7,14 +7,13 @@ the deadline); order-dependent commands get exactly what the rules allow."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.commands_support import unique
-from tests.e2e.server import Server, running_server
+from tests.e2e.server import Server
 
 WRITERS = 32
 
@@ -155,18 +154,6 @@ async def test_order_dependent_commands_get_what_the_rules_allow(server: Server)
     else:
         assert late.status_code == 403
         assert late.json()["code"] == "invalid_transition"
-
-
-@pytest.fixture
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
-    """Two servers on one PostgreSQL schema (only the first projects)."""
-    with (
-        running_server("postgres", tmp_path_factory.mktemp("a")) as first,
-        running_server(
-            "postgres", tmp_path_factory.mktemp("b"), share=first, SWARMDESK_PROJECTOR="false"
-        ) as second,
-    ):
-        yield first, second
 
 
 @pytest.mark.postgres

@@ -43,10 +43,27 @@ class State(Enum):
 class Client:
     """A connection subscribed to one channel; see the module docstring."""
 
-    __slots__ = ("_blocked", "_send", "channel", "inline", "last", "limit", "pending", "state")
+    __slots__ = (
+        "_blocked",
+        "_closing",
+        "_send",
+        "actor",
+        "channel",
+        "inline",
+        "last",
+        "limit",
+        "pending",
+        "recheck",
+        "state",
+    )
 
-    def __init__(self, send: Send, channel: Any, limit: int, *, inline: bool = True) -> None:
+    def __init__(
+        self, send: Send, channel: Any, limit: int, *, inline: bool = True, actor: Any = None
+    ) -> None:
         self._send = send
+        self.actor = actor  # who reads (its access is checked again when members change)
+        self.recheck = False  # members changed while it started: check its access again
+        self._closing: tuple[int, str] | None = None  # a close other than resume
         self.inline = inline  # drive sends inline (`app.server.inline`), else as tasks
         self.channel = channel  # the hub's Channel (typed loosely to avoid a cycle)
         self.limit = limit
@@ -89,6 +106,16 @@ class Client:
         elif self.state is State.RESUME and self._blocked is None:
             self._close_for_resume()
 
+    def revoke(self, code: int, reason: str) -> None:
+        """Close with `code` now (after a send under way), sending nothing more."""
+        if self.state is State.GONE or self.state is State.CLOSING:
+            return
+        self.pending = []
+        self._closing = (code, reason)
+        self.state = State.RESUME  # the same path as a resume close: when the socket drains
+        if self._blocked is None:
+            self._close_for_resume()
+
     def gone(self) -> None:
         """The connection ended: stop sending and drop everything queued."""
         self.state = State.GONE
@@ -107,9 +134,9 @@ class Client:
         self._drive(cast(Coroutine[Any, Any, None], self._send(message)))
 
     def _close_for_resume(self) -> None:
-        reason = resume_reason(self.last)
+        code, reason = self._closing or (RESUME_CODE, resume_reason(self.last))
         self.state = State.CLOSING
-        message = {"type": "websocket.close", "code": RESUME_CODE, "reason": reason}
+        message = {"type": "websocket.close", "code": code, "reason": reason}
         self._drive(cast(Coroutine[Any, Any, None], self._send(message)))
 
     def _drive(self, coro: Coroutine[Any, Any, None]) -> None:

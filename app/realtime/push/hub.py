@@ -21,11 +21,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from app.realtime.push.client import Client, Send
 from app.realtime.push.protocol import HEARTBEAT, patch_frame
+from domain.actors import Actor
 from projections.changes import ViewChange
 from projections.fold import Change
 
@@ -39,6 +42,18 @@ class Channel:
     key: ChannelKey
     clients: set[Client] = field(default_factory=set)
     last: int | None = None  # position of the last change published here
+    #: Changes held while the readers' access is checked again (None: not checking).
+    held: list[ViewChange | Change] | None = None
+
+
+#: Who may still read a case: (case key, the actors reading it) -> (the ids still
+#: allowed, the position the views had reached when that was read).
+Access = Callable[[str, Sequence[Actor]], Awaitable[tuple[set[UUID], int]]]
+#: Ops on these members of a case view can change who may read it.
+_MEMBERS = re.compile(r'"path":\s*"/(participants|invitations|owner)\b')
+REVOKED = 4403
+TRY_AGAIN = 1013
+REVOKED_REASON = "you may no longer read this case"
 
 
 @dataclass(slots=True)
@@ -52,10 +67,19 @@ class Hub:
     """See the module docstring. One per process; lives on the event loop's thread."""
 
     def __init__(
-        self, queue_limit: int = 256, heartbeat_seconds: float = 15.0, *, inline: bool = True
+        self,
+        queue_limit: int = 256,
+        heartbeat_seconds: float = 15.0,
+        *,
+        inline: bool = True,
+        access: Access | None = None,
     ) -> None:
         self.queue_limit = queue_limit
         self.inline = inline  # the `inline_send` server tweak
+        #: Checks who may still read a case when its members change; readers who may
+        #: not are closed (4403) before the change, or any later one, reaches them.
+        self.access = access
+        self._checks: set[asyncio.Task[None]] = set()
         self.heartbeat_seconds = heartbeat_seconds
         self.channels: dict[ChannelKey, Channel] = {}
         self.stats = HubStats()
@@ -64,12 +88,12 @@ class Hub:
         self._heartbeat: asyncio.Task[None] | None = None
 
     # -- subscriptions -------------------------------------------------------------
-    def register(self, view: str, key: str, send: Send) -> Client:
+    def register(self, view: str, key: str, send: Send, actor: Actor | None = None) -> Client:
         """Subscribe a connection (in STARTING state) to the document (view, key)."""
         channel = self.channels.get((view, key))
         if channel is None:
             channel = self.channels[(view, key)] = Channel((view, key))
-        client = Client(send, channel, self.queue_limit, inline=self.inline)
+        client = Client(send, channel, self.queue_limit, inline=self.inline, actor=actor)
         channel.clients.add(client)
         return client
 
@@ -94,10 +118,58 @@ class Hub:
         channel = self.channels.get((change.view, change.key))
         if channel is None:
             return
+        if channel.held is not None:  # readers are being checked: after them, in order
+            channel.held.append(change)
+            return
         if isinstance(change, Change):
             ops_json = change.ops_json
         else:
             ops_json = json.dumps(change.ops, separators=(",", ":"), ensure_ascii=False)
+        if self.access is not None and change.view == "case" and _MEMBERS.search(ops_json):
+            channel.held = [change]
+            check = asyncio.get_running_loop().create_task(self._recheck(channel))
+            self._checks.add(check)
+            check.add_done_callback(self._checks.discard)
+            return
+        self._deliver(channel, change, ops_json)
+
+    async def _recheck(self, channel: Channel) -> None:
+        """Close the readers who may no longer read, then deliver what was held (a held
+        change that touches members again starts another check)."""
+        assert self.access is not None
+        while channel.held:
+            readers = [c for c in channel.clients if c.actor is not None]
+            try:
+                allowed, seen = await self.access(channel.key[1], [c.actor for c in readers])
+            except Exception:  # unsure who may read: everyone reconnects (and is checked)
+                log.exception("push: re-checking the readers of %s failed", channel.key)
+                for client in readers:
+                    client.revoke(TRY_AGAIN, "reconnect: your access is being checked")
+                    self._leave(client)
+                allowed, seen = set(), 0
+            for client in readers:
+                if client.last == 0:  # still starting: it checks again once it has started
+                    client.recheck = True
+                elif client.last <= seen and client.actor.id not in allowed:
+                    client.revoke(REVOKED, REVOKED_REASON)
+                    self._leave(client)
+            held, channel.held = channel.held, None
+            for n, change in enumerate(held):
+                if n and self._touches_members(change):
+                    channel.held = held[n:]  # check again before this one
+                    break
+                self._deliver(channel, change, self._ops_json(change))
+
+    @staticmethod
+    def _ops_json(change: ViewChange | Change) -> str:
+        if isinstance(change, Change):
+            return change.ops_json
+        return json.dumps(change.ops, separators=(",", ":"), ensure_ascii=False)
+
+    def _touches_members(self, change: ViewChange | Change) -> bool:
+        return change.view == "case" and bool(_MEMBERS.search(self._ops_json(change)))
+
+    def _deliver(self, channel: Channel, change: ViewChange | Change, ops_json: str) -> None:
         prev = channel.last
         channel.last = change.position
         frame = patch_frame(change.position, prev, change.version, ops_json)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,8 +16,10 @@ from app.realtime.push.session import Session
 from app.settings import Settings
 from app.store import EventStore
 from app.store.factory import asyncpg_dsn
+from domain.actors import Actor
+from projections.changes import can_read_case
 from projections.service import Views
-from projections.writer import notify_channel
+from projections.writer import notify_channel, read_tracking
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,17 @@ async def start_push(
     """Start the hub and the change feed (closed by `stack`); the feed follows the
     in-process projector's batches directly when there is one."""
     tuning = settings.push
-    hub = Hub(tuning.queue_limit, tuning.heartbeat_seconds, inline=inline)
+
+    async def readers(key: str, actors: Sequence[Actor]) -> tuple[set[UUID], int]:
+        """The actors (ids) who may still read case `key` (the rule the sockets' own
+        start uses), and the position the views had reached before that was read."""
+        case_id = UUID(key)
+        async with engine.connect() as conn:
+            seen = await read_tracking(conn)
+            allowed = {a.id for a in actors if await can_read_case(conn, case_id, a)}
+        return allowed, seen
+
+    hub = Hub(tuning.queue_limit, tuning.heartbeat_seconds, inline=inline, access=readers)
     feed = ChangeFeed(
         engine,
         hub,

@@ -23,11 +23,11 @@ from app.auth.tokens import AuthError, Principal, bearer_token
 from app.edge import request_id_header
 from app.http.problems import problem_of
 from app.realtime.push.client import Client
-from app.realtime.push.hub import Hub
+from app.realtime.push.hub import REVOKED_REASON, Hub
 from app.realtime.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
 from app.schemas.base import parse_position
 from app.server.lean import lighten
-from app.service.errors import ApplicationError, CaseNotFound, InvalidParameter
+from app.service.errors import ApplicationError, CaseNotFound, InvalidParameter, NotPermitted
 from projections.changes import can_read_case, load_view_text, read_changes
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -133,9 +133,12 @@ class Session:
         ready = lighten(scope, send) if self.lean else None
         if not self.lean:
             _shed(scope)
-        client = self.hub.register(target.view, target.key, send)
+        reader = target.principal.actor if target.view == "case" else None
+        client = self.hub.register(target.view, target.key, send, reader)
         try:
             await self._start(client, target)
+            if client.recheck and not await self._readable(target):  # revoked meanwhile
+                raise NotPermitted(REVOKED_REASON)
             del target  # its key, principal and token claims are not needed while idle
             client.go_live()
             while True:  # clients send nothing; what they send is ignored
