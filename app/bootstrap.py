@@ -38,6 +38,7 @@ from app.store.replay_codec import replay_decoder
 from projections.db import create_views_engine
 from projections.projector import Projector
 from projections.service import Views
+from projections.watchdog import Watchdog
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +172,17 @@ async def start_views(
     """The read side: the projector when this process runs one, and read-your-writes."""
     projector = make_projector(settings, store, engine) if settings.projector.enabled else None
     pool = store.pool if isinstance(store, PostgresEventStore) else None
+    watchdog = None
     if projector is not None:
         projector.start()
         stack.push_async_callback(projector.close)
         retention = Retention(store, engine, settings.retention)
         pruning = asyncio.create_task(retention.run(), name="swarmdesk-retention")
         stack.push_async_callback(_stop, pruning)
-    return Views(engine, projector, pool)
+        watchdog = Watchdog(projector, store.max_position, stall=settings.projector.stall_seconds)
+        watching = asyncio.create_task(watchdog.run(), name="swarmdesk-projector-watchdog")
+        stack.push_async_callback(_stop, watching)
+    return Views(engine, projector, pool, watchdog)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -60,6 +60,9 @@ class ProjectorSettings(BaseSettings):
     linger_seconds: float = Field(default=0.01, ge=0, description="wait for more under load")
     linger_backlog: int = Field(default=8, ge=1, description="queued events that make it wait")
     uuid_cache: int = Field(default=4_096, ge=0, description="the live decoder's UUID cache")
+    stall_seconds: float = Field(
+        default=30.0, gt=0, description="lagging this long without progress: stuck, restarted"
+    )
 
 
 class RetentionSettings(BaseSettings):
