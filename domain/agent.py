@@ -2,8 +2,10 @@
 cases and join swarms, so the profile says what they know and how much room they have.
 
 Rules (``InvalidInput`` unless noted):
-  - the agent id is ``agent_id_for(token subject)``: a uuid5 in a fixed namespace, so the
-    same login always maps to the same agent without a lookup table.
+  - the agent id is ``agent_id_for(token subject)``: the subject itself when it is a UUID
+    in canonical form (identity providers such as Keycloak give user ids so, and people
+    invite a colleague by that id), else a uuid5 in a fixed namespace, so the same login
+    always maps to the same agent without a lookup table.
   - ``register``: no actor check (the app registers an agent the first time its token is
     seen); ``update_profile``: only the agent itself or an admin (``NotAllowed``).
   - name: stripped, non-empty. Skills: names stripped and lower-cased, non-empty; levels
@@ -35,7 +37,16 @@ MIN_SKILL_LEVEL, MAX_SKILL_LEVEL = 1, 5
 
 
 def agent_id_for(subject: str) -> UUID:
-    """The agent id for a token subject (stable: uuid5 in ``AGENT_NAMESPACE``)."""
+    """The agent id for a token subject: the subject when it is a canonical UUID
+    (any case), else uuid5 in ``AGENT_NAMESPACE`` (stable)."""
+    if len(subject) == 36 and subject.count("-") == 4:
+        try:
+            parsed = UUID(subject)
+        except ValueError:
+            pass
+        else:
+            if str(parsed) == subject.lower():
+                return parsed
     return uuid5(AGENT_NAMESPACE, subject)
 
 

@@ -1,9 +1,12 @@
-"""Bearer tokens: HS256 JWTs with `sub`, `name`, `role` and a required `exp`."""
+"""Bearer tokens: the `Verifier` protocol every token verifier satisfies, and the local
+one, `TokenIssuer` (HS256 JWTs signed with the service's secret: `sub`, `name`, `role`
+and a required `exp`)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import jwt
 
@@ -31,6 +34,12 @@ class Principal:
         # Computed once per principal (verified tokens are cached): uuid5 is not free.
         actor = Actor(id=agent_id_for(self.subject), role=self.role, name=self.name)
         object.__setattr__(self, "actor", actor)
+
+
+class Verifier(Protocol):
+    """Who a bearer token names; `AuthError` when it is not valid (any reason)."""
+
+    def verify(self, token: str) -> Principal: ...
 
 
 class TokenIssuer:
@@ -93,13 +102,11 @@ class TokenIssuer:
         return principal, float(claims["exp"])
 
 
-def bearer_token(authorization: str | None, query_token: str | None = None) -> str:
-    """The token of an `Authorization: Bearer` header, else of `?access_token=`."""
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer` header (never of a URL: URLs get logged)."""
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("the Authorization header must be 'Bearer <token>'")
         return token.strip()
-    if query_token:
-        return query_token
     raise AuthError("missing bearer token")

@@ -1,4 +1,4 @@
-"""The `swarmdesk` command: serve, migrate, token, demo, rebuild, verify."""
+"""The `swarmdesk` command: serve, migrate, token, login-link, demo, rebuild, verify."""
 
 from __future__ import annotations
 
@@ -79,6 +79,30 @@ def token(
         raise typer.BadParameter(f"unknown role {role!r}") from exc
     issuer = TokenIssuer(signing_key(settings), settings.token_ttl_seconds)
     typer.echo(issuer.issue(subject, parsed, name=name, ttl=ttl))
+
+
+@cli.command("login-link")
+def login_link(
+    subject: str,
+    role: Annotated[str, typer.Option(help="agent, supervisor, service or admin")] = "agent",
+    name: Annotated[str, typer.Option(help="display name")] = "",
+) -> None:
+    """Print a one-time, short-lived URL that signs a browser in (embedded default)."""
+    from urllib.parse import urlencode
+
+    from app.auth.secret import signing_key
+    from app.auth.sessions import link_token
+    from domain.actors import Role
+
+    settings = Settings()
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        raise typer.BadParameter(f"unknown role {role!r}") from exc
+    token = link_token(
+        signing_key(settings), settings.sessions.login_link_seconds, subject, parsed, name
+    )
+    typer.echo(f"{settings.public_url}/auth/link?{urlencode({'token': token})}")
 
 
 @cli.command()
