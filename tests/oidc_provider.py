@@ -151,7 +151,7 @@ class Provider:
             if not response.is_redirect:
                 break
             location = urljoin(str(response.url), response.headers["location"])
-            if not location.startswith(self.issuer):
+            if urlparse(location).netloc != urlparse(self.issuer).netloc:
                 return location
             if urlparse(location).path.startswith("/interaction/"):
                 location += "?" + urlencode({"login": sub, **account})
