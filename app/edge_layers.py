@@ -5,7 +5,8 @@ dispatcher and the sockets included), built from `EdgeSettings` by `edge_layers`
     SecurityHeaders  CSP (no inline script), nosniff, no framing, no referrer
     HeaderLimit      431 past `max_headers` header fields or `max_header_bytes` of them
     RateLimit        token buckets per credential and per address (429, `Retry-After`);
-                     open WebSockets per credential and per address (close 4429)
+                     open WebSockets per credential and per address (close 4429);
+                     /healthz and /readyz are exempt
     BodyLimit        413 past `max_body_bytes`: by `Content-Length` before the app runs,
                      else while the body is read (the app then sees a disconnect), so no
                      app code (authentication, parsing) ever holds a larger body
@@ -40,6 +41,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Buckets kept per kind (least recently used dropped first).
 MAX_BUCKETS = 100_000
 TOO_MANY_SOCKETS = 4429
+#: Probes a load balancer or orchestrator sends: never rate-limited.
+UNLIMITED = frozenset({"/healthz", "/readyz"})
 #: Swagger UI and ReDoc (FastAPI's /docs, /redoc) load from a CDN and start inline.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -231,7 +234,7 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind not in ("http", "websocket"):
+        if kind not in ("http", "websocket") or scope["path"] in UNLIMITED:
             return await self.app(scope, receive, send)
         key = credential(scope, self.cookie)
         client = scope.get("client")

@@ -32,8 +32,10 @@ def serve(
     import logging
 
     import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     from app.auth.secret import signing_key
+    from app.server.head_guard import guarded
     from app.server.protocol import CorkedHttpToolsProtocol
     from app.server.tweaks import log_tweaks, probe
 
@@ -53,7 +55,11 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         access_log=False,  # the edge writes the access log (`swarmdesk.access`), no queries
-        http=CorkedHttpToolsProtocol if tweaks.corked_http.active else "httptools",
+        # header-read timeout, header size and count limits (`SWARMDESK_EDGE_`)
+        http=guarded(
+            CorkedHttpToolsProtocol if tweaks.corked_http.active else HttpToolsProtocol,
+            settings.edge,
+        ),
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
         proxy_headers=True,
