@@ -26,8 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from websockets.exceptions import ConnectionClosed
 
+from app.auth.oidc import OIDCVerifier, discover
+from app.auth.tokens import AuthError
+from app.settings import OIDCSettings
 from tests.e2e.server import Server
-from tests.oidc_provider import AUDIENCE, Provider
+from tests.oidc_provider import AUDIENCE, ROLE_MAP, ROLES_CLAIM, Provider
 
 OPEN = {"customer": "ACME", "subject": "Checkout fails"}
 
@@ -288,3 +291,24 @@ def test_no_credential_in_the_servers_output(oidc_server: Server, oidc_provider:
         assert credential not in output
         assert credential.split(".")[-1] not in output  # not even a signature
     assert AUDIENCE  # the provider's tokens were for our audience
+
+
+@pytest.mark.parametrize(("interval", "fetches"), [(60.0, 1), (0.0, 6)])
+def test_unknown_kids_refetch_the_keys_at_most_once_per_interval(
+    oidc_provider: Provider, interval: float, fetches: int
+) -> None:
+    settings = OIDCSettings(
+        issuer=oidc_provider.issuer,
+        audience=AUDIENCE,
+        roles_claim=ROLES_CLAIM,
+        role_map=ROLE_MAP,
+        jwks_refetch_seconds=interval,
+    )
+    verifier = OIDCVerifier(settings, discover(settings))
+    verifier.refresh()
+    good = oidc_provider.access_token("kid-" + uuid.uuid4().hex[:6])
+    assert verifier.verify(good).role.value == "agent"
+    for _ in range(5):
+        with pytest.raises(AuthError, match="unknown signing key"):
+            verifier.verify(_refused_token(oidc_provider, "unknown kid"))
+    assert verifier.fetches == fetches
