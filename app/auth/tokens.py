@@ -61,6 +61,11 @@ class TokenIssuer:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not expired since, else None."""
+        found = self._verified.get(token)
+        return found[0] if found is not None and time.time() < found[1] else None
+
     def verify(self, token: str) -> Principal:
         """The principal of a valid token, else `AuthError`. A token already verified is
         answered from a bounded cache (its signature cannot have changed); its expiry is
