@@ -341,7 +341,8 @@ def side_by_side(
 
 def embedded_vs_oidc(args: argparse.Namespace, seconds: float, idempotency: bool) -> int:
     """Server CPU per command with embedded tokens and with the provider's (see --oidc)."""
-    from app.auth.oidc import OIDCVerifier, discover
+    from app.auth.oidc import OIDCVerifier, Verifiers, discover
+    from app.auth.tokens import Verifier
     from app.settings import OIDCSettings
     from tests.oidc_provider import AUDIENCE, ROLE_MAP, ROLES_CLAIM, running_provider
 
@@ -366,7 +367,25 @@ def embedded_vs_oidc(args: argparse.Namespace, seconds: float, idempotency: bool
             verifier._verify(tokens[n % len(tokens)])  # the uncached check, key cached
             n += 1
         rs256_us = (time.perf_counter() - began) / n * 1e6
+        # What a command pays with the key and the token cached, as the server runs it.
+        local = TokenIssuer(SECRET)
+        both = Verifiers(local, verifier)
+        mine = local.issue("bench-agent-0", "agent", ttl=3600)
+        hot: dict[str, tuple[Verifier, str]] = {
+            "embedded": (local, mine),
+            "OIDC": (both, tokens[0]),
+        }
+        cached_us: dict[str, float] = {}
+        for label, (check, token) in hot.items():
+            check.verify(token)
+            began = time.perf_counter()
+            for _ in range(100_000):
+                check.verify(token)
+            cached_us[label] = (time.perf_counter() - began) * 10
+        print(f"cached verification per command: embedded {cached_us['embedded']:.2f} us, "
+              f"OIDC {cached_us['OIDC']:.2f} us; uncached RS256 {rs256_us:.0f} us")  # fmt: skip
         ratios: list[float] = []
+        per_embedded: list[float] = []
         for r in range(args.rounds):
             embedded = http_run("embedded tokens", False, args.clients, seconds, args.warmup,
                                 idempotency)  # fmt: skip
@@ -376,13 +395,19 @@ def embedded_vs_oidc(args: argparse.Namespace, seconds: float, idempotency: bool
             print(table([embedded, oidc]))
             per = [row.server_cpu / row.rate * 1e6 for row in (embedded, oidc)]
             ratios.append(ratio(per[1], per[0]))
+            per_embedded.append(per[0])
             print(f"server CPU per command: embedded {per[0]:.0f} us, OIDC {per[1]:.0f} us, "
                   f"ratio {ratios[-1]:.3f}; one uncached RS256 verification {rs256_us:.0f} us "
                   f"({rs256_us / per[0]:.1%} of a command)")  # fmt: skip
     median = statistics.median(ratios)
     verdict = "MET" if median <= 1.05 else "NOT MET"
     print(f"target: OIDC / embedded CPU per command <= 1.05: {verdict} "
-          f"(median {median:.3f} of {len(ratios)} rounds)")  # fmt: skip
+          f"(median {median:.3f} of {len(ratios)} rounds; the rounds' own spread shows "
+          f"what this machine can resolve)")  # fmt: skip
+    typical = statistics.median(per_embedded)
+    extra = (cached_us["OIDC"] - cached_us["embedded"]) / typical
+    print(f"cached OIDC verification over embedded, per command: {extra:+.2%} of the "
+          f"median embedded CPU per command ({typical:.0f} us)")  # fmt: skip
     return 0
 
 
