@@ -98,7 +98,7 @@ async def bootstrap(
             frozenset([settings.public_url, *comma_list(settings.edge.cors_origins)]),
         )
         mapper = create_mapper()
-        repository = Repository(store, mapper)
+        repository = Repository(store, mapper, snapshot_every=settings.commands.snapshot_every)
         views = await start_views(stack, settings, store, engine)
         push = await start_push(
             stack,
@@ -111,8 +111,9 @@ async def bootstrap(
             lean=tweaks.lean_sockets.active,
         )
         tuning = settings.commands
-        cases = CaseService(repository, AggregateCache(tuning.cache_size), tuning.max_attempts)
-        agents = AgentService(repository, tuning.max_attempts)
+        deadline = tuning.conflict_deadline_seconds
+        cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
+        agents = AgentService(repository, deadline)
         yield Services(
             settings=settings,
             store=store,

@@ -33,8 +33,13 @@ class CommandSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_COMMANDS_", extra="ignore")
 
-    max_attempts: int = Field(default=3, ge=1, description="decisions per command on conflict")
+    conflict_deadline_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="how long a command is decided again on conflicts"
+    )
     cache_size: int = Field(default=10_000, ge=0, description="aggregates kept per process")
+    snapshot_every: int = Field(
+        default=100, ge=0, description="keep a case's snapshot every N events (0: never)"
+    )
 
 
 class ProjectorSettings(BaseSettings):

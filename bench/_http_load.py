@@ -179,3 +179,65 @@ def run_clients(
     result = uvloop.run(run_clients_async(host, port, tokens, window, new_ratio, idempotency))
     result.cpu_seconds = time.process_time() - began
     return result
+
+
+@dataclass(frozen=True)
+class Writer:
+    """One client of the insight workload: where it connects, who it is, which cases."""
+
+    port: int
+    token: str
+    cases: tuple[str, ...]
+
+
+INSIGHT_BODY = (
+    "The retry path drops the 3-D Secure authentication result: the second authorisation "
+    "goes out without the cavv, so the issuer declines it (gateway log, req_8Fz2)."
+)
+
+
+async def _writer(
+    n: int, host: str, writer: Writer, window: tuple[float, float], out: LoadResult
+) -> None:
+    rng = random.Random(n)
+    loop = asyncio.get_running_loop()
+    _, conn = await loop.create_connection(Connection, host, writer.port)
+    start, stop = window
+    count = 0
+    try:
+        while True:
+            began = time.time()
+            if began >= stop:
+                return
+            count += 1
+            key = f"swarm-{n}-{count}-{rng.getrandbits(32):08x}"
+            payload = json.dumps({"kind": "finding", "text": INSIGHT_BODY}).encode()
+            path = f"/api/cases/{rng.choice(writer.cases)}/insights"
+            head = request_head("POST", path, f"{host}:{writer.port}", writer.token, payload, key)
+            status, answer = await conn.request(head, payload)
+            done = time.time()
+            out.statuses[status] = out.statuses.get(status, 0) + 1
+            if status != 200:
+                out.errors += 1
+                out.first_error = out.first_error or f"{status}: {answer[:300]!r}"
+            elif start <= done <= stop:
+                out.latencies.append(done - began)
+    finally:
+        if conn.transport is not None:
+            conn.transport.close()
+
+
+def run_writers(host: str, writers: list[Writer], window: tuple[float, float]) -> LoadResult:
+    """Entry point of the insight workload's load process: one connection per writer,
+    each posting insights (with an Idempotency-Key) to its cases back to back."""
+    import uvloop
+
+    async def run() -> LoadResult:
+        out = LoadResult()
+        await asyncio.gather(*(_writer(n, host, w, window, out) for n, w in enumerate(writers)))
+        return out
+
+    began = time.process_time()
+    result = uvloop.run(run())
+    result.cpu_seconds = time.process_time() - began
+    return result

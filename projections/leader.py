@@ -3,8 +3,11 @@
 PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated connection held for as long as
 the projector runs; the key derives from the schema, so test schemas do not contend.
 When the holder dies its session ends, the lock is released, and a waiting process
-(retrying every `retry` seconds) takes over. SQLite: an exclusive, non-blocking
-`flock` on `<database file>.views.lock`, released by the OS when the holder dies.
+(retrying every `retry` seconds) takes over. The holder checks its connection every
+`check` seconds: when it is gone (a database restart ends the session, and the lock
+with it), the `lost` event the context yields is set, so the holder stops at once.
+SQLite: an exclusive, non-blocking `flock` on `<database file>.views.lock`, released by
+the OS when the holder dies (never lost while held).
 """
 
 from __future__ import annotations
@@ -27,20 +30,23 @@ def lock_key(schema: str | None) -> int:
 
 @contextlib.asynccontextmanager
 async def leadership(
-    engine: AsyncEngine, schema: str | None, retry: float = 1.0
-) -> AsyncIterator[None]:
-    """Wait (retrying) until this process leads; leads until the context exits."""
+    engine: AsyncEngine, schema: str | None, retry: float = 1.0, check: float = 1.0
+) -> AsyncIterator[asyncio.Event]:
+    """Wait (retrying) until this process leads; leads until the context exits or the
+    event it yields is set (the leadership was lost)."""
     if engine.dialect.name == "postgresql":
-        async with _pg_lock(engine, lock_key(schema), retry):
-            yield
+        async with _pg_lock(engine, lock_key(schema), retry, check) as lost:
+            yield lost
         return
     database = engine.url.database or ""
     async with _file_lock(f"{database}.views.lock", retry):
-        yield
+        yield asyncio.Event()
 
 
 @contextlib.asynccontextmanager
-async def _pg_lock(engine: AsyncEngine, key: int, retry: float) -> AsyncIterator[None]:
+async def _pg_lock(
+    engine: AsyncEngine, key: int, retry: float, check: float
+) -> AsyncIterator[asyncio.Event]:
     while True:
         conn = await engine.connect()
         try:
@@ -54,13 +60,31 @@ async def _pg_lock(engine: AsyncEngine, key: int, retry: float) -> AsyncIterator
             raise
         await conn.close()
         await asyncio.sleep(retry)
+    lost = asyncio.Event()
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(check)
+            try:
+                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), max(check, 1.0))
+                await conn.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the session (and so the lock) is gone, or frozen
+                lost.set()
+                return
+
+    watcher = asyncio.create_task(watch(), name="projector-leadership-check")
     try:
-        yield
+        yield lost
     finally:
+        watcher.cancel()
+        await asyncio.wait({watcher})
         with contextlib.suppress(Exception):
             await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             await conn.commit()
-        await conn.close()
+        with contextlib.suppress(Exception):
+            await conn.close()
 
 
 @contextlib.asynccontextmanager

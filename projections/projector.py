@@ -103,6 +103,7 @@ class Projector:
         self._listeners: list[BatchListener] = []
         self.position = 0
         self.leading = False
+        self.leaderships = 0  # times this projector took the lead (a metric)
         #: The last position of the batch being (or last) written (the push feed reads it).
         self.writing = 0
         self.batches = 0
@@ -124,29 +125,44 @@ class Projector:
         self._task = asyncio.create_task(self.run(), name="swarmdesk-projector")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await _settled(task)  # a cancellation of `close` itself still propagates
 
     async def run(self) -> None:
-        """Lead, then follow the log until cancelled; restart after failures."""
-        async with leadership(self.engine, self.schema, self.retry):
-            self.leading = True
+        """Lead, then follow the log until cancelled; restart after failures. When the
+        leadership is lost (its connection died), stop projecting at once and lead
+        again before following (the tracking compare-and-set stays the fence)."""
+        while True:
+            async with leadership(self.engine, self.schema, self.retry) as lost:
+                self.leading = True
+                self.leaderships += 1
+                follow = asyncio.create_task(self._follow_forever(), name="projector-follow")
+                watch = asyncio.create_task(lost.wait(), name="projector-leadership")
+                try:
+                    await asyncio.wait({follow, watch}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    self.leading = False
+                    for task in (follow, watch):
+                        task.cancel()
+                    await _settled(follow)
+                    await _settled(watch)
+                if follow.done() and not follow.cancelled():
+                    follow.result()  # it only ends by failing: raise that
+                log.warning("projector lost its leadership; stopped, leading again")
+
+    async def _follow_forever(self) -> None:
+        while True:
             try:
-                while True:
-                    try:
-                        await self._follow()
-                    except TrackingMoved as exc:
-                        log.info("projector restarts: %s", exc)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception("projector failed; restarting from the tracked position")
-                        await asyncio.sleep(self.retry)
-            finally:
-                self.leading = False
+                await self._follow()
+            except TrackingMoved as exc:
+                log.info("projector restarts: %s", exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("projector failed; restarting from the tracked position")
+                await asyncio.sleep(self.retry)
 
     async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
         """True once this projector has committed `position` (False after `timeout`)."""
@@ -188,17 +204,20 @@ class Projector:
         finally:
             self._pg = None
             pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
+            await _settled(pump)
 
     async def _pump(self, after: int, queue: asyncio.Queue[Any]) -> None:
         try:
             async for row in self.subscribe(after):
                 await queue.put(row)
-        finally:
-            await queue.put(_END)
+        finally:  # never await here: a full queue's only reader may be the canceller
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(_END)
 
     async def _take(self, queue: asyncio.Queue[Any], pump: asyncio.Task[None]) -> list[Any]:
+        if queue.empty() and pump.done():  # ended while the queue was full: no _END
+            pump.result()
+            raise RuntimeError("the subscription ended")
         first = await queue.get()
         if self.linger > 0 and queue.qsize() >= self.linger_backlog:
             await asyncio.sleep(self.linger)
@@ -348,3 +367,11 @@ class Projector:
         async with self._advanced:
             self.position = position
             self._advanced.notify_all()
+
+
+async def _settled(task: asyncio.Task[Any]) -> None:
+    """Wait until `task` is done without taking on its outcome (retrieved, so never
+    reported as unhandled); a cancellation of the waiter itself propagates."""
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()

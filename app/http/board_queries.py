@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.http.case_queries import JSON, MinPosition, caught_up
+from app.http.case_queries import JSON, Cursor, MinPosition, caught_up
 from app.http.deps import PrincipalDep, ServicesDep
 from app.schemas.views import AgentPage, Inbox, SwarmPage
 from projections.queries import agents_text, inbox_text, swarm_board_text
@@ -19,7 +19,7 @@ async def get_swarms(
     services: ServicesDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> Response:
     """Open swarm requests of open cases (a summary every agent may see), newest first."""

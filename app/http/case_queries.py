@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.bootstrap import Services
 from app.http.deps import PrincipalDep, ServicesDep
+from app.schemas.base import MAX_POSITION, MAX_VERSION
 from app.schemas.views import CaseEvent, CasePage, CaseView, NewSinceAck
 from app.service.errors import CaseNotFound, ViewBehind
 from app.store.codec import decode, event_data, event_name
@@ -29,7 +30,10 @@ JSON = "application/json"
 
 router = APIRouter(prefix="/api/cases", tags=["case queries"])
 
-MinPosition = Annotated[int | None, Query(ge=0, description="wait until views reach it")]
+MinPosition = Annotated[
+    int | None, Query(ge=0, le=MAX_POSITION, description="wait until views reach it")
+]
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_POSITION)]
 
 
 async def caught_up(services: Services, min_position: int | None) -> Views:
@@ -55,7 +59,7 @@ async def get_cases(
     participant: Literal["me"] | None = None,
     status: Literal["open", "resolved", "closed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> Response:
     """Case summaries, newest first. Agents see cases they own, participate in or are
@@ -80,7 +84,9 @@ async def get_case(
     case_id: UUID,
     services: ServicesDep,
     principal: PrincipalDep,
-    at_version: Annotated[int | None, Query(ge=1, description="the case as of a version")] = None,
+    at_version: Annotated[
+        int | None, Query(ge=1, le=MAX_VERSION, description="the case as of a version")
+    ] = None,
     min_position: MinPosition = None,
 ) -> Response:
     """The case view (the briefing) as stored, or as it stood at `at_version`."""
@@ -104,7 +110,7 @@ async def get_case_events(
     case_id: UUID,
     services: ServicesDep,
     principal: PrincipalDep,
-    after: Annotated[int, Query(ge=0, description="a case version")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_VERSION, description="a case version")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """The case's events with version > `after`, oldest first (readers of the case)."""

@@ -9,6 +9,7 @@ class of which is listed is not a problem (a 500 for HTTP, 1011 for a socket).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from app.store import (
 from domain.errors import DomainError, InvalidInput, NotFoundInCase
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +140,25 @@ def mapped(exc: BaseException) -> tuple[Kind, Extra] | None:
     return None
 
 
+#: Details that never repeat the error's own text (it may quote a database driver).
+FIXED_DETAIL = {
+    UNAVAILABLE: "the event store is unavailable; retry later",
+}
+
+
 def problem_of(exc: BaseException) -> Problem:
-    """The problem for a known error; `TypeError` for one the table does not list."""
+    """The problem for a known error; `TypeError` for one the table does not list. A
+    server-side failure's own text goes to the log, never into the problem."""
     if isinstance(exc, Problem):
         return exc
     entry = mapped(exc)
     if entry is None:
         raise TypeError(f"no problem mapping for {type(exc).__name__}")
     kind, extra = entry
+    detail = FIXED_DETAIL.get(kind)
+    if detail is not None:
+        log.warning("%s: %s", kind.slug, exc)
+        return Problem(kind, detail, **extra(exc))
     return Problem(kind, str(exc), **extra(exc))
 
 

@@ -35,3 +35,20 @@ class StrictModel(BaseModel):
     """Unknown fields are a 422; strings are stripped, then length-checked."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+#: The largest log position (PostgreSQL BIGINT) and stream version (INTEGER): every
+#: numeric parameter naming one is bounded by them, so a larger one is a 422, never an
+#: overflow in the database.
+MAX_POSITION = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
+
+def parse_position(text: str) -> int | None:
+    """A position given as text (query string, `Last-Event-ID`), or None when it is not
+    a whole number from 0 to `MAX_POSITION`."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_POSITION else None

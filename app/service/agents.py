@@ -5,14 +5,16 @@ Contract: the agent id is `agent_id_for(token subject)`. Service tokens are refu
 the domain's defaults, the name defaults to the token's name); later PUTs update it
 (fields left out keep their value). `If-Match` must equal the profile's version
 (`VersionMismatch`; before the first PUT only `0` matches).
-Idempotency keys and `VersionConflict` retries behave as for case commands (`app.service.cases`).
+Idempotency keys and conflicts (decided again until a deadline) behave as for case
+commands (`app.service.cases`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from app.service.cases import MAX_ATTEMPTS, replay_on_failure
+from app.service.cases import CONFLICT_DEADLINE, replay_on_failure
 from app.service.context import CommandContext
 from app.service.errors import VersionMismatch
 from app.service.repository import CommandResult, Repository
@@ -23,9 +25,11 @@ from domain.agent import Agent, agent_id_for
 class AgentService:
     """Saves the caller's own profile over a `Repository`."""
 
-    def __init__(self, repository: Repository, max_attempts: int = MAX_ATTEMPTS) -> None:
+    def __init__(
+        self, repository: Repository, conflict_deadline: float = CONFLICT_DEADLINE
+    ) -> None:
         self.repository = repository
-        self.max_attempts = max_attempts
+        self.conflict_deadline = conflict_deadline
 
     async def put_me(self, context: CommandContext, profile: dict[str, Any]) -> CommandResult:
         """Register or update the caller's `Agent` with `profile` (None values keep)."""
@@ -38,8 +42,8 @@ class AgentService:
     async def _attempts(self, context: CommandContext, given: dict[str, Any]) -> CommandResult:
         principal = context.principal
         agent_id = agent_id_for(principal.subject)
-        attempts = 1 if context.if_match is not None else self.max_attempts
-        for attempt in range(1, attempts + 1):
+        deadline = time.monotonic() + self.conflict_deadline
+        while True:
             agent = await self.repository.load(Agent, agent_id)
             current = 0 if agent is None else agent.version
             if context.if_match is not None and context.if_match != current:
@@ -53,6 +57,5 @@ class AgentService:
                     agent, idempotency_key=context.idempotency_key, request_hash=context.fingerprint
                 )
             except VersionConflict:
-                if attempt == attempts:
+                if context.if_match is not None or time.monotonic() >= deadline:
                     raise
-        raise AssertionError("unreachable: the last attempt returns or raises")

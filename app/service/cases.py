@@ -2,23 +2,27 @@
 
 `CaseService.execute` contract, in order:
 1. service tokens are refused (`ServiceTokensCannotCommand`) - they never act on cases;
-2. the case is taken from the process cache or loaded from the store; an unknown case,
-   or one the caller may not see, is `CaseNotFound` (a caller sees a case when owner or participant,
-   invited, a supervisor or admin, or while the case has an open swarm request) - so a
-   stranger learns nothing, not even that it exists;
-3. `If-Match`, when given, must equal the case's version, else `VersionMismatch`
-   (a cached copy that disagrees is reloaded before answering 412);
-4. the domain command runs its own rules (a `DomainError`); nothing is appended when
+2. commands on one case in this process are decided one after another, in arrival order,
+   each against the case's latest state: the case's *line* (one per case, only while it
+   has work) holds the state as decided so far, including events whose append is still
+   in flight. A command decides and queues its append under the line's lock, then waits
+   for the commit outside it, so one group commit carries several consecutive versions
+   of a hot case and commands that both satisfy the rules both succeed (no false
+   conflicts). Each append names the one it was decided on top of (`AppendRequest.after`):
+   if that one is not appended, neither is this (it is decided again);
+3. the case comes from the line, else the process cache, else the store; an unknown
+   case, or one the caller may not see, is `CaseNotFound` (a caller sees a case when
+   owner or participant, invited, a supervisor or admin, or while the case has an open
+   swarm request) - so a stranger learns nothing, not even that it exists;
+4. `If-Match`, when given, must equal the case's version (appends in flight settled
+   first, so the answer is about committed state), else `VersionMismatch`; a command
+   with `If-Match` is never decided twice: a conflict is answered as `VersionConflict`;
+5. the domain command runs its own rules (a `DomainError`); nothing is appended when
    it refuses;
-5. the new events are appended at the version the case had; the append carries the
-   caller-scoped idempotency key and the request fingerprint;
-6. on `VersionConflict`, a command *without* `If-Match` is re-run from step 2 on a fresh
-   load, up to `max_attempts` times: re-running the command re-checks every rule against
-   the newer state, so it is never a blind overwrite. A command *with* `If-Match` is never
-   retried: the `VersionConflict` (with the current version) goes back to the caller.
-   A conflict on a *cached* copy (another process wrote since) does not count: the case
-   is reloaded and the command decided again, as if the stale copy had never been used
-   (so `If-Match` then gets its `VersionMismatch` from the store's version).
+6. on `VersionConflict` (another process wrote first, or what this command was decided
+   on was not appended), the case is reloaded and the command decided again - every
+   rule re-checked against the newer state, never a blind overwrite - until
+   `conflict_deadline` seconds have passed; then the conflict goes to the caller.
 
 Idempotency (checked lazily, which saves a database round trip per command): a repeated
 key is detected by the append itself (same fingerprint: the first result, nothing
@@ -31,19 +35,23 @@ from the key (`CommandContext.new_id`), so the retry names the same ids.
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from app.service.cache import AggregateCache
 from app.service.context import CommandContext
 from app.service.errors import ApplicationError, CaseNotFound, VersionMismatch
-from app.service.repository import CommandResult, Repository
-from app.store import VersionConflict
+from app.service.repository import CommandResult, Repository, Submitted
+from app.store import AppendResult, Link, VersionConflict
 from domain.actors import Actor
 from domain.case import Case
 from domain.errors import DomainError
 
-MAX_ATTEMPTS = 3
+CONFLICT_DEADLINE = 5.0  # seconds a command may spend deciding again after conflicts
 
 CaseCommand = Callable[[Case, Actor], None]
 CaseOpener = Callable[[Actor, UUID], Case]
@@ -73,6 +81,20 @@ async def replay_on_failure(
         return replayed
 
 
+@dataclass(eq=False, slots=True)
+class Line:
+    """One case's work in this process: its lock, the state decided so far (`head`,
+    None to reload) and the link of the last append decided on it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    head: Case | None = None
+    link: Link | None = None
+    #: Bumped whenever `head` is read afresh: everything decided since rests on it.
+    generation: int = 0
+    in_flight: set[asyncio.Future[AppendResult]] = field(default_factory=set)
+    users: int = 0
+
+
 class CaseService:
     """Runs case commands over a `Repository` (see the module docstring for the contract)."""
 
@@ -80,11 +102,13 @@ class CaseService:
         self,
         repository: Repository,
         cache: AggregateCache[Case] | None = None,
-        max_attempts: int = MAX_ATTEMPTS,
+        conflict_deadline: float = CONFLICT_DEADLINE,
     ) -> None:
         self.repository = repository
         self.cache: AggregateCache[Case] = cache if cache is not None else AggregateCache()
-        self.max_attempts = max_attempts
+        self.conflict_deadline = conflict_deadline
+        self.lines: dict[UUID, Line] = {}  # only cases with commands under way
+        self.redecided = 0  # decisions taken again after a conflict (a metric)
 
     async def open(self, context: CommandContext, opener: CaseOpener) -> CommandResult:
         """Open a case with a server-chosen id; the caller becomes its owner."""
@@ -92,7 +116,12 @@ class CaseService:
 
         async def run() -> CommandResult:
             case = opener(context.principal.actor, context.new_id("case"))
-            return await self._save(case, context)
+            result = await self.repository.save(
+                case, idempotency_key=context.idempotency_key, request_hash=context.fingerprint
+            )
+            if not result.replayed and result.version == case.version:
+                self.cache.put(case)
+            return result
 
         return await replay_on_failure(self.repository, context, run)
 
@@ -102,48 +131,115 @@ class CaseService:
         """Run `command` on the case (steps 1-6 of the module docstring)."""
         context.refuse_service()
         return await replay_on_failure(
-            self.repository, context, lambda: self._attempts(case_id, context, command)
+            self.repository, context, lambda: self._decide(case_id, context, command)
         )
 
-    async def _attempts(
+    async def _decide(
         self, case_id: UUID, context: CommandContext, command: CaseCommand
     ) -> CommandResult:
-        actor = context.principal.actor
-        attempts_left = 1 if context.if_match is not None else self.max_attempts
-        fresh = False
-        while True:
-            case, cached = await self._case(case_id, actor, context.if_match, fresh)
-            command(case, actor)
-            try:
-                return await self._save(case, context)
-            except VersionConflict:
-                if not cached:  # a stale cached copy is not an attempt: reload and decide
-                    attempts_left -= 1
-                if attempts_left == 0:
-                    raise
-                fresh = True
+        deadline = time.monotonic() + self.conflict_deadline
+        attempt = 0
+        line = self.lines.get(case_id)
+        if line is None:
+            line = self.lines[case_id] = Line()
+        line.users += 1
+        try:
+            while True:
+                async with line.lock:
+                    submitted = await self._decide_once(line, case_id, context, command)
+                    generation = line.generation
+                try:
+                    return await self.repository.settle(submitted)
+                except BaseException as error:
+                    # not appended: the state decided since rests on it and must go (the
+                    # commands decided on it are refused by the store and decided again)
+                    if line.generation == generation:
+                        line.head, line.link = None, None
+                        line.generation += 1
+                    if not isinstance(error, VersionConflict):
+                        raise
+                    if context.if_match is not None:  # the case moved: 412 from the store
+                        await self._precondition(case_id, context.if_match, error)
+                    if time.monotonic() >= deadline:
+                        raise
+                    self.redecided += 1
+                    after = submitted.request.after
+                    if after is None or not after.failed:
+                        attempt += 1  # another process won: back off a little, with jitter
+                        await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
+                finally:
+                    line.in_flight.discard(submitted.future)
+        finally:
+            line.users -= 1
+            if line.users == 0:
+                del self.lines[case_id]
+                if line.head is not None and not (line.link and line.link.failed):
+                    self.cache.put(line.head)  # committed: keep it for the next command
 
-    async def _case(
-        self, case_id: UUID, actor: Actor, if_match: int | None, fresh: bool
-    ) -> tuple[Case, bool]:
-        """The case (and whether it came from the cache), checked for visibility and
-        `If-Match`; a cached copy whose version differs from `If-Match` is reloaded."""
-        case = None if fresh else self.cache.take(case_id)
-        if case is not None and if_match is not None and case.version != if_match:
-            case = None  # the copy may be stale: answer 412 only from the store
-        cached = case is not None
-        if case is None:
-            case = await self.repository.load(Case, case_id)
+    async def _precondition(self, case_id: UUID, if_match: int, conflict: Exception) -> None:
+        """Raise `VersionMismatch` when the stored case is not at `if_match`, else
+        `conflict` (never decided again: the caller named the version it expects)."""
+        rows = await self.repository.store.read_stream(case_id, desc=True, limit=1)
+        current = rows[0].originator_version if rows else 0
+        if current != if_match:
+            raise VersionMismatch("case", case_id, if_match, current) from conflict
+        raise conflict
+
+    async def _decide_once(
+        self, line: Line, case_id: UUID, context: CommandContext, command: CaseCommand
+    ) -> Submitted:
+        """Under the line's lock: the latest state, the checks, the decision, the append
+        queued (not awaited)."""
+        if context.if_match is not None and line.in_flight:
+            await asyncio.wait(set(line.in_flight))  # If-Match is about committed state
+        case = await self._head(line, case_id)
+        if case is not None and context.if_match not in (None, case.version):
+            case = await self._head(line, case_id, reload=True)  # 412 only from the store
+        actor = context.principal.actor
         if case is None or not can_see(case, actor):
             raise CaseNotFound(case_id)
-        if if_match is not None and if_match != case.version:
-            raise VersionMismatch("case", case_id, if_match, case.version)
-        return case, cached
-
-    async def _save(self, case: Case, context: CommandContext) -> CommandResult:
-        result = await self.repository.save(
-            case, idempotency_key=context.idempotency_key, request_hash=context.fingerprint
+        if context.if_match is not None and context.if_match != case.version:
+            raise VersionMismatch("case", case_id, context.if_match, case.version)
+        before = case.version
+        try:
+            command(case, actor)
+        except BaseException:
+            if case.pending_events:  # a decision half taken: this state is not the case's
+                line.head, line.link = None, None
+            raise
+        submitted = self.repository.submit(
+            case,
+            idempotency_key=context.idempotency_key,
+            request_hash=context.fingerprint,
+            after=line.link,
         )
-        if not result.replayed and result.version == case.version:
-            self.cache.put(case)
-        return result
+        line.head, line.link = case, submitted.request.link
+        line.in_flight.add(submitted.future)
+        snapshot = self.repository.snapshot_due(case, before)
+        if snapshot is not None:  # kept once the events it describes are committed
+            submitted.future.add_done_callback(
+                lambda f: (
+                    None
+                    if f.cancelled() or f.exception() is not None or f.result().replayed
+                    else self.repository.keep_snapshot(case_id, f.result().version, snapshot)
+                )
+            )
+        return submitted
+
+    async def _head(self, line: Line, case_id: UUID, *, reload: bool = False) -> Case | None:
+        """The state to decide on: the line's, unless what it rests on was not appended
+        (then, like a line without state, the cache's or the store's); `reload`: the
+        store's."""
+        failed = line.link is not None and line.link.failed
+        if line.head is not None and not failed and not reload:
+            return line.head
+        fresh = reload or line.head is not None or line.link is not None  # not the cache
+        line.head, line.link = None, None
+        line.generation += 1
+        if line.in_flight:  # let what is on its way commit (or not) before reading
+            await asyncio.wait(set(line.in_flight))
+        case = None if fresh else self.cache.take(case_id)
+        if case is None:
+            case = await self.repository.load(Case, case_id)
+        line.head = case
+        return case

@@ -7,16 +7,30 @@ command got there first.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
+import orjson
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper
 
-from app.store import AppendRequest, AppendResult, EventStore, IdempotencyKeyReused
+from app.store import (
+    AppendRequest,
+    AppendResult,
+    EventStore,
+    IdempotencyKeyReused,
+    Link,
+    StoreError,
+)
 from app.store.codec import decode
+from domain.case import Case
+from domain.case_snapshot import case_from_snapshot, snapshot_of
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -34,25 +48,97 @@ class CommandResult:
         return {"case_id": str(self.case_id), "version": self.version, "position": self.position}
 
 
-class Repository:
-    """Aggregates from and to the event store."""
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """An append on its way: the request (its `link`), the future its batch resolves."""
 
-    def __init__(self, store: EventStore, mapper: Mapper[UUID]) -> None:
+    request: AppendRequest
+    future: asyncio.Future[AppendResult]
+    aggregate_id: UUID
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotCodec:
+    """How one aggregate class is kept as a snapshot (see `domain.case_snapshot`)."""
+
+    cls: type[Aggregate]
+    dump: Callable[[Any], dict[str, Any]]
+    load: Callable[[dict[str, Any]], Any]
+
+
+CASE_SNAPSHOTS = SnapshotCodec(Case, snapshot_of, case_from_snapshot)
+
+
+class Repository:
+    """Aggregates from and to the event store.
+
+    With `snapshot_every` N > 0, an aggregate of a class in `snapshots` is loaded from its
+    latest snapshot plus the events after it, and `snapshot_due` says when a new version
+    crossed a multiple of N (the caller then keeps a snapshot: `keep_snapshot`). A
+    snapshot that cannot be read (another schema, bad data) is ignored: the stream is
+    replayed, as without one."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        mapper: Mapper[UUID],
+        *,
+        snapshots: tuple[SnapshotCodec, ...] = (CASE_SNAPSHOTS,),
+        snapshot_every: int = 0,
+    ) -> None:
         self.store = store
         self.mapper = mapper
+        self.snapshots = {codec.cls: codec for codec in snapshots}
+        self.snapshot_every = snapshot_every
+        self.snapshots_kept = 0  # a metric
+        self._writing: set[asyncio.Task[None]] = set()
 
     async def load(
         self, cls: type[A], aggregate_id: UUID, *, version: int | None = None
     ) -> A | None:
         """The aggregate as of `version` (latest if None), or None if it has no events."""
-        rows = await self.store.read_stream(aggregate_id, lte=version)
         aggregate: Any = None
+        codec = self.snapshots.get(cls)
+        if version is None and codec is not None and self.snapshot_every > 0:
+            found, rows = await self.store.read_latest(aggregate_id)
+            if found is not None:
+                try:
+                    aggregate = codec.load(orjson.loads(found[1]))
+                except (ValueError, orjson.JSONDecodeError):
+                    log.warning("snapshot of %s unreadable; replaying", aggregate_id)
+                    rows = await self.store.read_stream(aggregate_id)
+        else:
+            rows = await self.store.read_stream(aggregate_id, lte=version)
         for row in rows:
             event = decode(self.mapper, row)
             aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
         if aggregate is not None and not isinstance(aggregate, cls):
             return None
         return aggregate
+
+    def snapshot_due(self, aggregate: Aggregate, before: int) -> bytes | None:
+        """The snapshot to keep when the aggregate (no pending events) went from version
+        `before` across a multiple of `snapshot_every`, else None."""
+        every = self.snapshot_every
+        codec = self.snapshots.get(type(aggregate))
+        if every <= 0 or codec is None or aggregate.version // every == before // every:
+            return None
+        return orjson.dumps(codec.dump(aggregate))
+
+    def keep_snapshot(self, aggregate_id: UUID, version: int, state: bytes) -> None:
+        """Write the snapshot in the background (a cache: a failure is only logged)."""
+
+        async def write() -> None:
+            try:
+                await self.store.write_snapshot(aggregate_id, version, state)
+                self.snapshots_kept += 1
+            except StoreError as exc:
+                log.warning("snapshot of %s at %d not kept: %s", aggregate_id, version, exc)
+
+        task = asyncio.get_running_loop().create_task(write())
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
 
     async def replay(self, key: str | None, request_hash: str) -> CommandResult | None:
         """The first result of an idempotent command already executed with `key`."""
@@ -74,13 +160,37 @@ class Repository:
         request_hash: str = "",
     ) -> CommandResult:
         """Append the aggregate's pending events (expected version: as loaded)."""
+        return await self.settle(
+            self.submit(aggregate, idempotency_key=idempotency_key, request_hash=request_hash)
+        )
+
+    def submit(
+        self,
+        aggregate: Aggregate,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str = "",
+        after: Link | None = None,
+    ) -> Submitted:
+        """Queue the aggregate's pending events for the appender now (see
+        `AppendRequest.after` for `after`); `settle` waits for the outcome."""
         events = aggregate.collect_events()
         stored = [self.mapper.to_stored_event(e) for e in events]
-        result = await self.store.append(
-            AppendRequest(stored, idempotency_key=idempotency_key, request_hash=request_hash)
+        request = AppendRequest(
+            stored,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            link=Link(),
+            after=after,
         )
+        return Submitted(request, self.store.submit(request), aggregate.id, aggregate.version)
+
+    async def settle(self, submitted: Submitted) -> CommandResult:
+        """The committed (or replayed) result of a submitted append; raises its error."""
+        result = await submitted.future
         if result.originator_id is None:
-            return CommandResult(aggregate.id, aggregate.version, await self.store.max_position())
+            position = await self.store.max_position()
+            return CommandResult(submitted.aggregate_id, submitted.version, position)
         return _result(result)
 
 

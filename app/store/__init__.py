@@ -11,7 +11,7 @@ from app.store.errors import (
     VersionConflict,
 )
 from app.store.factory import create_store
-from app.store.types import AppendRequest, AppendResult, RecordedEvent, request_hash
+from app.store.types import AppendRequest, AppendResult, Link, RecordedEvent, request_hash
 
 __all__ = [
     "AppendRequest",
@@ -19,6 +19,7 @@ __all__ = [
     "EventDecodeError",
     "EventStore",
     "IdempotencyKeyReused",
+    "Link",
     "RecordedEvent",
     "SchemaMissing",
     "StoreError",

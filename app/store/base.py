@@ -66,6 +66,7 @@ class EventStore(ABC):
             self._appender = None
         while not self._queue.empty():
             pending = self._queue.get_nowait()
+            pending.request.failed()
             if not pending.future.done():
                 pending.future.set_exception(StoreUnavailable("the event store is closing"))
         self.notifier.poke()
@@ -81,13 +82,20 @@ class EventStore(ABC):
     # -- writing ----------------------------------------------------------------
     async def append(self, request: AppendRequest) -> AppendResult:
         """Queue the request for the appender and wait until its batch commits."""
+        return await self.submit(request)
+
+    def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
+        """Queue the request now (so requests keep the order they were submitted in) and
+        answer the future its batch resolves. Raises `StoreUnavailable` when closed."""
+        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         if self._closed or self._appender is None:
+            request.failed()
             raise StoreUnavailable("the event store is not running")
         if not request.events and request.idempotency_key is None:
-            return AppendResult(positions=[], originator_id=None, version=0)
-        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+            future.set_result(AppendResult(positions=[], originator_id=None, version=0))
+            return future
         self._queue.put_nowait(_Pending(request, future))
-        return await future
+        return future
 
     async def _run_appender(self) -> None:
         while True:
@@ -95,13 +103,19 @@ class EventStore(ABC):
             batch = [first]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            live = [p for p in batch if not p.future.cancelled()]
+            live = []
+            for p in batch:
+                if p.future.cancelled():
+                    p.request.failed()  # its caller gave up: never appended
+                else:
+                    live.append(p)
             if not live:
                 continue
             try:
                 plan = await self._write_batch([p.request for p in live])
             except asyncio.CancelledError:
                 for p in live:
+                    p.request.failed()
                     if not p.future.done():
                         p.future.set_exception(StoreUnavailable("the event store is closing"))
                 raise
@@ -109,6 +123,7 @@ class EventStore(ABC):
                 error = self._translate(exc)
                 log.warning("append batch of %d failed: %s", len(live), error)
                 for p in live:
+                    p.request.failed()
                     if not p.future.done():
                         p.future.set_exception(error)
                 continue
@@ -211,6 +226,26 @@ class EventStore(ABC):
         limit: int | None = None,
     ) -> list[RecordedEvent]:
         """One stream's events by version."""
+
+    @abstractmethod
+    async def read_snapshot(self, originator_id: UUID) -> tuple[int, bytes] | None:
+        """`(version, state)` of the stream's latest snapshot, if any (a cache: see
+        `write_snapshot`)."""
+
+    async def read_latest(
+        self, originator_id: UUID
+    ) -> tuple[tuple[int, bytes] | None, list[RecordedEvent]]:
+        """The stream's latest snapshot (if any) and its events after it, by version
+        (backends answer it in one round trip)."""
+        found = await self.read_snapshot(originator_id)
+        rows = await self.read_stream(originator_id, gt=found[0] if found else None)
+        return found, rows
+
+    @abstractmethod
+    async def write_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
+        """Keep `state` as the stream's snapshot at `version`, unless a later one is kept.
+        Snapshots are a cache of what replaying the stream gives: deleting them changes
+        nothing but the cost of loading."""
 
     @abstractmethod
     async def max_position(self) -> int:

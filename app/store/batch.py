@@ -89,23 +89,33 @@ def check_versions(request: AppendRequest, versions: dict[UUID, int]) -> Version
     return None
 
 
+def broken_chain(request: AppendRequest, versions: dict[UUID, int]) -> VersionConflict:
+    """The conflict of a request decided on top of one that was not appended."""
+    first = request.events[0]
+    oid = as_uuid(first.originator_id)
+    return VersionConflict(oid, first.originator_version - 1, versions.get(oid, 0))
+
+
 def plan_batch(
     requests: list[AppendRequest],
     max_position: int,
     versions: dict[UUID, int],
     stored_keys: dict[str, tuple[str, str]],
 ) -> BatchPlan:
-    """Decide every request of a batch in order; a conflict fails only its own request.
+    """Decide every request of a batch in order; a conflict fails only its own request
+    (and the requests chained after it: `AppendRequest.after`).
 
     `versions` maps each stream to its stored version and `stored_keys` maps each
     idempotency key already recorded to `(request_hash, result_json)`; both are
-    updated as the batch's own requests are accepted.
+    updated as the batch's own requests are accepted. A request that appends nothing
+    has its `link` marked failed (its successors in this or a later batch see it).
     """
     plan = BatchPlan()
     position = max_position
     for request in requests:
         key = request.idempotency_key
         if key is not None and key in stored_keys:
+            request.failed()  # replayed: its events (decided again) were not appended
             stored_hash, stored_result = stored_keys[key]
             if stored_hash != request.request_hash:
                 plan.outcomes.append(IdempotencyKeyReused(key))
@@ -113,7 +123,10 @@ def plan_batch(
                 plan.outcomes.append(AppendResult.from_json(stored_result))
             continue
         conflict = check_versions(request, versions)
+        if conflict is None and request.after is not None and request.after.failed:
+            conflict = broken_chain(request, versions)
         if conflict is not None:
+            request.failed()
             plan.outcomes.append(conflict)
             continue
         positions: list[int] = []

@@ -12,7 +12,6 @@ that name, shared by every store of the process that names it while one holds it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +19,7 @@ from uuid import UUID
 
 from app.store.base import EventStore
 from app.store.batch import BatchPlan, as_uuid, idempotency_keys, originators
-from app.store.errors import StoreError, StoreUnavailable, TrackingConflict, VersionConflict
+from app.store.errors import StoreError, StoreUnavailable, TrackingConflict
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
 
@@ -32,6 +31,7 @@ class MemoryLog:
         self.streams: dict[UUID, list[RecordedEvent]] = {}
         self.keys: dict[str, tuple[str, str]] = {}  # key -> (request_hash, result json)
         self.tracking: dict[str, int] = {}
+        self.snapshots: dict[UUID, tuple[int, bytes]] = {}
         self.lock = asyncio.Lock()  # the write lock: one batch at a time
         self.stores: weakref.WeakSet[MemoryEventStore] = weakref.WeakSet()
 
@@ -42,6 +42,12 @@ class MemoryLog:
             self.streams.setdefault(recorded.originator_id, []).append(recorded)
         for key in plan.keys:
             self.keys[key.key] = (key.request_hash, key.result)
+
+
+def _ignore_outcome(future: asyncio.Future[AppendResult]) -> None:
+    """The foreign write's outcome does not matter (it may conflict itself)."""
+    if not future.cancelled():
+        future.exception()
 
 
 _named_logs: weakref.WeakValueDictionary[str, MemoryLog] = weakref.WeakValueDictionary()
@@ -70,12 +76,12 @@ class MemoryEventStore(EventStore):
 
     # -- test hooks -------------------------------------------------------------
     def conflict_next(self, originator_id: UUID, times: int = 1) -> None:
-        """Before each of the next `times` appends touching the stream, append (through
-        `append`, so with every rule and wake-up) a copy of that request's first event
+        """Before each of the next `times` appends touching the stream, queue (through
+        `submit`, so with every rule and wake-up) a copy of that request's first event
         of the stream: the request then conflicts as if another process had written."""
         self._conflicts[originator_id] = self._conflicts.get(originator_id, 0) + times
 
-    async def append(self, request: AppendRequest) -> AppendResult:
+    def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
         for oid in originators([request]):
             left = self._conflicts.pop(oid, 0)
             if left <= 0:
@@ -83,9 +89,9 @@ class MemoryEventStore(EventStore):
             if left > 1:
                 self._conflicts[oid] = left - 1
             first = next(e for e in request.events if as_uuid(e.originator_id) == oid)
-            with contextlib.suppress(VersionConflict):  # stale anyway: it conflicts
-                await super().append(AppendRequest([first]))
-        return await super().append(request)
+            foreign = super().submit(AppendRequest([first]))  # queued first: it wins
+            foreign.add_done_callback(_ignore_outcome)
+        return super().submit(request)
 
     # -- the backend ------------------------------------------------------------
     async def _open(self) -> None:
@@ -169,6 +175,15 @@ class MemoryEventStore(EventStore):
 
     async def max_position(self) -> int:
         return len(self._opened().rows)
+
+    async def read_snapshot(self, originator_id: UUID) -> tuple[int, bytes] | None:
+        return self._opened().snapshots.get(originator_id)
+
+    async def write_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
+        snapshots = self._opened().snapshots
+        kept = snapshots.get(originator_id)
+        if kept is None or kept[0] < version:
+            snapshots[originator_id] = (version, state)
 
     async def stored_result(self, key: str) -> tuple[str, AppendResult] | None:
         found = self._opened().keys.get(key)

@@ -20,11 +20,10 @@ from app.store.errors import (
     TrackingConflict,
 )
 from app.store.listen import events_channel, listen_forever
+from app.store.pg_sql import COLUMNS, LATEST, STATE_SQL, record_tracking, row
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
 log = logging.getLogger(__name__)
-
-_COLUMNS = "position, event_id, originator_id, originator_version, topic, state"
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -36,23 +35,6 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.QueryCanceledError,
     ConnectionError,
     TimeoutError,
-)
-
-
-def _row(r: asyncpg.Record) -> RecordedEvent:
-    return RecordedEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5]))
-
-
-#: What a batch is planned against, in one round trip: the log's end, the current
-#: version of each case the batch appends to, and the keys among its idempotency keys
-#: that were used before (with their request hash and result).
-_STATE_SQL = (
-    "SELECT NULL::uuid, COALESCE(MAX(position), 0), NULL::text, NULL::text, NULL::text"
-    " FROM events"
-    " UNION ALL SELECT originator_id, MAX(originator_version), NULL, NULL, NULL FROM events"
-    " WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id"
-    " UNION ALL SELECT NULL, NULL, key, request_hash, result FROM idempotency_keys"
-    " WHERE key = ANY($2::text[])"
 )
 
 
@@ -192,7 +174,7 @@ class PostgresEventStore(EventStore):
             max_position = 0
             versions: dict[UUID, int] = {}
             stored: dict[str, tuple[str, str]] = {}
-            for r in await conn.fetch(_STATE_SQL, ids, keys):
+            for r in await conn.fetch(STATE_SQL, ids, keys):
                 if r[2] is not None:  # an idempotency key already used
                     stored[r[2]] = (r[3], r[4])
                 elif r[0] is None:
@@ -222,7 +204,7 @@ class PostgresEventStore(EventStore):
         args: list[Any] = []
         if rows:
             ctes.append(
-                f"e AS (INSERT INTO events ({_COLUMNS}) SELECT * FROM unnest("
+                f"e AS (INSERT INTO events ({COLUMNS}) SELECT * FROM unnest("
                 "$1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bytea[]))"
             )
             args += [
@@ -300,10 +282,10 @@ class PostgresEventStore(EventStore):
             clauses.append(f"originator_id = ${len(args)}")
         args.append(limit)
         query = (
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
+            f"SELECT {COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
             f" ORDER BY position LIMIT ${len(args)}"
         )
-        return [_row(r) for r in await self._fetch(query, *args)]
+        return [row(r) for r in await self._fetch(query, *args)]
 
     async def read_stream(
         self,
@@ -323,13 +305,38 @@ class PostgresEventStore(EventStore):
             args.append(lte)
             clauses.append(f"originator_version <= ${len(args)}")
         query = (
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
+            f"SELECT {COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
             f" ORDER BY originator_version {'DESC' if desc else 'ASC'}"
         )
         if limit is not None:
             args.append(limit)
             query += f" LIMIT ${len(args)}"
-        return [_row(r) for r in await self._fetch(query, *args)]
+        return [row(r) for r in await self._fetch(query, *args)]
+
+    async def read_latest(
+        self, originator_id: UUID
+    ) -> tuple[tuple[int, bytes] | None, list[RecordedEvent]]:
+        rows = await self._fetch(LATEST, originator_id)
+        if rows and rows[0][0] is None:  # the snapshot's row comes first
+            return (int(rows[0][3]), bytes(rows[0][5])), [row(r) for r in rows[1:]]
+        return None, [row(r) for r in rows]
+
+    async def read_snapshot(self, originator_id: UUID) -> tuple[int, bytes] | None:
+        rows = await self._fetch(
+            "SELECT version, state FROM snapshots WHERE originator_id = $1", originator_id
+        )
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    async def write_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
+        await self._fetch(
+            "INSERT INTO snapshots (originator_id, version, state) VALUES ($1, $2, $3)"
+            " ON CONFLICT (originator_id) DO UPDATE"
+            " SET version = excluded.version, state = excluded.state"
+            " WHERE snapshots.version < excluded.version",
+            originator_id,
+            version,
+            state,
+        )
 
     async def max_position(self) -> int:
         rows = await self._fetch("SELECT COALESCE(MAX(position), 0) FROM events")
@@ -362,28 +369,3 @@ class PostgresEventStore(EventStore):
         await self._fetch("SELECT 1 FROM events LIMIT 1")
         await self._fetch("SELECT 1 FROM idempotency_keys LIMIT 1")
         await self._fetch("SELECT 1 FROM tracking LIMIT 1")
-
-
-async def record_tracking(conn: asyncpg.Connection, application_name: str, position: int) -> None:
-    """Advance a tracking position inside the caller's transaction (exactly-once)."""
-    current = await conn.fetchval(
-        "SELECT position FROM tracking WHERE application_name = $1 FOR UPDATE", application_name
-    )
-    if current is not None and current >= position:
-        raise TrackingConflict(application_name, position, current)
-    if current is None:
-        try:
-            async with conn.transaction():
-                await conn.execute(
-                    "INSERT INTO tracking (application_name, position) VALUES ($1, $2)",
-                    application_name,
-                    position,
-                )
-        except asyncpg.exceptions.UniqueViolationError as exc:
-            raise TrackingConflict(application_name, position, None) from exc
-    else:
-        await conn.execute(
-            "UPDATE tracking SET position = $2 WHERE application_name = $1",
-            application_name,
-            position,
-        )

@@ -25,6 +25,16 @@ from app.store.types import AppendRequest, AppendResult, RecordedEvent
 _COLUMNS = "position, event_id, originator_id, originator_version, topic, state"
 
 
+#: A stream's snapshot (position NULL) and the events after it, in one round trip.
+_LATEST = f"""
+SELECT NULL, NULL, ?, version, '', state FROM snapshots WHERE originator_id = ?
+UNION ALL
+SELECT {_COLUMNS} FROM events WHERE originator_id = ? AND originator_version >
+  COALESCE((SELECT version FROM snapshots WHERE originator_id = ?), 0)
+ORDER BY 4
+"""
+
+
 def _row(r: Sequence[Any]) -> RecordedEvent:
     return RecordedEvent(r[0], UUID(r[1]), UUID(r[2]), r[3], r[4], bytes(r[5]))
 
@@ -216,6 +226,43 @@ class SQLiteEventStore(EventStore):
             query += " LIMIT ?"
             args.append(limit)
         return [_row(r) for r in await self._fetch(query, args)]
+
+    async def read_latest(
+        self, originator_id: UUID
+    ) -> tuple[tuple[int, bytes] | None, list[RecordedEvent]]:
+        key = str(originator_id)
+        rows = await self._fetch(_LATEST, [key, key, key, key])
+        if rows and rows[0][0] is None:  # the snapshot's row comes first
+            return (int(rows[0][3]), bytes(rows[0][5])), [_row(r) for r in rows[1:]]
+        return None, [_row(r) for r in rows]
+
+    async def read_snapshot(self, originator_id: UUID) -> tuple[int, bytes] | None:
+        rows = await self._fetch(
+            "SELECT version, state FROM snapshots WHERE originator_id = ?", [str(originator_id)]
+        )
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    async def write_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
+        conn = self._writer
+        if conn is None:
+            raise StoreUnavailable("the event store is not open")
+        async with self._write_lock:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                await conn.execute(
+                    "INSERT INTO snapshots (originator_id, version, state) VALUES (?, ?, ?)"
+                    " ON CONFLICT (originator_id) DO UPDATE"
+                    " SET version = excluded.version, state = excluded.state"
+                    " WHERE snapshots.version < excluded.version",
+                    [str(originator_id), version, state],
+                )
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._translate(exc) from exc
+                raise
 
     async def max_position(self) -> int:
         rows = await self._fetch("SELECT COALESCE(MAX(position), 0) FROM events")

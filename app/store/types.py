@@ -27,6 +27,17 @@ class RecordedEvent:
         return StoredEvent(self.originator_id, self.originator_version, self.topic, self.state)
 
 
+@dataclass(eq=False, slots=True)
+class Link:
+    """A request's place in a chain of this process's requests on one stream.
+
+    `failed` is set once the request is known not to have appended its events (a
+    conflict, an idempotent replay, a batch that failed or a caller that gave up), so
+    a request decided on top of it (`AppendRequest.after`) is refused in turn."""
+
+    failed: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class AppendRequest:
     """The events of one command, appended together or not at all.
@@ -35,11 +46,23 @@ class AppendRequest:
     version the caller expects the stream to be at (first version - 1). With an
     `idempotency_key`, a second request with the same key and the same
     `request_hash` appends nothing and receives the first request's result.
+
+    `after`: the `link` of the request this one was decided on top of (in this
+    process, not yet known to be committed); this one commits only if that one did,
+    even if the versions happen to line up (another process's event could fill the
+    gap). The store marks `link.failed` when this request appends nothing.
     """
 
     events: Sequence[StoredEvent]
     idempotency_key: str | None = None
     request_hash: str = ""
+    link: Link | None = None
+    after: Link | None = None
+
+    def failed(self) -> None:
+        """Mark the request as not appended (its successors will be refused)."""
+        if self.link is not None:
+            self.link.failed = True
 
 
 @dataclass(frozen=True, slots=True)

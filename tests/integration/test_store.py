@@ -14,6 +14,7 @@ from app.store import (
     AppendRequest,
     EventStore,
     IdempotencyKeyReused,
+    Link,
     RecordedEvent,
     StoreUnavailable,
     VersionConflict,
@@ -258,3 +259,44 @@ async def test_n_writers_racing_on_one_case(database: Database) -> None:
     assert len(rows) == len(wins)  # nothing lost
     assert conflicts > 0
     assert len(rows) + conflicts == 8 * 40
+
+
+async def test_snapshots_keep_the_latest_and_load_in_one_read(store: EventStore) -> None:
+    stream = uuid4()
+    await store.append(AppendRequest([event(stream, v) for v in range(1, 6)]))
+    found, rows = await store.read_latest(stream)
+    assert found is None
+    assert [r.originator_version for r in rows] == [1, 2, 3, 4, 5]
+    await store.write_snapshot(stream, 3, b"at three")
+    await store.write_snapshot(stream, 2, b"older")  # never replaces a later one
+    assert await store.read_snapshot(stream) == (3, b"at three")
+    found, rows = await store.read_latest(stream)
+    assert found == (3, b"at three")
+    assert [r.originator_version for r in rows] == [4, 5]
+    assert [r.position for r in rows] == [4, 5]
+    await store.write_snapshot(stream, 5, b"at five")
+    found, rows = await store.read_latest(stream)
+    assert found == (5, b"at five")
+    assert rows == []
+    assert await store.read_latest(uuid4()) == (None, [])
+
+
+async def test_chained_requests_commit_only_after_their_predecessor(store: EventStore) -> None:
+    """A request decided on top of one that was not appended is refused even when the
+    versions line up (here another writer filled the gap with its own version 2)."""
+    stream = uuid4()
+    await store.append(AppendRequest([event(stream, 1)]))
+    first = AppendRequest([event(stream, 2, mine=True)], link=Link())
+    second = AppendRequest([event(stream, 3, mine=True)], link=Link(), after=first.link)
+    other = store.submit(AppendRequest([event(stream, 2, theirs=True)]))  # queued first
+    mine = [store.submit(first), store.submit(second)]
+    await other
+    results = await asyncio.gather(*mine, return_exceptions=True)
+    assert all(isinstance(r, VersionConflict) for r in results)
+    assert first.link is not None
+    assert first.link.failed
+    assert second.link is not None
+    assert second.link.failed
+    assert [r.originator_version for r in await store.read_stream(stream)] == [1, 2]
+    third = AppendRequest([event(stream, 3)], link=Link(), after=Link())  # a committed one
+    assert (await store.append(third)).version == 3

@@ -29,11 +29,13 @@ from tests.conftest import Database
 from tests.integration.test_store import (
     event,
     test_a_conflict_never_fails_another_command_of_its_batch,
+    test_chained_requests_commit_only_after_their_predecessor,
     test_conflict_appends_nothing_and_reports_current_version,
     test_every_event_has_a_unique_id,
     test_idempotent_replay_returns_the_first_result,
     test_n_writers_racing_on_one_case,
     test_positions_and_versions_are_contiguous_across_conflicts,
+    test_snapshots_keep_the_latest_and_load_in_one_read,
     test_subscription_catches_up_then_follows_live,
     test_subscription_filters_topics,
     test_torture_many_writers_delayed_commits_two_readers,
@@ -41,11 +43,13 @@ from tests.integration.test_store import (
 
 __all__ = [
     "test_a_conflict_never_fails_another_command_of_its_batch",
+    "test_chained_requests_commit_only_after_their_predecessor",
     "test_conflict_appends_nothing_and_reports_current_version",
     "test_every_event_has_a_unique_id",
     "test_idempotent_replay_returns_the_first_result",
     "test_n_writers_racing_on_one_case",
     "test_positions_and_versions_are_contiguous_across_conflicts",
+    "test_snapshots_keep_the_latest_and_load_in_one_read",
     "test_subscription_catches_up_then_follows_live",
     "test_subscription_filters_topics",
     "test_torture_many_writers_delayed_commits_two_readers",

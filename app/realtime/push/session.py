@@ -26,6 +26,7 @@ from app.http.problems import problem_of
 from app.realtime.push.client import Client
 from app.realtime.push.hub import Hub
 from app.realtime.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
+from app.schemas.base import parse_position
 from app.server.lean import lighten
 from app.service.errors import ApplicationError, CaseNotFound, InvalidParameter
 from projections.changes import can_read_case, load_view_text, read_changes
@@ -78,10 +79,10 @@ def parse_after(scope: dict[str, Any]) -> int | None:
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
     if not values:
         return None
-    text = values[-1].strip()
-    if not text.isdigit() or len(text) > 18:
-        raise InvalidParameter(f"after must be a non-negative integer, not {text[:20]!r}")
-    return int(text)
+    after = parse_position(values[-1])
+    if after is None:
+        raise InvalidParameter(f"after must be a position, not {values[-1][:20]!r}")
+    return after
 
 
 def parse_case_id(scope: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from app.http.deps import ServicePrincipal, ServicesDep
 from app.realtime.stream.cloudevents import BATCH_MEDIA_TYPE
 from app.realtime.stream.filters import EventFilter, parse_filter
 from app.realtime.stream.tail import Frame, Mark, Tail
+from app.schemas.base import MAX_POSITION, parse_position
 from app.service.errors import InvalidParameter
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ TypeQuery = Annotated[
     Query(description="CloudEvents types or event names (repeat or comma-separate)"),
 ]
 CaseQuery = Annotated[UUID | None, Query(description="only this case's (or agent's) events")]
-AfterQuery = Annotated[int, Query(ge=0, description="start after this global position")]
+AfterQuery = Annotated[
+    int, Query(ge=0, le=MAX_POSITION, description="start after this global position")
+]
 
 
 @router.get(
@@ -87,11 +90,8 @@ async def read_events(
 def _start_position(after: int, last_event_id: str | None) -> int:
     if last_event_id is None or not last_event_id.strip():
         return after
-    try:
-        value = int(last_event_id.strip())
-    except ValueError:
-        value = -1
-    if value < 0:
+    value = parse_position(last_event_id)
+    if value is None:
         raise InvalidParameter(f"Last-Event-ID must be a position, not {last_event_id!r}")
     return value
 

@@ -26,6 +26,7 @@ from app.http.deps import services_of, websocket_principal
 from app.http.problems import INTERNAL, Problem, problem_of
 from app.realtime.stream.filters import EventFilter, parse_filter
 from app.realtime.stream.tail import Frame, Mark, Overflow, Tail
+from app.schemas.base import parse_position
 from app.service.errors import ApplicationError, InvalidParameter, NotPermitted
 from domain.actors import Role
 
@@ -45,11 +46,8 @@ async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
 def _parameters(websocket: WebSocket) -> tuple[int, EventFilter]:
     params = websocket.query_params
     raw_after = params.get("after", "0")
-    try:
-        after = int(raw_after)
-    except ValueError:
-        after = -1
-    if after < 0:
+    after = parse_position(raw_after)
+    if after is None:
         raise InvalidParameter(f"after must be a position (integer >= 0), not {raw_after!r}")
     return after, parse_filter(params.getlist("type"), params.get("case"))
 
