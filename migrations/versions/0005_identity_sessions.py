@@ -2,8 +2,8 @@
 
 Only a session's SHA-256 is stored, never the cookie itself. Times are Unix seconds.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004 (0004_snapshots: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision: str | None = "0003"
+revision = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
