@@ -54,13 +54,20 @@ class Agent(Aggregate):
     """A support person's profile. Create with ``Agent.register``."""
 
     class Registered(Aggregate.Created):
-        class_version = 1
+        """v2: the identity provider's ``subject`` (the token's ``sub``; "" before v2)."""
+
+        class_version = 2
+        subject: str
         name: str
         skills: dict[str, int]  # skill -> level 1..5
         interests: list[str]
         timezone: str
         availability: str  # Availability value
         capacity: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["subject"] = ""
 
     class ProfileUpdated(Aggregate.Event):
         """The full new profile."""
@@ -80,6 +87,7 @@ class Agent(Aggregate):
         agent_id: UUID,
         *,
         name: str,
+        subject: str = "",
         skills: Mapping[str, int] | None = None,
         interests: Sequence[str] = (),
         timezone: str = "UTC",
@@ -89,6 +97,7 @@ class Agent(Aggregate):
         return cls._create(
             cls.Registered,
             id=agent_id,
+            subject=subject,
             name=require_text(name, "name", offending_id=agent_id),
             skills=_check_skills(skills or {}, agent_id),
             interests=unique_texts(interests),
@@ -102,6 +111,7 @@ class Agent(Aggregate):
     @event(Registered)
     def __init__(
         self,
+        subject: str,
         name: str,
         skills: dict[str, int],
         interests: list[str],
@@ -109,6 +119,7 @@ class Agent(Aggregate):
         availability: str,
         capacity: int,
     ) -> None:
+        self.subject = subject
         self._set_profile(name, skills, interests, timezone, availability, capacity)
 
     def update_profile(

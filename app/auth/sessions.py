@@ -1,4 +1,4 @@
-"""Browser sessions and one-time login links, kept in the database (migration 0004), so
+"""Browser sessions and one-time login links, kept in the database (migration 0005), so
 several API processes share them and a sign-out ends a session everywhere.
 
 Contract:

@@ -68,6 +68,22 @@ def test_provider_tokens_are_accepted_and_a_uuid_subject_is_the_agent_id(
     )
     assert view.status_code == 200, view.text
     assert view.json()["owner"] == {"id": subject, "name": "Kim Lee"}
+    put = httpx.put(
+        f"{oidc_server.base_url}/api/agents/me",
+        json={"skills": {"saml": 4}},
+        headers={**bearer(token), "Idempotency-Key": uuid.uuid4().hex},
+        timeout=10,
+    )
+    assert put.status_code == 200, put.text
+    position, cursor = put.json()["position"], subject[:-1]  # agents are paged by id
+    agents = httpx.get(
+        f"{oidc_server.base_url}/api/agents?min_position={position}&limit=1&cursor={cursor}",
+        headers=bearer(token),
+        timeout=10,
+    ).json()["items"]
+    assert [(a["agent_id"], a["subject"], a["name"]) for a in agents] == [
+        (subject, subject, "Kim Lee")
+    ]
     # the role comes from realm_access.roles through the map: swarm-admins -> admin
     admin = oidc_provider.access_token("root-" + uuid.uuid4().hex[:8], "swarm-admins")
     stream = httpx.get(f"{oidc_server.base_url}/api/events?limit=1", headers=bearer(admin))

@@ -3,17 +3,20 @@ claim (dotted paths, the role map, the ranking), cookies and the cross-site chec
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from pydantic import ValidationError
 
 from app.auth.callers import Callers, CrossSiteRefused, cookie_value
 from app.auth.oidc import OIDCVerifier, claim_at
 from app.auth.tokens import AuthError, TokenIssuer
 from app.settings import OIDCSettings
+from app.store.codec import create_mapper
 from domain.actors import Role
-from domain.agent import AGENT_NAMESPACE, agent_id_for
+from domain.agent import AGENT_NAMESPACE, Agent, agent_id_for
 
 ISSUER = "https://idp.example/realms/support"
 
@@ -103,3 +106,23 @@ def test_the_cross_site_check() -> None:
     ):
         with pytest.raises(CrossSiteRefused):
             callers.check_origin(headers, "https")
+
+
+def test_agents_record_the_subject_and_old_registrations_read_as_none() -> None:
+    mapper = create_mapper()
+    subject = str(uuid.uuid4())
+    agent = Agent.register(agent_id_for(subject), name="Kim", subject=subject)
+    (registered,) = agent.collect_events()
+    stored = mapper.to_stored_event(registered)
+    assert (agent.subject, stored.topic.endswith("Agent.Registered")) == (subject, True)
+    # the same event as version 1 stored it: no subject, class_version 1
+    state = json.loads(stored.state)
+    del state["subject"]
+    state["class_version"] = 1
+    old = StoredEvent(
+        stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode()
+    )
+    decoded = mapper.to_domain_event(old)
+    assert isinstance(decoded, Agent.Registered)
+    assert decoded.subject == ""
+    assert mapper.to_domain_event(stored).subject == subject  # type: ignore[attr-defined]
