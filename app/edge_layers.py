@@ -11,6 +11,9 @@ dispatcher and the sockets included), built from `EdgeSettings` by `edge_layers`
                      else while the body is read (the app then sees a disconnect), so no
                      app code (authentication, parsing) ever holds a larger body
 
+`Guards` runs the last four as one layer (a WebSocket gets their checks inline, in one
+frame, since an idle socket keeps its layers' frames for its life).
+
 A "credential" is the `Authorization` header or the session cookie as sent: the edge does
 not verify it (that is the app's job, after these limits), so a flood of forged tokens
 is bounded by the per-address bucket, and a caller's valid credential by its own.
@@ -111,16 +114,19 @@ class HeaderLimit:
         self.max_headers = max_headers or math.inf
         self.max_bytes = max_bytes or math.inf
 
+    def too_large(self, scope: Scope) -> bool:
+        headers = scope["headers"]
+        if len(headers) > self.max_headers:
+            return True
+        return sum(len(n) + len(v) + 4 for n, v in headers) > self.max_bytes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            headers = scope["headers"]
-            size = sum(len(n) + len(v) + 4 for n, v in headers)
-            if len(headers) > self.max_headers or size > self.max_bytes:
-                if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 1008})
-                    return
-                detail = f"at most {self.max_headers} header fields, {self.max_bytes} bytes"
-                return await answer(send, HEADERS_TOO_LARGE, detail)
+        if scope["type"] in ("http", "websocket") and self.too_large(scope):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            detail = f"at most {self.max_headers} header fields, {self.max_bytes} bytes"
+            return await answer(send, HEADERS_TOO_LARGE, detail)
         await self.app(scope, receive, send)
 
 
@@ -220,7 +226,7 @@ class RateLimit:
         self.addresses = Buckets(settings.address_rate, settings.address_burst)
         self.per_principal = settings.sockets_per_principal
         self.per_address = settings.sockets_per_address
-        self.open_sockets: dict[bytes, int] = {}
+        self.open_sockets: dict[int, int] = {}  # by hash of the key
         self.refused = 0  # requests and sockets answered 429 / 4429 (tests, metrics)
 
     def wait(self, scope: Scope, key: bytes | None, address: bytes) -> float:
@@ -247,10 +253,23 @@ class RateLimit:
                 detail = f"too many requests; retry in {retry} s"
                 return await answer(send, TOO_MANY, detail, retry_after=retry)
             return await self.app(scope, receive, send)
-        counted = [k for k in (key and b"sock:" + key, address) if k]
-        limits = {address: self.per_address}
+        keys = await self.admit_socket(key, address, wait, receive, send)
+        if keys is None:
+            return
+        del key, address, client  # an idle socket keeps this frame: nothing else in it
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.release(keys)
+
+    async def admit_socket(
+        self, key: bytes | None, address: bytes, wait: float, receive: Receive, send: Send
+    ) -> tuple[int, ...] | None:
+        """The counter keys of a socket let in (counted), else None (refused: 4429).
+        Keys are hashes, so an open socket does not keep its credential's bytes alive."""
+        limits = {hash(address): self.per_address}
         if key is not None:
-            limits[b"sock:" + key] = self.per_principal
+            limits[hash(b"sock:" + key)] = self.per_principal
         over = any(lim and self.open_sockets.get(k, 0) >= lim for k, lim in limits.items())
         if wait or over:
             self.refused += 1
@@ -258,18 +277,56 @@ class RateLimit:
             await send({"type": "websocket.accept"})
             reason = "too many open sockets" if over else "too many requests"
             await send({"type": "websocket.close", "code": TOO_MANY_SOCKETS, "reason": reason})
-            return
-        for k in counted:
+            return None
+        keys = tuple(limits)
+        for k in keys:
             self.open_sockets[k] = self.open_sockets.get(k, 0) + 1
+        return keys
+
+    def release(self, keys: tuple[int, ...]) -> None:
+        for k in keys:
+            left = self.open_sockets[k] - 1
+            if left:
+                self.open_sockets[k] = left
+            else:
+                del self.open_sockets[k]
+
+
+class Guards:
+    """The layers as one: HTTP goes through SecurityHeaders, HeaderLimit, RateLimit and
+    BodyLimit in turn; a WebSocket gets the header and rate checks inline, so an idle
+    socket keeps one small frame of the edge's layers, not four (`bench/push_trace.py`)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        edge = settings.edge
+        self.app = app
+        self.limits = RateLimit(
+            BodyLimit(app, edge.max_body_bytes), edge, settings.sessions.cookie_name
+        )
+        self.heads = HeaderLimit(self.limits, edge.max_headers, edge.max_header_bytes)
+        self.http = SecurityHeaders(self.heads, edge.content_security_policy)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            return await self.http(scope, receive, send)
+        if self.heads.too_large(scope):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        limits = self.limits
+        if scope["path"] in UNLIMITED:
+            return await self.app(scope, receive, send)
+        key = credential(scope, limits.cookie)
+        client = scope.get("client")
+        address = b"addr:" + (client[0].encode() if client else b"")
+        wait = limits.wait(scope, key, address)
+        keys = await limits.admit_socket(key, address, wait, receive, send)
+        if keys is None:
+            return
+        del key, client, address  # an idle socket keeps this frame: nothing else in it
         try:
             await self.app(scope, receive, send)
         finally:
-            for k in counted:
-                left = self.open_sockets[k] - 1
-                if left:
-                    self.open_sockets[k] = left
-                else:
-                    del self.open_sockets[k]
+            limits.release(keys)
 
 
 def edge_layers(settings: Settings) -> list[Middleware]:
@@ -287,8 +344,5 @@ def edge_layers(settings: Settings) -> list[Middleware]:
     )
     return [
         *([cors] if origins else []),  # none configured: no cross-origin access at all
-        Middleware(SecurityHeaders, csp=edge.content_security_policy),
-        Middleware(HeaderLimit, max_headers=edge.max_headers, max_bytes=edge.max_header_bytes),
-        Middleware(RateLimit, settings=edge, cookie_name=settings.sessions.cookie_name),
-        Middleware(BodyLimit, max_bytes=edge.max_body_bytes),
+        Middleware(Guards, settings=settings),
     ]
