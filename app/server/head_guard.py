@@ -39,7 +39,9 @@ class HeadGuard(HttpToolsProtocol):
     max_headers: float = float("inf")
     _head_timer: asyncio.TimerHandle | None = None
     _head_bytes = 0
+    _head_raw = 0  # bytes received while the head is not complete
     _head_fields = 0
+    _in_head = True
     _head_refused = False
 
     def _arm(self) -> None:
@@ -69,6 +71,10 @@ class HeadGuard(HttpToolsProtocol):
         if self._head_refused:
             return
         super().data_received(data)
+        if self._in_head:  # httptools holds a header's value until it ends: count bytes
+            self._head_raw += len(data)
+            if self._head_raw > self.max_head_bytes:
+                self._head_refused = True
         if self._head_refused and not self.transport.is_closing():
             self._disarm()
             self.transport.write(TOO_LARGE_RESPONSE)
@@ -76,7 +82,8 @@ class HeadGuard(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = self._head_fields = 0
+        self._head_bytes = self._head_fields = self._head_raw = 0
+        self._in_head = True
         self._arm()
 
     def on_url(self, url: bytes) -> None:
@@ -93,6 +100,7 @@ class HeadGuard(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         self._disarm()
         super().on_headers_complete()
 

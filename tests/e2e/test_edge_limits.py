@@ -105,6 +105,22 @@ def test_too_many_or_too_large_headers_are_refused(edge_server: Server) -> None:
     assert httpx.get(f"{edge_server.base_url}/healthz").status_code == 200
 
 
+def test_a_header_value_streamed_past_the_limit_is_refused_while_read(
+    edge_server: Server,
+) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
+    sent = [0]
+
+    def value() -> Iterator[bytes]:
+        for _ in range(256):  # 16 MiB of one header's value, never ended
+            sent[0] += 65536
+            yield b"a" * 65536
+
+    answer = raw(edge_server, head, value())
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]  # not a 408 at the timeout
+    assert sent[0] < 16 * MB
+
+
 def test_a_slow_request_head_is_dropped(edge_server: Server) -> None:
     with socket.create_connection(("127.0.0.1", edge_server.port), timeout=10) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
