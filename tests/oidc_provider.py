@@ -114,7 +114,7 @@ class Provider:
         return keys
 
     def signing_kid(self) -> str:
-        return str(self.private_keys()[0]["kid"])
+        return str(self.private_keys()[0]["kid"])  # the first key signs
 
     def public_jwks(self) -> dict[str, Any]:
         response = httpx.get(f"{self.issuer}/jwks", timeout=5)
@@ -122,12 +122,12 @@ class Provider:
         jwks: dict[str, Any] = response.json()
         return jwks
 
-    def sign(self, claims: dict[str, Any], *, kid: str | None = None) -> str:
-        """`claims` signed RS256 with the provider's current (or `kid`'s) private key."""
+    def sign(self, claims: dict[str, Any], *, kid: str | None = None, alg: str = "RS256") -> str:
+        """`claims` signed with the provider's current private key of `alg` (or `kid`'s)."""
         keys = self.private_keys()
-        key = next(k for k in keys if kid is None or k["kid"] == kid)
+        key = next(k for k in keys if (kid is None and k["alg"] == alg) or k["kid"] == kid)
         private = jwt.PyJWK(key).key
-        return jwt.encode(claims, private, algorithm="RS256", headers={"kid": key["kid"]})
+        return jwt.encode(claims, private, algorithm=key["alg"], headers={"kid": key["kid"]})
 
     def claims(self, sub: str, roles: list[str], **extra: Any) -> dict[str, Any]:
         """Claims as the provider issues them (for crafted tokens)."""

@@ -14,13 +14,17 @@ import Provider from 'oidc-provider';
 
 const { PORT, ISSUER, AUDIENCE, CLIENT_SECRET, KEYS_FILE } = process.env;
 
-function newKey() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+function newKey(type = 'rsa') {
+  const options = type === 'rsa' ? { modulusLength: 2048 } : { namedCurve: 'P-256' };
+  const { privateKey } = generateKeyPairSync(type, options);
+  const alg = type === 'rsa' ? 'RS256' : 'ES256';
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' };
 }
 
+// The first key signs; an EC key (ES256) is published too, for tokens signed with it.
 let keys = existsSync(KEYS_FILE) ? JSON.parse(readFileSync(KEYS_FILE, 'utf8')).keys : [];
-if (keys.length === 0 || process.env.ROTATE === '1') keys = [newKey(), ...keys];
+if (keys.length === 0) keys = [newKey(), newKey('ec')];
+else if (process.env.ROTATE === '1') keys = [newKey(), ...keys];
 writeFileSync(KEYS_FILE, JSON.stringify({ keys }));
 
 const accounts = new Map();
