@@ -33,6 +33,7 @@ from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.commands import CommandRunner
 from app.service.repository import Repository
+from app.service.retention import Retention
 from app.settings import Settings, comma_list
 from app.store import EventStore, create_store
 from app.store.codec import create_mapper
@@ -204,4 +205,12 @@ async def start_views(
     if projector is not None:
         projector.start()
         stack.push_async_callback(projector.close)
+        retention = Retention(store, engine, settings.retention)
+        pruning = asyncio.create_task(retention.run(), name="swarmdesk-retention")
+        stack.push_async_callback(_stop, pruning)
     return Views(engine, projector, pool)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.wait({task})

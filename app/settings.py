@@ -54,6 +54,16 @@ class ProjectorSettings(BaseSettings):
     uuid_cache: int = Field(default=4_096, ge=0, description="the live decoder's UUID cache")
 
 
+class RetentionSettings(BaseSettings):
+    """What is kept only for a while (`SWARMDESK_RETENTION_`; see `app.service.retention`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_RETENTION_", extra="ignore")
+
+    idempotency_hours: float = Field(default=24.0, gt=0, description="keys kept this long")
+    keep_changes: int = Field(default=100_000, ge=1_000, description="push changes kept")
+    every_seconds: float = Field(default=300.0, gt=0, description="how often to prune")
+
+
 class PushSettings(BaseSettings):
     """Live push over WebSockets (`SWARMDESK_PUSH_`); the defaults suit production."""
 
@@ -184,6 +194,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     commands: CommandSettings = Field(default_factory=CommandSettings)
     projector: ProjectorSettings = Field(default_factory=ProjectorSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
     oidc: OIDCSettings = Field(default_factory=OIDCSettings)

@@ -19,6 +19,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from app.store.batch import BatchPlan, plan_batch
@@ -231,6 +232,11 @@ class EventStore(ABC):
     async def read_snapshot(self, originator_id: UUID) -> tuple[int, bytes] | None:
         """`(version, state)` of the stream's latest snapshot, if any (a cache: see
         `write_snapshot`)."""
+
+    @abstractmethod
+    async def expire_keys(self, before: datetime) -> int:
+        """Forget the idempotency keys recorded before `before` (UTC); how many. A retry
+        with a forgotten key is a new command."""
 
     async def read_latest(
         self, originator_id: UUID

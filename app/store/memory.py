@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ class MemoryLog:
         self.rows: list[RecordedEvent] = []  # rows[i].position == i + 1
         self.streams: dict[UUID, list[RecordedEvent]] = {}
         self.keys: dict[str, tuple[str, str]] = {}  # key -> (request_hash, result json)
+        self.key_times: dict[str, datetime] = {}  # key -> when it was recorded
         self.tracking: dict[str, int] = {}
         self.snapshots: dict[UUID, tuple[int, bytes]] = {}
         self.lock = asyncio.Lock()  # the write lock: one batch at a time
@@ -40,8 +42,10 @@ class MemoryLog:
             recorded = row.recorded()
             self.rows.append(recorded)
             self.streams.setdefault(recorded.originator_id, []).append(recorded)
+        now = datetime.now(UTC)
         for key in plan.keys:
             self.keys[key.key] = (key.request_hash, key.result)
+            self.key_times[key.key] = now
 
 
 def _ignore_outcome(future: asyncio.Future[AppendResult]) -> None:
@@ -184,6 +188,13 @@ class MemoryEventStore(EventStore):
         kept = snapshots.get(originator_id)
         if kept is None or kept[0] < version:
             snapshots[originator_id] = (version, state)
+
+    async def expire_keys(self, before: datetime) -> int:
+        log = self._opened()
+        gone = [k for k, at in log.key_times.items() if at < before]
+        for key in gone:
+            del log.keys[key], log.key_times[key]
+        return len(gone)
 
     async def stored_result(self, key: str) -> tuple[str, AppendResult] | None:
         found = self._opened().keys.get(key)

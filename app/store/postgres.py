@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -312,6 +313,14 @@ class PostgresEventStore(EventStore):
             args.append(limit)
             query += f" LIMIT ${len(args)}"
         return [row(r) for r in await self._fetch(query, *args)]
+
+    async def expire_keys(self, before: datetime) -> int:
+        rows = await self._fetch(
+            "WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < $1 RETURNING 1)"
+            " SELECT count(*) FROM gone",
+            before,
+        )
+        return int(rows[0][0])
 
     async def read_latest(
         self, originator_id: UUID

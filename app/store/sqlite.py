@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import sqlite3
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -226,6 +227,26 @@ class SQLiteEventStore(EventStore):
             query += " LIMIT ?"
             args.append(limit)
         return [_row(r) for r in await self._fetch(query, args)]
+
+    async def expire_keys(self, before: datetime) -> int:
+        conn = self._writer
+        if conn is None:
+            raise StoreUnavailable("the event store is not open")
+        stamp = before.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")  # CURRENT_TIMESTAMP's
+        async with self._write_lock:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                cursor = await conn.execute(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?", [stamp]
+                )
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._translate(exc) from exc
+                raise
+        return max(cursor.rowcount, 0)
 
     async def read_latest(
         self, originator_id: UUID

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -300,3 +301,14 @@ async def test_chained_requests_commit_only_after_their_predecessor(store: Event
     assert [r.originator_version for r in await store.read_stream(stream)] == [1, 2]
     third = AppendRequest([event(stream, 3)], link=Link(), after=Link())  # a committed one
     assert (await store.append(third)).version == 3
+
+
+async def test_expired_keys_are_forgotten(store: EventStore) -> None:
+    stream = uuid4()
+    request = AppendRequest([event(stream, 1)], idempotency_key="k-expire", request_hash="h")
+    await store.append(request)
+    now = datetime.now(UTC)
+    assert await store.expire_keys(now - timedelta(hours=1)) == 0
+    assert await store.stored_result("k-expire") is not None
+    assert await store.expire_keys(now + timedelta(hours=1)) == 1
+    assert await store.stored_result("k-expire") is None
