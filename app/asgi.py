@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from starlette.middleware import Middleware
 
 from app.edge import Edge
+from app.edge_layers import edge_layers
 from app.http.app import create_app
 from app.http.dispatcher import Dispatcher
 from app.realtime.push.asgi import PushFirst
@@ -26,13 +27,17 @@ def build_asgi(
     *,
     tweaks: Tweaks | None = None,
     store: EventStore | None = None,
-    layers: Sequence[Middleware] = (),
+    layers: Sequence[Middleware] | None = None,
     tracing: Tracing | None = None,
 ) -> Edge:
-    """The whole service (see `app.edge` for the stack); `layers` go inside the edge.
+    """The whole service (see `app.edge` for the stack); `layers` go inside the edge
+    (default: CORS, security headers and limits from the settings, `app.edge_layers`).
     `tracing` (by default what the `OTEL_*` variables say) starts with the lifespan."""
+    settings = settings or Settings()
     tracing = tracing or Tracing.from_env()
     api = create_app(settings, tweaks=tweaks, store=store, tracing=tracing)
+    if layers is None:
+        layers = edge_layers(settings)
     return Edge(PushFirst(api, rest=Dispatcher(api)), layers, tracing=tracing)
 
 

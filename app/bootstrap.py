@@ -18,8 +18,12 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.auth.callers import Callers
+from app.auth.oidc import OIDCVerifier, Verifiers, discover
+from app.auth.oidc_login import OIDCLogin
 from app.auth.secret import signing_key
-from app.auth.tokens import TokenIssuer
+from app.auth.sessions import LoginLinks, SessionStore
+from app.auth.tokens import TokenIssuer, Verifier
 from app.realtime.push.service import PushService, start_push
 from app.realtime.stream.cloudevents import CloudEventEncoder
 from app.realtime.stream.config import StreamService
@@ -31,7 +35,7 @@ from app.service.cases import CaseService
 from app.service.commands import CommandRunner
 from app.service.repository import Repository
 from app.service.retention import Retention
-from app.settings import Settings
+from app.settings import Settings, comma_list
 from app.store import EventStore, create_store
 from app.store.codec import create_mapper
 from app.store.postgres import PostgresEventStore
@@ -42,6 +46,7 @@ from app.telemetry.tracing import Tracing
 from projections.db import create_views_engine
 from projections.projector import Projector
 from projections.service import Views
+from projections.watchdog import Watchdog
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,11 @@ class Services:
     mapper: Mapper[UUID]
     repository: Repository
     tokens: TokenIssuer
+    verifier: Verifier  # bearer tokens: local ones, and the provider's when configured
+    callers: Callers  # bearer token or session cookie (with the cross-site check)
+    sessions: SessionStore
+    login_links: LoginLinks
+    oidc_login: OIDCLogin | None  # browser sign-in with the provider, when configured
     engine: AsyncEngine
     cases: CaseService
     agents: AgentService
@@ -73,6 +83,7 @@ async def bootstrap(
     store: EventStore | None = None,
     engine: AsyncEngine | None = None,
     tokens: TokenIssuer | None = None,
+    verifier: Verifier | None = None,
     tweaks: Tweaks | None = None,
     shutdown: Shutdown | None = None,
     tracing: Tracing | None = None,
@@ -84,8 +95,19 @@ async def bootstrap(
             engine = open_engine(stack, settings)
         if tweaks is None:
             tweaks = probe(serve=False)
+        secret = signing_key(settings)
         if tokens is None:
-            tokens = TokenIssuer(signing_key(settings), settings.token_ttl_seconds)
+            tokens = TokenIssuer(secret, settings.token_ttl_seconds)
+        oidc_login: OIDCLogin | None = None
+        if verifier is None:
+            verifier, oidc_login = await start_oidc(settings, tokens, secret)
+        sessions = SessionStore(engine, settings.sessions)
+        callers = Callers(
+            verifier,
+            sessions,
+            settings.sessions.cookie_name,
+            frozenset([settings.public_url, *comma_list(settings.edge.cors_origins)]),
+        )
         if tracing is None:
             tracing = Tracing.from_env()
         tracing.start()
@@ -106,7 +128,7 @@ async def bootstrap(
             engine=engine,
             store=store,
             views=views,
-            verify=tokens.verify,
+            authenticate=callers.principal,
             inline=tweaks.inline_send.active,
             lean=tweaks.lean_sockets.active,
         )
@@ -121,6 +143,11 @@ async def bootstrap(
             mapper=mapper,
             repository=repository,
             tokens=tokens,
+            verifier=verifier,
+            callers=callers,
+            sessions=sessions,
+            login_links=LoginLinks(engine, secret, settings.sessions.login_link_seconds),
+            oidc_login=oidc_login,
             engine=engine,
             cases=cases,
             agents=agents,
@@ -142,6 +169,21 @@ async def bootstrap(
             shutdown=shutdown or Shutdown(),
             tracing=tracing,
         )
+
+
+async def start_oidc(
+    settings: Settings, local: TokenIssuer, secret: str
+) -> tuple[Verifier, OIDCLogin | None]:
+    """The bearer-token verifier: local tokens only, or with the provider's (its
+    discovery document and keys fetched now: a provider that does not answer stops the
+    start); browser sign-in when a client id is configured too."""
+    if not settings.oidc.enabled:
+        return local, None
+    discovery = await asyncio.to_thread(discover, settings.oidc)
+    oidc = OIDCVerifier(settings.oidc, discovery)
+    await asyncio.to_thread(oidc.refresh)
+    login = OIDCLogin(settings.oidc, discovery, oidc, secret) if settings.oidc.client_id else None
+    return Verifiers(local, oidc), login
 
 
 async def start_store(
@@ -204,13 +246,17 @@ async def start_views(
     """The read side: the projector when this process runs one, and read-your-writes."""
     projector = make_projector(settings, store, engine) if settings.projector.enabled else None
     pool = store.pool if isinstance(store, PostgresEventStore) else None
+    watchdog = None
     if projector is not None:
         projector.start()
         stack.push_async_callback(projector.close)
         retention = Retention(store, engine, settings.retention)
         pruning = asyncio.create_task(retention.run(), name="swarmdesk-retention")
         stack.push_async_callback(_stop, pruning)
-    return Views(engine, projector, pool)
+        watchdog = Watchdog(projector, store.max_position, stall=settings.projector.stall_seconds)
+        watching = asyncio.create_task(watchdog.run(), name="swarmdesk-projector-watchdog")
+        stack.push_async_callback(_stop, watching)
+    return Views(engine, projector, pool, watchdog)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -1,5 +1,6 @@
 """The service's one settings class (environment prefix `SWARMDESK_`), with a nested
-section per part: `store`, `commands`, `projector`, `push`, `stream`.
+section per part: `store`, `commands`, `projector`, `push`, `stream`, and for identity
+and the edge `oidc`, `sessions`, `edge`.
 
 Each section reads its own prefix (`SWARMDESK_PUSH_QUEUE_LIMIT`, ...), so a part's
 tunables sit together and a test replaces one section without touching the rest.
@@ -60,6 +61,9 @@ class ProjectorSettings(BaseSettings):
     linger_seconds: float = Field(default=0.01, ge=0, description="wait for more under load")
     linger_backlog: int = Field(default=8, ge=1, description="queued events that make it wait")
     uuid_cache: int = Field(default=4_096, ge=0, description="the live decoder's UUID cache")
+    stall_seconds: float = Field(
+        default=30.0, gt=0, description="lagging this long without progress: stuck, restarted"
+    )
 
 
 class RetentionSettings(BaseSettings):
@@ -101,6 +105,93 @@ class StreamSettings(BaseSettings):
     )
 
 
+def comma_list(text: str) -> tuple[str, ...]:
+    """`"a, b,,c"` -> `("a", "b", "c")` (list settings are comma-separated)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+class OIDCSettings(BaseSettings):
+    """An OpenID provider's tokens and browser sign-in (`SWARMDESK_OIDC_`); off while
+    `issuer` is empty (the embedded default: locally signed tokens only)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_OIDC_", extra="ignore")
+
+    issuer: str = Field(default="", description="the provider's issuer URL")
+    audience: str = Field(default="", description="the `aud` our access tokens carry")
+    roles_claim: str = Field(default="roles", description="claim with the roles (dotted path)")
+    role_map: str = Field(
+        default="", description="`theirs=ours,...` (e.g. `swarm-admins=admin`); none: as named"
+    )
+    name_claim: str = Field(default="name", description="claim with the display name")
+    algorithms: str = Field(default="RS256,ES256", description="accepted JWS algorithms")
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_refetch_seconds: float = Field(
+        default=30.0, ge=0, description="least time between JWKS fetches for an unknown kid"
+    )
+    http_timeout_seconds: float = Field(default=5.0, gt=0)
+    client_id: str = Field(default="", description="browser sign-in: our client id")
+    client_secret: SecretStr = Field(default=SecretStr(""), description="and its secret")
+    scopes: str = Field(default="openid profile", description="asked for at sign-in")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.issuer and not self.audience:
+            raise ValueError("SWARMDESK_OIDC_AUDIENCE must be set with SWARMDESK_OIDC_ISSUER")
+        for pair in comma_list(self.role_map):
+            if "=" not in pair:
+                raise ValueError(f"SWARMDESK_OIDC_ROLE_MAP: {pair!r} is not `theirs=ours`")
+        return self
+
+    def roles(self) -> dict[str, str]:
+        """The role map: the provider's role name -> ours."""
+        pairs = (pair.split("=", 1) for pair in comma_list(self.role_map))
+        return {theirs.strip(): ours.strip() for theirs, ours in pairs}
+
+
+class SessionSettings(BaseSettings):
+    """Browser sessions and login links (`SWARMDESK_SESSIONS_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_SESSIONS_", extra="ignore")
+
+    idle_seconds: int = Field(default=8 * 3600, gt=0, description="ends unless used within")
+    max_seconds: int = Field(default=7 * 24 * 3600, gt=0, description="ends anyway after")
+    cookie_name: str = "swarmdesk_session"
+    secure_cookie: bool | None = Field(
+        default=None, description="`Secure` cookies (default: when PUBLIC_URL is https)"
+    )
+    login_link_seconds: int = Field(default=300, gt=0, le=3600, description="a link's life")
+    public_url: str = Field(
+        default="", description="where browsers reach us (default http://HOST:PORT)"
+    )
+
+
+class EdgeSettings(BaseSettings):
+    """The edge's protections, for every path (`SWARMDESK_EDGE_`); 0 turns a limit off."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_EDGE_", extra="ignore")
+
+    cors_origins: str = Field(default="", description="origins allowed cross-origin (comma)")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0, description="413 past this")
+    principal_rate: float = Field(default=100.0, ge=0, description="requests/s per credential")
+    principal_burst: int = Field(default=200, ge=1)
+    address_rate: float = Field(default=1000.0, ge=0, description="requests/s per address")
+    address_burst: int = Field(default=2000, ge=1)
+    sockets_per_principal: int = Field(default=50, ge=0, description="open WebSockets")
+    sockets_per_address: int = Field(default=2000, ge=0)
+    max_header_bytes: int = Field(default=16 * 1024, ge=0, description="431 past this")
+    max_headers: int = Field(default=100, ge=0, description="431 past this many")
+    header_timeout_seconds: float = Field(default=10.0, ge=0, description="to send the head")
+    content_security_policy: str = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+
+
 class Settings(BaseSettings):
     """Typed settings; the embedded default needs none of them set."""
 
@@ -128,6 +219,9 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
+    oidc: OIDCSettings = Field(default_factory=OIDCSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
 
     @field_validator("projector", mode="before")
     @classmethod
@@ -170,6 +264,12 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def public_url(self) -> str:
+        """Where browsers reach the service (login links, OIDC redirect), no slash."""
+        configured = self.sessions.public_url.rstrip("/")
+        return configured or f"http://{self.host}:{self.port}"
 
     @property
     def is_postgres(self) -> bool:

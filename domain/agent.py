@@ -2,8 +2,10 @@
 cases and join swarms, so the profile says what they know and how much room they have.
 
 Rules (``InvalidInput`` unless noted):
-  - the agent id is ``agent_id_for(token subject)``: a uuid5 in a fixed namespace, so the
-    same login always maps to the same agent without a lookup table.
+  - the agent id is ``agent_id_for(token subject)``: the subject itself when it is a UUID
+    in canonical form (identity providers such as Keycloak give user ids so, and people
+    invite a colleague by that id), else a uuid5 in a fixed namespace, so the same login
+    always maps to the same agent without a lookup table.
   - ``register``: no actor check (the app registers an agent the first time its token is
     seen); ``update_profile``: only the agent itself or an admin (``NotAllowed``).
   - name: stripped, non-empty. Skills: names stripped and lower-cased, non-empty; levels
@@ -35,7 +37,16 @@ MIN_SKILL_LEVEL, MAX_SKILL_LEVEL = 1, 5
 
 
 def agent_id_for(subject: str) -> UUID:
-    """The agent id for a token subject (stable: uuid5 in ``AGENT_NAMESPACE``)."""
+    """The agent id for a token subject: the subject when it is a canonical UUID
+    (any case), else uuid5 in ``AGENT_NAMESPACE`` (stable)."""
+    if len(subject) == 36 and subject.count("-") == 4:
+        try:
+            parsed = UUID(subject)
+        except ValueError:
+            pass
+        else:
+            if str(parsed) == subject.lower():
+                return parsed
     return uuid5(AGENT_NAMESPACE, subject)
 
 
@@ -43,13 +54,20 @@ class Agent(Aggregate):
     """A support person's profile. Create with ``Agent.register``."""
 
     class Registered(Aggregate.Created):
-        class_version = 1
+        """v2: the identity provider's ``subject`` (the token's ``sub``; "" before v2)."""
+
+        class_version = 2
+        subject: str
         name: str
         skills: dict[str, int]  # skill -> level 1..5
         interests: list[str]
         timezone: str
         availability: str  # Availability value
         capacity: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["subject"] = ""
 
     class ProfileUpdated(Aggregate.Event):
         """The full new profile."""
@@ -69,6 +87,7 @@ class Agent(Aggregate):
         agent_id: UUID,
         *,
         name: str,
+        subject: str = "",
         skills: Mapping[str, int] | None = None,
         interests: Sequence[str] = (),
         timezone: str = "UTC",
@@ -78,6 +97,7 @@ class Agent(Aggregate):
         return cls._create(
             cls.Registered,
             id=agent_id,
+            subject=subject,
             name=require_text(name, "name", offending_id=agent_id),
             skills=_check_skills(skills or {}, agent_id),
             interests=unique_texts(interests),
@@ -91,6 +111,7 @@ class Agent(Aggregate):
     @event(Registered)
     def __init__(
         self,
+        subject: str,
         name: str,
         skills: dict[str, int],
         interests: list[str],
@@ -98,6 +119,7 @@ class Agent(Aggregate):
         availability: str,
         capacity: int,
     ) -> None:
+        self.subject = subject
         self._set_profile(name, skills, interests, timezone, availability, capacity)
 
     def update_profile(

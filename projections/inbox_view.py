@@ -174,6 +174,7 @@ def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
     if view is None:
         doc = {
             "agent_id": env.key,
+            "subject": getattr(e, "subject", ""),  # Registered v2 (the token's `sub`)
             "position": env.position,
             "registered_at": env.at,
             "updated_at": env.at,

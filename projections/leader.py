@@ -61,15 +61,19 @@ async def _pg_lock(
         await conn.close()
         await asyncio.sleep(retry)
     lost = asyncio.Event()
+    stop = asyncio.Event()
 
     async def watch() -> None:
-        while True:
-            await asyncio.sleep(check)
+        # never cancelled mid-query (that would leave the connection unusable): it is
+        # told to stop between checks, and a check that hangs counts as the lock lost
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), check)
+            if stop.is_set():
+                return
             try:
-                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), max(check, 1.0))
+                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), max(5.0, 5 * check))
                 await conn.commit()
-            except asyncio.CancelledError:
-                raise
             except Exception:  # the session (and so the lock) is gone, or frozen
                 lost.set()
                 return
@@ -78,11 +82,15 @@ async def _pg_lock(
     try:
         yield lost
     finally:
-        watcher.cancel()
+        stop.set()
         await asyncio.wait({watcher})
-        with contextlib.suppress(Exception):
-            await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            await conn.commit()
+        if lost.is_set():  # a connection in an unknown state never goes back to the pool
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+        else:
+            with contextlib.suppress(Exception):
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await conn.commit()
         with contextlib.suppress(Exception):
             await conn.close()
 

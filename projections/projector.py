@@ -108,6 +108,8 @@ class Projector:
         self.position = 0
         self.leading = False
         self.leaderships = 0  # times this projector took the lead (a metric)
+        self.restarts = 0  # attempts abandoned by a watchdog (a metric)
+        self._attempt: asyncio.Task[None] | None = None
         #: The last position of the batch being (or last) written (the push feed reads it).
         self.writing = 0
         self.batches = 0
@@ -156,16 +158,35 @@ class Projector:
                     follow.result()  # it only ends by failing: raise that
                 log.warning("projector lost its leadership; stopped, leading again")
 
+    def restart(self) -> bool:
+        """Abandon the current attempt to follow (a watchdog's remedy): the projector
+        starts again from its tracked position. False when it is not following."""
+        attempt = self._attempt
+        if attempt is None or attempt.done():
+            return False
+        self.restarts += 1
+        attempt.cancel()
+        return True
+
     async def _follow_forever(self) -> None:
+        """Follow in attempts; each ends by failing (then again from the tracked
+        position) or by `restart`; a cancellation of this task ends it for good."""
         while True:
+            attempt = self._attempt = asyncio.create_task(self._follow(), name="projector-attempt")
             try:
-                await self._follow()
-            except TrackingMoved as exc:
-                log.info("projector restarts: %s", exc)
+                await asyncio.wait({attempt})
             except asyncio.CancelledError:
+                attempt.cancel()
+                await _settled(attempt)
                 raise
-            except Exception:
-                log.exception("projector failed; restarting from the tracked position")
+            if attempt.cancelled():
+                log.warning("projector restarted by its watchdog")
+                continue
+            error = attempt.exception()
+            if isinstance(error, TrackingMoved):
+                log.info("projector restarts: %s", error)
+            elif error is not None:
+                log.error("projector failed; restarting from the tracked position", exc_info=error)
                 await asyncio.sleep(self.retry)
 
     async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from projections.projector import Projector
+from projections.watchdog import Watchdog
 from projections.writer import read_tracking
 
 POLL = 0.02
@@ -22,6 +23,8 @@ class Views:
     projector: Projector | None = None
     #: An asyncpg pool on the same database (PostgreSQL) for the hottest reads.
     pool: Any = None
+    #: Watches the projector running here (None without one): lag and stuck state.
+    watchdog: Watchdog | None = None
 
     async def position(self) -> int:
         """The position the stored views have reached (the projector's tracking row)."""

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev
+# The real OpenID provider the identity tests run against (tests/oidc_provider.py).
+npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 
 # PostgreSQL: start the local server if it is not answering (these machines have one).
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -1,9 +1,12 @@
-"""Bearer tokens: HS256 JWTs with `sub`, `name`, `role` and a required `exp`."""
+"""Bearer tokens: the `Verifier` protocol every token verifier satisfies, and the local
+one, `TokenIssuer` (HS256 JWTs signed with the service's secret: `sub`, `name`, `role`
+and a required `exp`)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import jwt
 
@@ -33,6 +36,12 @@ class Principal:
         object.__setattr__(self, "actor", actor)
 
 
+class Verifier(Protocol):
+    """Who a bearer token names; `AuthError` when it is not valid (any reason)."""
+
+    def verify(self, token: str) -> Principal: ...
+
+
 class TokenIssuer:
     """Signs and verifies tokens with the service's secret."""
 
@@ -51,6 +60,11 @@ class TokenIssuer:
             "exp": now + (ttl if ttl is not None else self.default_ttl),
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not expired since, else None."""
+        found = self._verified.get(token)
+        return found[0] if found is not None and time.time() < found[1] else None
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token, else `AuthError`. A token already verified is
@@ -93,13 +107,11 @@ class TokenIssuer:
         return principal, float(claims["exp"])
 
 
-def bearer_token(authorization: str | None, query_token: str | None = None) -> str:
-    """The token of an `Authorization: Bearer` header, else of `?access_token=`."""
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer` header (never of a URL: URLs get logged)."""
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("the Authorization header must be 'Bearer <token>'")
         return token.strip()
-    if query_token:
-        return query_token
     raise AuthError("missing bearer token")

@@ -1,4 +1,4 @@
-"""The `swarmdesk` command: serve, migrate, token, demo, rebuild, verify."""
+"""The `swarmdesk` command: serve, migrate, token, login-link, demo, rebuild, verify."""
 
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ def serve(
     import sys
 
     import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     from app.auth.secret import signing_key
+    from app.server.head_guard import guarded
     from app.server.protocol import CorkedHttpToolsProtocol
     from app.server.tweaks import log_tweaks, probe
     from app.telemetry import logs
@@ -60,7 +62,11 @@ def serve(
         log_level=settings.log_level,
         log_config=None,  # ours (`app.telemetry.logs`), set up above and in each worker
         access_log=False,  # the edge writes the access log (`swarmdesk.access`), no queries
-        http=CorkedHttpToolsProtocol if tweaks.corked_http.active else "httptools",
+        # header-read timeout, header size and count limits (`SWARMDESK_EDGE_`)
+        http=guarded(
+            CorkedHttpToolsProtocol if tweaks.corked_http.active else HttpToolsProtocol,
+            settings.edge,
+        ),
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
         proxy_headers=True,
@@ -87,6 +93,30 @@ def token(
         raise typer.BadParameter(f"unknown role {role!r}") from exc
     issuer = TokenIssuer(signing_key(settings), settings.token_ttl_seconds)
     typer.echo(issuer.issue(subject, parsed, name=name, ttl=ttl))
+
+
+@cli.command("login-link")
+def login_link(
+    subject: str,
+    role: Annotated[str, typer.Option(help="agent, supervisor, service or admin")] = "agent",
+    name: Annotated[str, typer.Option(help="display name")] = "",
+) -> None:
+    """Print a one-time, short-lived URL that signs a browser in (embedded default)."""
+    from urllib.parse import urlencode
+
+    from app.auth.secret import signing_key
+    from app.auth.sessions import link_token
+    from domain.actors import Role
+
+    settings = Settings()
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        raise typer.BadParameter(f"unknown role {role!r}") from exc
+    token = link_token(
+        signing_key(settings), settings.sessions.login_link_seconds, subject, parsed, name
+    )
+    typer.echo(f"{settings.public_url}/auth/link?{urlencode({'token': token})}")
 
 
 @cli.command()

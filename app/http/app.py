@@ -13,7 +13,15 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
 from app.bootstrap import bootstrap
-from app.http import board_queries, case_queries, health, metrics, openapi, problems
+from app.http import (
+    auth_routes,
+    board_queries,
+    case_queries,
+    health,
+    metrics,
+    openapi,
+    problems,
+)
 from app.http.commands import command_router
 from app.realtime.push import routes as push_routes
 from app.realtime.stream import routes as stream_routes
@@ -35,6 +43,7 @@ def routers() -> list[APIRouter]:
         command_router(),
         stream_routes.router,
         push_routes.router,
+        auth_routes.router,
     ]
 
 

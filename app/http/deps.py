@@ -8,14 +8,18 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth.tokens import Principal, bearer_token
+from app.auth.tokens import Principal
 from app.bootstrap import Services
 from app.service.errors import NotPermitted
 from app.telemetry import logs
 from domain.actors import Role
 
 #: Documents bearer auth in OpenAPI only; `get_principal` does the real check (401).
-BEARER = HTTPBearer(auto_error=False, description="`swarmdesk token SUBJECT --role ROLE`")
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="`swarmdesk token SUBJECT --role ROLE`, or the OpenID provider's access "
+    "token; browsers use the session cookie instead (`/auth/login`)",
+)
 
 
 def services_of(app: Any) -> Services:
@@ -35,18 +39,22 @@ async def get_principal(
     request: Request,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
-    token = bearer_token(request.headers.get("authorization"))
-    principal = services_of(request.app).tokens.verify(token)
+    """The caller: bearer token or session cookie (`app.auth.callers`)."""
+    callers = services_of(request.app).callers
+    principal = await callers.principal(
+        request.scope["headers"], scheme=request.url.scheme, method=request.method
+    )
     logs.bind(principal_id=principal.subject)
     return principal
 
 
-def websocket_principal(websocket: WebSocket) -> Principal:
-    """Authenticate a WebSocket (header or `?access_token=`); raises `AuthError`."""
-    token = bearer_token(
-        websocket.headers.get("authorization"), websocket.query_params.get("access_token")
+async def websocket_principal(websocket: WebSocket) -> Principal:
+    """Authenticate a WebSocket: the `Authorization` header or the session cookie from
+    one of our origins, never a token in the URL; raises `AuthError`/`CrossSiteRefused`."""
+    callers = services_of(websocket.app).callers
+    return await callers.principal(
+        websocket.scope["headers"], scheme=websocket.url.scheme, method="WEBSOCKET"
     )
-    return services_of(websocket.app).tokens.verify(token)
 
 
 def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:

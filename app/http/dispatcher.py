@@ -11,13 +11,15 @@ Contract:
   (`app.edge`), so request ids, access logs, CORS and limits apply to it as to every
   other path.
 - It takes a request only when it is sure the FastAPI app would reach the same command
-  call: no `root_path`, path ids in canonical UUID form, a bearer token the issuer
-  accepts, an `Idempotency-Key` and an `If-Match` that match their header patterns (each
-  at most once), a query string the command's query model accepts (if it has one), and,
-  where the command takes a body, `Content-Type: application/json` with a body of at
-  most `MAX_BODY` bytes that parses (`json.loads`, as Starlette) and that the body model
-  accepts. Anything else goes to the FastAPI app unchanged, the body replayed, so every
-  401 and 422 (and every other answer) still comes from one place.
+  call: no `root_path`, path ids in canonical UUID form, a bearer token the verifier
+  accepts (a request with the session cookie and no bearer token, which needs the
+  cross-site check, goes to FastAPI), an `Idempotency-Key` and an `If-Match` that match
+  their header patterns (each at most once), a query string the command's query model
+  accepts (if it has one), and, where the command takes a body, `Content-Type:
+  application/json` with a body of at most `MAX_BODY` bytes that parses (`json.loads`,
+  as Starlette) and that the body model accepts. Anything else goes to the FastAPI app
+  unchanged, the body replayed, so every 401 and 422 (and every other answer) still
+  comes from one place.
 - It calls `CommandRunner.run` exactly as the generated route does and answers the
   result model with the command's status (and `Location`); a listed error is answered
   with its problem (`app.http.problems.problem_of`); an unlisted one propagates (a 500).
@@ -214,7 +216,7 @@ class Dispatcher:
         if not _IDEMPOTENCY_KEY.fullmatch(key) or not _IF_MATCH.fullmatch(match):
             return None
         try:
-            principal = services_of(self.api).tokens.verify(token)
+            principal = services_of(self.api).verifier.verify(token)
         except AuthError:
             return None
         return principal, key, match

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.auth.callers import CrossSiteRefused
 from app.auth.tokens import AuthError
 from app.service.errors import (
     ApplicationError,
@@ -53,6 +54,10 @@ class Kind:
 
 NOT_AUTHENTICATED = Kind("not-authenticated", "Not authenticated", 401, 4401)
 FORBIDDEN = Kind("forbidden", "Forbidden", 403, 4403)
+CROSS_SITE = Kind("cross-site-request", "Cross-site request refused", 403, 4403)
+TOO_LARGE = Kind("too-large", "Request too large", 413, 1009)
+TOO_MANY = Kind("too-many-requests", "Too many requests", 429, 1013)
+HEADERS_TOO_LARGE = Kind("headers-too-large", "Request header fields too large", 431, 1008)
 RULE_VIOLATED = Kind("rule-violated", "Rule violated", 403, 4403)
 NOT_FOUND = Kind("not-found", "Not found", 404, 4404)
 VERSION_CONFLICT = Kind("version-conflict", "Version conflict", 409, 4409)
@@ -110,6 +115,7 @@ Extra = Callable[[Any], dict[str, Any]]
 #: The one table: error class -> (kind, the extra members it carries).
 TABLE: dict[type[BaseException], tuple[Kind, Extra]] = {
     AuthError: (NOT_AUTHENTICATED, _none),
+    CrossSiteRefused: (CROSS_SITE, _none),
     NotPermitted: (FORBIDDEN, _extra),
     CaseNotFound: (NOT_FOUND, _extra),
     VersionMismatch: (PRECONDITION_FAILED, _extra),
@@ -193,7 +199,7 @@ _HTTP_KINDS = {
     404: NOT_FOUND,
     405: Kind("method-not-allowed", "Method not allowed", 405, 1008),
     406: Kind("not-acceptable", "Not acceptable", 406, 1008),
-    413: Kind("too-large", "Request too large", 413, 1009),
+    413: TOO_LARGE,
     415: Kind("unsupported-media-type", "Unsupported media type", 415, 1003),
 }
 

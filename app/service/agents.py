@@ -2,7 +2,8 @@
 
 Contract: the agent id is `agent_id_for(token subject)`. Service tokens are refused
 (`ServiceTokensCannotCommand`). The first PUT registers the agent (fields left out take
-the domain's defaults, the name defaults to the token's name); later PUTs update it
+the domain's defaults, the name defaults to the token's name; the token's subject is
+recorded); later PUTs update it
 (fields left out keep their value). `If-Match` must equal the profile's version
 (`VersionMismatch`; before the first PUT only `0` matches).
 Idempotency keys and conflicts (decided again until a deadline) behave as for case
@@ -49,7 +50,8 @@ class AgentService:
             if context.if_match is not None and context.if_match != current:
                 raise VersionMismatch("agent", agent_id, context.if_match, current)
             if agent is None:
-                agent = Agent.register(agent_id, **({"name": principal.name} | given))
+                fields = {"name": principal.name} | given | {"subject": principal.subject}
+                agent = Agent.register(agent_id, **fields)
             else:
                 agent.update_profile(principal.actor, **given)
             try:

@@ -7,6 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.server import Server, running_server
+from tests.oidc_provider import (
+    AUDIENCE,
+    CLIENT_SECRET,
+    ROLE_MAP,
+    ROLES_CLAIM,
+    Provider,
+    running_provider,
+)
 
 
 @pytest.fixture(
@@ -29,3 +37,36 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Ser
         ) as second,
     ):
         yield first, second
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    """The real OpenID provider (oidc-provider under node), shared by the session."""
+    with running_provider(tmp_path_factory.mktemp("oidc")) as provider:
+        yield provider
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def oidc_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    oidc_provider: Provider,
+) -> Iterator[Server]:
+    """A server that trusts the provider (bearer tokens, browser sign-in), per backend,
+    logging at INFO so its whole output can be searched for credentials."""
+    workdir = tmp_path_factory.mktemp(f"oidc-{request.param}")
+    with running_server(
+        request.param,
+        workdir,
+        SWARMDESK_OIDC_ISSUER=oidc_provider.issuer,
+        SWARMDESK_OIDC_AUDIENCE=AUDIENCE,
+        SWARMDESK_OIDC_ROLES_CLAIM=ROLES_CLAIM,
+        SWARMDESK_OIDC_ROLE_MAP=ROLE_MAP,
+        SWARMDESK_OIDC_CLIENT_ID="swarmdesk",
+        SWARMDESK_OIDC_CLIENT_SECRET=CLIENT_SECRET,
+        SWARMDESK_OIDC_JWKS_REFETCH_SECONDS="1",
+        SWARMDESK_LOG_LEVEL="info",
+    ) as srv:
+        yield srv

@@ -118,6 +118,12 @@ def server_env(
         SWARMDESK_DATA_DIR=str(data_dir),
         SWARMDESK_LOG_LEVEL="warning",
         PYTHONUNBUFFERED="1",
+        # The shared servers serve every test from one address: no rate limits there
+        # (tests/e2e/test_edge_limits.py runs a server with them).
+        SWARMDESK_EDGE_ADDRESS_RATE="0",
+        SWARMDESK_EDGE_PRINCIPAL_RATE="0",
+        SWARMDESK_EDGE_SOCKETS_PER_ADDRESS="0",
+        SWARMDESK_EDGE_SOCKETS_PER_PRINCIPAL="0",
     )
     if schema:
         env["SWARMDESK_DATABASE_SCHEMA"] = schema

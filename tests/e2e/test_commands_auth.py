@@ -26,7 +26,7 @@ BAD_AUTHORIZATION = {
     "garbage": "Bearer " + "x" * 300,
     "expired": "Bearer " + TokenIssuer(SECRET).issue("mallory", "agent", ttl=-30),
     "forged": "Bearer " + TokenIssuer("another-secret-of-sufficient-length").issue("m", "admin"),
-    "alg-none": "Bearer " + jwt.encode(_claims(), key=None, algorithm="none"),
+    "alg-none": "Bearer " + jwt.encode(_claims(), key="", algorithm="none"),
     "no-exp": "Bearer "
     + jwt.encode({k: v for k, v in _claims().items() if k != "exp"}, SECRET, algorithm="HS256"),
     "unknown-role": "Bearer " + jwt.encode(_claims(role="root"), SECRET, algorithm="HS256"),

@@ -47,6 +47,18 @@ async def test_command_on_one_process_reaches_clients_of_the_other(
     assert lags[-1] < 1.0, lags
 
 
+def wait_until_projecting(api: Server) -> None:
+    """Until the `swarmdesk project` process projects (its start-up, imports included,
+    takes about 2 s here: longer than a socket waits for a case it cannot see yet)."""
+    headers = api.headers("warm-up")
+    opened = httpx.post(f"{api.base_url}/api/cases", json={"customer": "W", "subject": "W"},
+                        headers=headers, timeout=10).json()  # fmt: skip
+    url = f"{api.base_url}/api/cases/{opened['case_id']}?min_position={opened['position']}"
+    deadline = time.monotonic() + 30
+    while httpx.get(url, headers=headers, timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "swarmdesk project did not project in 30 s"
+
+
 @pytest.fixture
 def api_and_projector(tmp_path: Path) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
     """An API process without a projector, and `swarmdesk project` on its schema."""
@@ -60,6 +72,7 @@ def api_and_projector(tmp_path: Path) -> Iterator[tuple[Server, subprocess.Popen
                 stderr=subprocess.STDOUT,
             )
         try:
+            wait_until_projecting(api)
             yield api, projector
         finally:
             if projector.poll() is None:

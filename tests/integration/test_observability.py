@@ -65,7 +65,10 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Edge, str, str]]:
 
 
 def _api(edge: Edge) -> FastAPI:
-    api: FastAPI = edge.app.api  # type: ignore[attr-defined]  # Edge -> PushFirst -> API
+    inner: Any = edge.app  # Edge -> its layers -> PushFirst (whose `api` is the app)
+    while not hasattr(inner, "api"):
+        inner = inner.app
+    api: FastAPI = inner.api
     return api
 
 

@@ -13,6 +13,7 @@ import pytest
 from app.store import EventStore
 from app.store.factory import asyncpg_dsn
 from projections.leader import lock_key
+from projections.watchdog import Watchdog
 from tests.conftest import Database
 from tests.support import PG_URL
 from tests.views_support import actor, append, briefing_case, projector_for
@@ -101,3 +102,45 @@ async def test_lost_leadership_stops_then_leads_again(pg_database: Database) -> 
         finally:
             await asyncio.wait_for(projector.close(), 5)
             await projector.engine.dispose()
+
+
+async def test_the_watchdog_restarts_a_projector_stuck_behind_a_growing_log(
+    database: Database, store: EventStore
+) -> None:
+    await _backlog(store, 1)
+    projector = projector_for(store, database.url, database.schema)
+    hang = asyncio.Event()
+    released = asyncio.Event()
+
+    async def hang_once(position: int) -> None:
+        if not released.is_set():
+            hang.set()
+            await asyncio.Event().wait()  # a statement that never returns
+
+    projector.before_commit = hang_once
+    watchdog = Watchdog(projector, store.max_position, stall=0.3, every=0.05)
+    projector.start()
+    watching = asyncio.create_task(watchdog.run())
+    try:
+        await asyncio.wait_for(hang.wait(), 10)
+        for _ in range(100):
+            if watchdog.stuck:
+                break
+            await asyncio.sleep(0.05)
+        assert watchdog.stuck
+        assert watchdog.lag > 0
+        released.set()  # the restarted attempt's batches go through
+        end = await _backlog(store, 1)
+        assert await projector.wait_for(end, 20)
+        assert projector.restarts >= 1
+        for _ in range(100):
+            if not watchdog.stuck and watchdog.lag == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert not watchdog.stuck
+        assert watchdog.lag == 0
+    finally:
+        watching.cancel()
+        await asyncio.wait({watching})
+        await asyncio.wait_for(projector.close(), 5)
+        await projector.engine.dispose()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.tokens import Principal
 from app.realtime.push.feed import ChangeFeed
 from app.realtime.push.hub import Hub
-from app.realtime.push.session import Session
+from app.realtime.push.session import Authenticate, Session
 from app.settings import Settings
 from app.store import EventStore
 from app.store.factory import asyncpg_dsn
@@ -36,7 +35,7 @@ async def start_push(
     engine: AsyncEngine,
     store: EventStore,
     views: Views,
-    verify: Callable[[str], Principal],
+    authenticate: Authenticate,
     inline: bool = True,
     lean: bool = True,
 ) -> PushService:
@@ -73,5 +72,5 @@ async def start_push(
     async def settle() -> None:
         await views.wait_for_position(await store.max_position(), 2.0)
 
-    session = Session(hub, engine, tuning.replay_limit, verify, settle, lean=lean)
+    session = Session(hub, engine, tuning.replay_limit, authenticate, settle, lean=lean)
     return PushService(hub, feed, session)

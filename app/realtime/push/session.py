@@ -11,15 +11,16 @@ changes after P; only then does it go live, dropping queued changes it already h
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.tokens import AuthError, Principal, bearer_token
+from app.auth.callers import CrossSiteRefused
+from app.auth.tokens import AuthError, Principal
 from app.edge import request_id_header
 from app.http.problems import problem_of
 from app.realtime.push.client import Client
@@ -56,16 +57,21 @@ def refused(exc: Exception) -> Refused:
     return Refused(problem.kind.close_code, close_reason(problem.detail))
 
 
-def authenticate(scope: dict[str, Any], verify: Callable[[str], Principal]) -> Principal:
-    """The caller of a WebSocket scope (header, else ``?access_token=``); raises AuthError."""
-    headers = dict(scope.get("headers") or [])
-    authorization = headers.get(b"authorization")
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    token = bearer_token(
-        authorization.decode("latin-1") if authorization else None,
-        (query.get("access_token") or [None])[0],
+class Authenticate(Protocol):
+    """Who calls, from the handshake's headers: `Authorization: Bearer` or the session
+    cookie from one of our origins (`app.auth.callers.Callers.principal`); never a
+    token in the URL. Raises `AuthError` (or `CrossSiteRefused`)."""
+
+    def __call__(
+        self, headers: Iterable[tuple[bytes, bytes]], *, scheme: str, method: str
+    ) -> Awaitable[Principal]: ...
+
+
+async def authenticate(scope: dict[str, Any], callers: Authenticate) -> Principal:
+    """The caller of a WebSocket scope (see `Authenticate`)."""
+    return await callers(
+        scope.get("headers") or [], scheme=scope.get("scheme", "ws"), method="WEBSOCKET"
     )
-    return verify(token)
 
 
 def parse_after(scope: dict[str, Any]) -> int | None:
@@ -101,14 +107,14 @@ class Session:
         hub: Hub,
         engine: AsyncEngine,
         replay_limit: int,
-        verify: Callable[[str], Principal],
+        authenticate: Authenticate,
         settle: Callable[[], Awaitable[None]] | None = None,
         *,
         lean: bool = True,
     ) -> None:
         self.lean = lean  # the `lean_sockets` server tweak
         self.hub = hub
-        self.verify = verify
+        self.authenticate = authenticate
         self.engine = engine
         self.replay_limit = replay_limit
         self.settle = settle  # waits (bounded) until the views reach the log's end
@@ -123,8 +129,8 @@ class Session:
         if (await receive())["type"] != "websocket.connect":
             return
         try:
-            target = self._target(view, scope)
-        except (ApplicationError, AuthError) as exc:
+            target = await self._target(view, scope)
+        except (ApplicationError, AuthError, CrossSiteRefused) as exc:
             reason = refused(exc)
             await send({"type": "websocket.accept", "headers": request_id_header(scope)})
             await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
@@ -146,15 +152,15 @@ class Session:
                     await ready()  # idle here: one future, nothing deeper
                 if (await receive())["type"] == "websocket.disconnect":
                     break
-        except (ApplicationError, AuthError) as exc:
+        except (ApplicationError, AuthError, CrossSiteRefused) as exc:
             reason = refused(exc)
             self.hub.unregister(client)
             await send({"type": "websocket.close", "code": reason.code, "reason": reason.reason})
         finally:
             self.hub.unregister(client)
 
-    def _target(self, view: str, scope: dict[str, Any]) -> Target:
-        principal = authenticate(scope, self.verify)
+    async def _target(self, view: str, scope: dict[str, Any]) -> Target:
+        principal = await authenticate(scope, self.authenticate)
         after = parse_after(scope)
         key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
         return Target(view, key, principal, after)

@@ -40,7 +40,6 @@ _TAIL_QUERY: dict[str, Any] = {
             "description": "CloudEvents types or event names (repeat or comma-separate)",
         },
         "case": {"type": "string", "format": "uuid", "description": "one case's events"},
-        "access_token": {"type": "string", "description": "bearer token (WebSocket only)"},
     },
 }
 

@@ -1,6 +1,6 @@
 """`WS /ws/events?after=P&type=...&case=...`: the live tail as one CloudEvent per message.
 
-Protocol: the server authenticates (bearer header or `?access_token=`), checks the
+Protocol: the server authenticates (bearer header or session cookie), checks the
 parameters, then sends, in position order and each once, every wanted event after `P`
 (catch-up, then live) as a text message holding one CloudEvent JSON object. Filtered
 tails also get `{"kind": "progress", "position": N}` marks (see `tail`). The client sends
@@ -20,6 +20,7 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from app.auth.callers import CrossSiteRefused
 from app.auth.tokens import AuthError
 from app.http.deps import services_of, websocket_principal
 from app.http.problems import INTERNAL, Problem, problem_of
@@ -56,11 +57,11 @@ async def events_socket(websocket: WebSocket) -> None:
     """The global stream as a live tail (service and admin tokens only)."""
     services = services_of(websocket.app)
     try:
-        principal = websocket_principal(websocket)
+        principal = await websocket_principal(websocket)
         if principal.role not in _ROLES:
             raise NotPermitted("the event stream needs a service or admin token")
         after, flt = _parameters(websocket)
-    except (AuthError, ApplicationError) as exc:
+    except (AuthError, ApplicationError, CrossSiteRefused) as exc:
         problem = problem_of(exc)
         await _refuse(websocket, problem.kind.close_code, problem.detail)
         return
