@@ -112,4 +112,27 @@ def guarded(base: type[HttpToolsProtocol], edge: EdgeSettings) -> type[HttpTools
         "max_head_bytes": edge.max_header_bytes or float("inf"),
         "max_headers": edge.max_headers or float("inf"),
     }
-    return type(f"Guarded{base.__name__}", (HeadGuard, base), attributes)
+    name = f"Guarded{base.__name__}"
+    made: type[HttpToolsProtocol] = type(name, (HeadGuard, base), attributes)
+    _MADE[name] = made  # pickled by name for `--workers N` (see `__getattr__`)
+    return made
+
+
+_MADE: dict[str, type[HttpToolsProtocol]] = {}
+
+
+def __getattr__(name: str) -> type[HttpToolsProtocol]:
+    """A guarded protocol class by name: the one made here, or, in a worker process that
+    unpickles uvicorn's config (`--workers N` spawns them), the same one made afresh
+    from the same settings."""
+    if name in _MADE:
+        return _MADE[name]
+    if name.startswith("Guarded"):
+        from app.server.protocol import CorkedHttpToolsProtocol
+        from app.settings import Settings
+
+        bases = {cls.__name__: cls for cls in (CorkedHttpToolsProtocol, HttpToolsProtocol)}
+        base = bases.get(name.removeprefix("Guarded"))
+        if base is not None:
+            return guarded(base, Settings().edge)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
