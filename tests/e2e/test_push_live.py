@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -83,8 +84,10 @@ async def test_resume_from_an_unknown_position_gets_a_fresh_snapshot(server: Ser
                 await follower.read_until(ws, last)  # the views may lag the command
                 assert follower.snapshots == 1
         async with ws_connect(server, f"/ws/cases/{case_id}?after={last}", owner) as ws:
-            with pytest.raises(TimeoutError):  # up to date: nothing until the next change
-                await asyncio.wait_for(ws.recv(), 0.3)
+            # up to date: nothing until the next change (a heartbeat may come: the
+            # session's shared server beats every 15 s for every socket at once)
+            with pytest.raises(TimeoutError):
+                await _anything_but_heartbeats(ws, 0.3)
             follower = Follower(doc=follower.doc, position=last)
             nxt = await add_context(http, server, owner, case_id)
             await follower.read_until(ws, nxt)
@@ -158,3 +161,10 @@ async def test_inbox_pushes_an_invitation_live(server: Server) -> None:
     assert stored is not None
     assert follower.doc == stored[1]
     assert [item["kind"] for item in follower.doc["items"]] == ["invitation"]
+
+
+async def _anything_but_heartbeats(ws: Any, seconds: float) -> None:
+    """Wait up to `seconds` for a frame that is not a heartbeat (TimeoutError if none)."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), seconds))
+        assert frame["type"] == "heartbeat", frame
