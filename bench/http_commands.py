@@ -241,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rounds", type=int, default=1, help="repeat all runs; the verdict is the median's"
     )
     parser.add_argument("--baseline", type=Path, help="another checkout, run side by side")
+    parser.add_argument(
+        "--tree", type=Path, help="with --baseline: run this checkout instead of this tree"
+    )
     parser.add_argument("--oidc", action="store_true", help="embedded vs OIDC tokens")
     args = parser.parse_args(argv)
     seconds = args.seconds or (4.0 if args.quick else 10.0)
@@ -248,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.oidc:
         return embedded_vs_oidc(args, seconds, idempotency)
     if args.baseline is not None:
-        return side_by_side(args.baseline.resolve(), args, seconds, idempotency)
+        tree = args.tree.resolve() if args.tree else None
+        return side_by_side(args.baseline.resolve(), args, seconds, idempotency, tree)
     print(f"HTTP commands on PostgreSQL, one `swarmdesk serve` process (uvloop + httptools), "
           f"{os.cpu_count()} CPUs shared by server, load generator (separate process) and "
           f"PostgreSQL; Idempotency-Key on every command: {idempotency}")  # fmt: skip
@@ -306,7 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def side_by_side(
-    baseline: Path, args: argparse.Namespace, seconds: float, idempotency: bool
+    baseline: Path,
+    args: argparse.Namespace,
+    seconds: float,
+    idempotency: bool,
+    tree: Path | None = None,
 ) -> int:
     """This tree against `baseline`, projector on and off, alternating in each round."""
     print(f"HTTP commands on PostgreSQL, side by side: this tree vs {baseline} "
@@ -318,7 +326,7 @@ def side_by_side(
             base = http_run(f"baseline, projector {mode}", projector, args.clients, seconds,
                             args.warmup, idempotency, root=baseline)  # fmt: skip
             ours = http_run(f"this tree, projector {mode}", projector, args.clients, seconds,
-                            args.warmup, idempotency)  # fmt: skip
+                            args.warmup, idempotency, root=tree)  # fmt: skip
             pairs[mode].append((base, ours))
             rows += [base, ours]
         print(f"round {n + 1} of {args.rounds}")
