@@ -87,9 +87,5 @@ QUERY: dict[str, Any] = {
             "description": "the last position the client applied: replay the changes "
             "after it (or a fresh snapshot when it is unknown or too far back)",
         },
-        "access_token": {
-            "type": "string",
-            "description": "bearer token, for clients that cannot set a header",
-        },
     },
 }

@@ -165,7 +165,7 @@ def document(host: str) -> dict[str, Any]:
     stream_security = [{"$ref": "#/components/securitySchemes/bearer"}]
     push_security = [
         {"$ref": "#/components/securitySchemes/bearer"},
-        {"$ref": "#/components/securitySchemes/accessToken"},
+        {"$ref": "#/components/securitySchemes/session"},
     ]
     operations: dict[str, Any] = {}
     for channel_id, channel in channels.items():
@@ -201,11 +201,12 @@ def document(host: str) -> dict[str, Any]:
             "messages": messages,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "accessToken": {
+                "session": {
                     "type": "httpApiKey",
-                    "in": "query",
-                    "name": "access_token",
-                    "description": "the bearer token as a query value (sockets only)",
+                    "in": "cookie",
+                    "name": "swarmdesk_session",
+                    "description": "a browser's session cookie (`SWARMDESK_SESSIONS_COOKIE_NAME`;"
+                    " no credential is ever taken from a URL)",
                 },
             },
         },
