@@ -39,6 +39,7 @@ import httpx
 
 from app.auth.tokens import TokenIssuer
 from bench._http_load import LoadResult, Writer, run_writers
+from bench._http_runs import SECRET, SPAWN_SLACK, cpu_ticks, serve
 from bench.common import (
     PG_URL,
     LatencyStats,
@@ -51,7 +52,6 @@ from bench.common import (
     run_async,
     write_json,
 )
-from bench.http_commands import SECRET, SPAWN_SLACK, cpu_ticks, serve
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = {

@@ -17,13 +17,13 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from projections import pg_writer
+from projections.batches import BatchListener, CommittedBatch, settled
 from projections.envelope import Envelope, Recorded
 from projections.fold import Change, ViewSet
 from projections.leader import leadership
@@ -40,23 +40,6 @@ log = logging.getLogger(__name__)
 Subscribe = Callable[[int], AsyncIterator[Any]]
 Decode = Callable[[Any], Any]
 _END = object()
-
-
-@dataclass(frozen=True, slots=True)
-class CommittedBatch:
-    """What one committed projector batch changed: every change in (`after`, `position`],
-    in position order (a listener that saw `after` last has missed nothing)."""
-
-    changes: Sequence[Change]
-    after: int
-    position: int
-
-
-class BatchListener(Protocol):
-    """Called after each committed batch that changed something, in commit order, on the
-    projector's task: it must not block (hand work off instead)."""
-
-    def __call__(self, batch: CommittedBatch, /) -> None: ...
 
 
 class Projector:
@@ -134,7 +117,7 @@ class Projector:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            await _settled(task)  # a cancellation of `close` itself still propagates
+            await settled(task)  # a cancellation of `close` itself still propagates
 
     async def run(self) -> None:
         """Lead, then follow the log until cancelled; restart after failures. When the
@@ -152,8 +135,8 @@ class Projector:
                     self.leading = False
                     for task in (follow, watch):
                         task.cancel()
-                    await _settled(follow)
-                    await _settled(watch)
+                    await settled(follow)
+                    await settled(watch)
                 if follow.done() and not follow.cancelled():
                     follow.result()  # it only ends by failing: raise that
                 log.warning("projector lost its leadership; stopped, leading again")
@@ -177,7 +160,7 @@ class Projector:
                 await asyncio.wait({attempt})
             except asyncio.CancelledError:
                 attempt.cancel()
-                await _settled(attempt)
+                await settled(attempt)
                 raise
             if attempt.cancelled():
                 log.warning("projector restarted by its watchdog")
@@ -229,7 +212,7 @@ class Projector:
         finally:
             self._pg = None
             pump.cancel()
-            await _settled(pump)
+            await settled(pump)
 
     async def _pump(self, after: int, queue: asyncio.Queue[Any]) -> None:
         try:
@@ -397,11 +380,3 @@ class Projector:
         async with self._advanced:
             self.position = position
             self._advanced.notify_all()
-
-
-async def _settled(task: asyncio.Task[Any]) -> None:
-    """Wait until `task` is done without taking on its outcome (retrieved, so never
-    reported as unhandled); a cancellation of the waiter itself propagates."""
-    await asyncio.wait({task})
-    if not task.cancelled():
-        task.exception()

@@ -34,9 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.realtime.push.hub import Hub
 from app.store.listen import listen_forever
+from projections.batches import CommittedBatch
 from projections.changes import ViewChange, read_all_changes
 from projections.fold import Change
-from projections.projector import CommittedBatch, Projector
+from projections.projector import Projector
 from projections.tables import view_changes
 
 log = logging.getLogger(__name__)
