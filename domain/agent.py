@@ -11,7 +11,10 @@ Rules (``InvalidInput`` unless noted):
   - name: stripped, non-empty. Skills: names stripped and lower-cased, non-empty; levels
     are ints 1..5. Interests: stripped, empties and repeats dropped. Timezone: an IANA key
     ``zoneinfo`` knows (``UTC``, ``Europe/Paris``). Availability: an ``Availability``
-    value. Capacity (max concurrent swarms): an int 0..20.
+    value. Capacity (max concurrent swarms): an int 0..20. Working hours and quiet hours:
+    ``"HH:MM-HH:MM"`` local spans or "" (``domain.schedule``); working days: names
+    ``mon``..``sun`` (empty means all). E-mail: "" or one address with an ``@``.
+    Channels: a subset of ``CHANNELS`` (the inbox is always on).
   - ``update_profile`` arguments left as ``None`` keep the current value; the event always
     carries the full new profile, so a reader never needs earlier events to know it.
     An update is recorded even if nothing changed (a PUT is a statement of intent).
@@ -19,6 +22,7 @@ Rules (``InvalidInput`` unless noted):
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,14 +30,24 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
 from domain.errors import InvalidInput, NotAllowed
+from domain.schedule import DAYS, parse_span
 from domain.values import Availability, parse_enum, require_text, unique_texts
 
-__all__ = ["AGENT_NAMESPACE", "MAX_CAPACITY", "Agent", "agent_id_for"]
+__all__ = ["AGENT_NAMESPACE", "CHANNELS", "MAX_CAPACITY", "Agent", "agent_id_for"]
 
 #: Namespace of agent ids. Never change it: every stored agent id derives from it.
 AGENT_NAMESPACE = UUID("cea6c259-9f5e-4a5a-8fd6-e34ac90012ea")
 MAX_CAPACITY = 20
 MIN_SKILL_LEVEL, MAX_SKILL_LEVEL = 1, 5
+CHANNELS = ("email", "webhook")  # outbound notification channels an agent may choose
+#: The schedule fields (v3 of ``Registered``, v2 of ``ProfileUpdated``) and their defaults.
+SCHEDULE_DEFAULTS: dict[str, object] = {
+    "working_hours": "",
+    "working_days": list(DAYS),
+    "quiet_hours": "",
+    "email": "",
+    "channels": [],
+}
 
 
 def agent_id_for(subject: str) -> UUID:
@@ -54,9 +68,10 @@ class Agent(Aggregate):
     """A support person's profile. Create with ``Agent.register``."""
 
     class Registered(Aggregate.Created):
-        """v2: the identity provider's ``subject`` (the token's ``sub``; "" before v2)."""
+        """v2: the identity provider's ``subject`` (the token's ``sub``; "" before v2);
+        v3: the schedule and notification fields (``SCHEDULE_DEFAULTS`` before v3)."""
 
-        class_version = 2
+        class_version = 3
         subject: str
         name: str
         skills: dict[str, int]  # skill -> level 1..5
@@ -64,15 +79,24 @@ class Agent(Aggregate):
         timezone: str
         availability: str  # Availability value
         capacity: int
+        working_hours: str
+        working_days: list[str]
+        quiet_hours: str
+        email: str
+        channels: list[str]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["subject"] = ""
 
-    class ProfileUpdated(Aggregate.Event):
-        """The full new profile."""
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, object]) -> None:
+            state.update(_schedule_defaults())
 
-        class_version = 1
+    class ProfileUpdated(Aggregate.Event):
+        """The full new profile; v2: the schedule fields (defaults before v2)."""
+
+        class_version = 2
         updated_by: UUID
         name: str
         skills: dict[str, int]
@@ -80,6 +104,15 @@ class Agent(Aggregate):
         timezone: str
         availability: str
         capacity: int
+        working_hours: str
+        working_days: list[str]
+        quiet_hours: str
+        email: str
+        channels: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state.update(_schedule_defaults())
 
     @classmethod
     def register(
@@ -93,7 +126,9 @@ class Agent(Aggregate):
         timezone: str = "UTC",
         availability: Availability | str = Availability.AVAILABLE,
         capacity: int = 3,
+        **schedule: Any,
     ) -> "Agent":
+        """Register; ``schedule`` takes the ``SCHEDULE_DEFAULTS`` fields."""
         return cls._create(
             cls.Registered,
             id=agent_id,
@@ -106,6 +141,7 @@ class Agent(Aggregate):
                 Availability, availability, "availability", offending_id=agent_id
             ).value,
             capacity=_check_capacity(capacity, agent_id),
+            **check_schedule(schedule, _schedule_defaults(), agent_id),
         )
 
     @event(Registered)
@@ -118,9 +154,21 @@ class Agent(Aggregate):
         timezone: str,
         availability: str,
         capacity: int,
+        working_hours: str,
+        working_days: list[str],
+        quiet_hours: str,
+        email: str,
+        channels: list[str],
     ) -> None:
         self.subject = subject
-        self._set_profile(name, skills, interests, timezone, availability, capacity)
+        schedule = {
+            "working_hours": working_hours,
+            "working_days": working_days,
+            "quiet_hours": quiet_hours,
+            "email": email,
+            "channels": channels,
+        }
+        self._set_profile(name, skills, interests, timezone, availability, capacity, schedule)
 
     def update_profile(
         self,
@@ -132,6 +180,7 @@ class Agent(Aggregate):
         timezone: str | None = None,
         availability: Availability | str | None = None,
         capacity: int | None = None,
+        **schedule: Any,
     ) -> None:
         """Replace the profile; ``None`` keeps a field. Only the agent itself or an admin."""
         if actor.id != self.id and not actor.is_admin:
@@ -153,6 +202,7 @@ class Agent(Aggregate):
                 else parse_enum(Availability, availability, "availability", **ids)
             ).value,
             capacity=self._capacity if capacity is None else _check_capacity(capacity, self.id),
+            **check_schedule(schedule, self._schedule, self.id),
         )
 
     @event(ProfileUpdated)
@@ -165,8 +215,20 @@ class Agent(Aggregate):
         timezone: str,
         availability: str,
         capacity: int,
+        working_hours: str,
+        working_days: list[str],
+        quiet_hours: str,
+        email: str,
+        channels: list[str],
     ) -> None:
-        self._set_profile(name, skills, interests, timezone, availability, capacity)
+        schedule = {
+            "working_hours": working_hours,
+            "working_days": working_days,
+            "quiet_hours": quiet_hours,
+            "email": email,
+            "channels": channels,
+        }
+        self._set_profile(name, skills, interests, timezone, availability, capacity, schedule)
 
     def _set_profile(
         self,
@@ -176,6 +238,7 @@ class Agent(Aggregate):
         timezone: str,
         availability: str,
         capacity: int,
+        schedule: Mapping[str, Any],
     ) -> None:
         self._name = name
         self._skills = dict(skills)
@@ -183,6 +246,12 @@ class Agent(Aggregate):
         self._timezone = timezone
         self._availability = Availability(availability)
         self._capacity = capacity
+        self._schedule = {k: schedule[k] for k in SCHEDULE_DEFAULTS}
+
+    @property
+    def schedule(self) -> Mapping[str, Any]:
+        """Working hours and days, quiet hours, e-mail, channels (``SCHEDULE_DEFAULTS``)."""
+        return MappingProxyType(self._schedule)
 
     @property
     def name(self) -> str:
@@ -207,6 +276,46 @@ class Agent(Aggregate):
     @property
     def capacity(self) -> int:
         return self._capacity
+
+
+def _schedule_defaults() -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, list) else v for k, v in SCHEDULE_DEFAULTS.items()}
+
+
+def check_schedule(
+    given: Mapping[str, Any], current: Mapping[str, Any], agent_id: UUID
+) -> dict[str, Any]:
+    """The schedule fields: ``given`` (``None`` or absent keeps ``current``), checked."""
+    unknown = set(given) - set(SCHEDULE_DEFAULTS)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "is not a profile field", offending_id=agent_id)
+    out = dict(current)
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key in ("working_hours", "quiet_hours"):
+            try:
+                parse_span(value)
+            except (ValueError, AttributeError):
+                raise InvalidInput(
+                    key, f"{value!r} is not HH:MM-HH:MM", offending_id=agent_id
+                ) from None
+            out[key] = value.strip()
+        elif key == "working_days":
+            if any(d not in DAYS for d in value):
+                raise InvalidInput(key, f"each one of: {', '.join(DAYS)}", offending_id=agent_id)
+            out[key] = [d for d in DAYS if d in value] or list(DAYS)
+        elif key == "email":
+            address = str(value).strip()
+            if address and (address.count("@") != 1 or any(c.isspace() for c in address)):
+                raise InvalidInput(key, f"{address!r} is not an address", offending_id=agent_id)
+            out[key] = address
+        else:  # channels
+            if any(c not in CHANNELS for c in value):
+                allowed = ", ".join(CHANNELS)
+                raise InvalidInput(key, f"each one of: {allowed}", offending_id=agent_id)
+            out[key] = [c for c in CHANNELS if c in value]
+    return out
 
 
 def _check_skills(skills: Mapping[str, int], agent_id: UUID) -> dict[str, int]:

@@ -3,16 +3,16 @@
 method that only assigns state (``domain.case_state``); events: ``domain.case_events``."""
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain import case_events as ev
-from domain.actors import Actor, Role
+from domain.actors import Actor
+from domain.case_opening import check_open
 from domain.case_rules import CaseRules
 from domain.case_state import Proposal
-from domain.errors import NotAllowed
 from domain.values import (
     CaseStatus,
     Channel,
@@ -22,8 +22,6 @@ from domain.values import (
     Priority,
     ProposalStatus,
     Urgency,
-    parse_enum,
-    require_text,
     unique_texts,
     unique_uuids,
 )
@@ -40,6 +38,7 @@ class Case(Aggregate, CaseRules):
     SwarmRequested = ev.SwarmRequested
     ExpertInvited = ev.ExpertInvited
     InvitationDeclined = ev.InvitationDeclined
+    InvitationExpired = ev.InvitationExpired
     ExpertJoined = ev.ExpertJoined
     ExpertLeft = ev.ExpertLeft
     BriefingAcknowledged = ev.BriefingAcknowledged
@@ -68,22 +67,11 @@ class Case(Aggregate, CaseRules):
         channel: Channel | str = Channel.OTHER,
     ) -> "Case":
         """Open a case owned by ``actor``; ``case_id`` lets the caller choose the id."""
-        if actor.role is Role.SERVICE:
-            raise NotAllowed("a service cannot own a case", case_id=case_id, actor_id=actor.id)
-        ids: dict[str, Any] = {"case_id": case_id, "actor_id": actor.id}
-        return cls._create(
-            cls.Opened,
-            id=case_id,
-            owner_id=actor.id,
-            owner_name=actor.name.strip(),
-            customer=require_text(customer, "customer", **ids),
-            customer_contact=customer_contact.strip(),
-            subject=require_text(subject, "subject", **ids),
-            description=description.strip(),
-            product_area=product_area.strip(),
-            priority=parse_enum(Priority, priority, "priority", **ids).value,
-            channel=parse_enum(Channel, channel, "channel", **ids).value,
-        )
+        fields = check_open(
+            actor, case_id, customer, subject, customer_contact, description, product_area,
+            priority, channel,
+        )  # fmt: skip
+        return cls._create(cls.Opened, id=case_id, **fields)
 
     @event(Opened)
     def __init__(
@@ -110,6 +98,7 @@ class Case(Aggregate, CaseRules):
         self._status = CaseStatus.OPEN
         self._participants = {owner_id: owner_name}
         self._pending_invitations = {}
+        self._invitation_expiry = {}
         self._open_swarm_requests = []
         self._ever_swarmed = False
         self._insights = {}
@@ -182,22 +171,34 @@ class Case(Aggregate, CaseRules):
         expert_id: UUID,
         expert_name: str = "",
         reason: str,
+        expires_at: datetime | None = None,
     ) -> None:
-        reason = self._check_invite_expert(actor, invitation_id, expert_id, reason)
-        self._invite_expert(
-            invitation_id=invitation_id,
-            expert_id=expert_id,
-            expert_name=expert_name.strip(),
-            invited_by=actor.id,
-            reason=reason,
-        )
+        """Invite; ``expires_at`` (timezone-aware) lets the invitation expire unanswered."""
+        fields = self._check_invite_expert(actor, invitation_id, expert_id, reason, expires_at)
+        self._invite_expert(expert_name=expert_name.strip(), invited_by=actor.id, **fields)
 
     @event(ExpertInvited)
     def _invite_expert(
-        self, invitation_id: UUID, expert_id: UUID, expert_name: str, invited_by: UUID, reason: str
+        self,
+        invitation_id: UUID,
+        expert_id: UUID,
+        expert_name: str,
+        invited_by: UUID,
+        reason: str,
+        expires_at: str,
     ) -> None:
         self._element_ids.add(invitation_id.int)
         self._pending_invitations[expert_id] = invitation_id
+        if expires_at:
+            self._invitation_expiry[invitation_id] = expires_at
+
+    def expire_invitation(self, actor: Actor, *, invitation_id: UUID, now: datetime) -> None:
+        """Expire a pending invitation whose ``expires_at`` is at or before ``now``."""
+        self._expire_invitation(**self._check_expire_invitation(actor, invitation_id, now))
+
+    @event(InvitationExpired)
+    def _expire_invitation(self, invitation_id: UUID, expert_id: UUID, expired_at: str) -> None:
+        self._pending_invitations.pop(expert_id, None)
 
     def decline_invitation(self, actor: Actor, *, reason: str = "") -> None:
         invitation_id = self._check_decline_invitation(actor)

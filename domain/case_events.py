@@ -42,6 +42,7 @@ __all__ = [
     "ExpertLeft",
     "InsightPosted",
     "InvitationDeclined",
+    "InvitationExpired",
     "Opened",
     "OwnershipTransferred",
     "PriorityChanged",
@@ -101,12 +102,20 @@ class SwarmRequested(Aggregate.Event):
 
 
 class ExpertInvited(Aggregate.Event):
-    class_version = 1
+    """v2: ``expires_at``, an ISO 8601 UTC instant after which the invitation, still
+    unanswered, expires (``InvitationExpired``); "" when it never does (and before v2)."""
+
+    class_version = 2
     invitation_id: UUID
     expert_id: UUID
     expert_name: str
     invited_by: UUID
     reason: str
+    expires_at: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state["expires_at"] = ""
 
 
 class InvitationDeclined(Aggregate.Event):
@@ -114,6 +123,15 @@ class InvitationDeclined(Aggregate.Event):
     invitation_id: UUID
     expert_id: UUID
     reason: str  # may be ""
+
+
+class InvitationExpired(Aggregate.Event):
+    """An invitation still unanswered at its ``expires_at`` (the due time, ISO 8601 UTC)."""
+
+    class_version = 1
+    invitation_id: UUID
+    expert_id: UUID
+    expired_at: str
 
 
 class ExpertJoined(Aggregate.Event):

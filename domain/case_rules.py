@@ -58,10 +58,14 @@ Effects (what the ``@event`` methods do):
   - transfer: the new owner becomes a participant under ``to_owner_name`` and loses any
     pending invitation; the previous owner stays a participant.
   - acknowledgements keep the highest version per participant; acknowledging again is fine.
+  - ``expires_at`` must be timezone-aware; ``expire_invitation`` (anyone: time passing is
+    a fact) needs the invitation pending and ``now`` at or past its expiry (``NotAllowed``).
 """
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from domain.actors import Actor
@@ -101,6 +105,7 @@ PERMISSIONS: dict[str, tuple[frozenset[CaseStatus], Who]] = {
     "request_swarm": (frozenset({OPEN}), Who.OWNER),
     "invite_expert": (frozenset({OPEN}), Who.OWNER),
     "decline_invitation": (frozenset({OPEN}), Who.ANYONE),
+    "expire_invitation": (frozenset({OPEN}), Who.ANYONE),
     "join": (frozenset({OPEN}), Who.ANYONE),
     "leave": (frozenset({OPEN}), Who.ANYONE),
     "acknowledge_briefing": (frozenset({OPEN, RESOLVED}), Who.PARTICIPANT),
@@ -212,8 +217,13 @@ class CaseRules(CaseState):
         return text, parse_enum(Urgency, urgency, "urgency", case_id=self.id, actor_id=actor.id)
 
     def _check_invite_expert(
-        self, actor: Actor, invitation_id: UUID, expert_id: UUID, reason: str
-    ) -> str:
+        self,
+        actor: Actor,
+        invitation_id: UUID,
+        expert_id: UUID,
+        reason: str,
+        expires_at: datetime | None,
+    ) -> dict[str, Any]:
         self._check_allowed(actor, "invite_expert")
         self._check_new_element_id(actor, "invitation_id", invitation_id)
         self._check_not_participant(actor, expert_id)
@@ -225,7 +235,27 @@ class CaseRules(CaseState):
                 actor_id=actor.id,
                 offending_id=expert_id,
             )
-        return self._check_text(actor, reason, "reason")
+        if expires_at is not None and expires_at.utcoffset() is None:
+            raise InvalidInput("expires_at", "must carry a time zone", case_id=self.id)
+        expiry = "" if expires_at is None else expires_at.astimezone(UTC).isoformat()
+        reason = self._check_text(actor, reason, "reason")
+        return {"invitation_id": invitation_id, "expert_id": expert_id, "reason": reason,
+                "expires_at": expiry}  # fmt: skip
+
+    def _check_expire_invitation(
+        self, actor: Actor, invitation_id: UUID, now: datetime
+    ) -> dict[str, Any]:
+        self._check_allowed(actor, "expire_invitation")
+        experts = [e for e, i in self._pending_invitations.items() if i == invitation_id]
+        due = self._invitation_expiry.get(invitation_id, "")
+        if not experts or not due or now < datetime.fromisoformat(due):
+            raise NotAllowed(
+                f"invitation {invitation_id} is not pending past its expiry",
+                case_id=self.id,
+                actor_id=actor.id,
+                offending_id=invitation_id,
+            )
+        return {"invitation_id": invitation_id, "expert_id": experts[0], "expired_at": due}
 
     def _check_decline_invitation(self, actor: Actor) -> UUID:
         """The id of the actor's pending invitation."""

@@ -18,7 +18,7 @@ from domain.case import Case
 from domain.case_state import Proposal
 from domain.values import CaseStatus, Channel, Priority, ProposalStatus
 
-SCHEMA = 1
+SCHEMA = 2  # 2: invitation_expiry
 
 
 def snapshot_of(case: Case) -> dict[str, Any]:
@@ -44,6 +44,7 @@ def snapshot_of(case: Case) -> dict[str, Any]:
         "status": c._status.value,
         "participants": {str(k): v for k, v in c._participants.items()},
         "pending_invitations": {str(k): str(v) for k, v in c._pending_invitations.items()},
+        "invitation_expiry": {str(k): v for k, v in c._invitation_expiry.items()},
         "open_swarm_requests": [str(r) for r in c._open_swarm_requests],
         "ever_swarmed": c._ever_swarmed,
         "insights": {str(k): str(v) for k, v in c._insights.items()},
@@ -81,6 +82,7 @@ def case_from_snapshot(data: dict[str, Any]) -> Case:
             _status=CaseStatus(data["status"]),
             _participants={UUID(k): v for k, v in data["participants"].items()},
             _pending_invitations={UUID(k): UUID(v) for k, v in data["pending_invitations"].items()},
+            _invitation_expiry={UUID(k): str(v) for k, v in data["invitation_expiry"].items()},
             _open_swarm_requests=[UUID(r) for r in data["open_swarm_requests"]],
             _ever_swarmed=bool(data["ever_swarmed"]),
             _insights={UUID(k): UUID(v) for k, v in data["insights"].items()},

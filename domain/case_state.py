@@ -41,6 +41,7 @@ class CaseState:
     _status: CaseStatus
     _participants: dict[UUID, str]  # owner and joined experts -> display name
     _pending_invitations: dict[UUID, UUID]  # expert id -> invitation id
+    _invitation_expiry: dict[UUID, str]  # invitation id -> expires_at (ISO, UTC), if any
     _open_swarm_requests: list[UUID]
     _ever_swarmed: bool
     _insights: dict[UUID, UUID]  # insight id -> author id
@@ -112,6 +113,11 @@ class CaseState:
         return MappingProxyType(self._pending_invitations)
 
     @property
+    def invitation_expiry(self) -> Mapping[UUID, str]:
+        """Invitation id -> its ``expires_at`` (ISO 8601, UTC), for those that expire."""
+        return MappingProxyType(self._invitation_expiry)
+
+    @property
     def open_swarm_requests(self) -> tuple[UUID, ...]:
         return tuple(self._open_swarm_requests)
 
@@ -158,3 +164,4 @@ class CaseState:
         """Resolved and Closed close swarm requests and withdraw pending invitations."""
         self._open_swarm_requests.clear()
         self._pending_invitations.clear()
+        self._invitation_expiry.clear()

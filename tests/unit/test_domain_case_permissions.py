@@ -2,6 +2,7 @@
 
 import inspect
 from collections.abc import Callable
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -10,6 +11,7 @@ from domain import PERMISSIONS, Actor, Case, CaseStatus, InvalidTransition, NotA
 from tests.unit.test_domain_support import (
     ADMIN,
     EXPERT,
+    INVITATION_1,
     INVITEE,
     OTHER,
     OWNER,
@@ -40,6 +42,9 @@ CALLS: dict[str, Command] = {
         a, invitation_id=uuid4(), expert_id=OTHER.id, expert_name=OTHER.name, reason="DBA"
     ),
     "decline_invitation": lambda c, a: c.decline_invitation(a, reason="on holiday"),
+    "expire_invitation": lambda c, a: c.expire_invitation(
+        a, invitation_id=INVITATION_1, now=datetime.now(UTC)
+    ),
     "join": lambda c, a: c.join(a, expert_name=a.name),
     "leave": lambda c, a: c.leave(a, note="bye"),
     "acknowledge_briefing": lambda c, a: c.acknowledge_briefing(a, version=1),
@@ -64,6 +69,7 @@ EVENT_OF: dict[str, type[object]] = {
     "request_swarm": Case.SwarmRequested,
     "invite_expert": Case.ExpertInvited,
     "decline_invitation": Case.InvitationDeclined,
+    "expire_invitation": Case.InvitationExpired,
     "join": Case.ExpertJoined,
     "leave": Case.ExpertLeft,
     "acknowledge_briefing": Case.BriefingAcknowledged,

@@ -1,7 +1,7 @@
 """The event schema: stored and loaded unchanged, JSON-simple, upcastable, replayable."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -52,6 +52,10 @@ def full_history() -> list[CanMutateAggregate[UUID]]:
         swarm_requested(),
         invited(INVITEE),
         lambda c: c.decline_invitation(INVITEE, reason="busy"),
+        invited(INVITEE, uuid4(), datetime(2026, 1, 1, tzinfo=UTC)),
+        lambda c: c.expire_invitation(
+            OWNER, invitation_id=c.pending_invitations[INVITEE.id], now=datetime.now(UTC)
+        ),
         joined(EXPERT),  # ExpertInvited + ExpertJoined via invitation
         lambda c: c.join(OTHER),  # via swarm request: invitation_id None
         lambda c: c.acknowledge_briefing(OTHER, version=c.version),
@@ -96,13 +100,13 @@ CASE_EVENT_NAMES = case_events.__all__
 def test_every_case_event_class_is_exercised_by_the_history() -> None:
     seen = {type(e).__name__ for e in full_history()}
     assert seen == set(CASE_EVENT_NAMES)
-    assert len(CASE_EVENT_NAMES) == 18
+    assert len(CASE_EVENT_NAMES) == 19
 
 
 @pytest.mark.parametrize("name", CASE_EVENT_NAMES)
 def test_case_event_class_is_a_versioned_nested_class(name: str) -> None:
     event_class = getattr(Case, name)
-    assert event_class.class_version == 1
+    assert event_class.class_version == (2 if name == "ExpertInvited" else 1)
     assert event_class.__qualname__ == f"Case.{name}"
     assert event_class.__module__ == "domain.case"
     assert issubclass(event_class, getattr(case_events, name))

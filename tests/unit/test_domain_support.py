@@ -7,6 +7,7 @@ was added (no pending events, version unchanged).
 """
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -87,13 +88,16 @@ def swarm_requested(request_id: UUID = REQUEST_1) -> Step:
     )
 
 
-def invited(actor: Actor = INVITEE, invitation_id: UUID = INVITATION_1) -> Step:
+def invited(
+    actor: Actor = INVITEE, invitation_id: UUID = INVITATION_1, expires_at: datetime | None = None
+) -> Step:
     return lambda case: case.invite_expert(
         OWNER,
         invitation_id=invitation_id,
         expert_id=actor.id,
         expert_name=actor.name,
         reason="knows our IdP",
+        expires_at=expires_at,
     )
 
 
@@ -149,4 +153,11 @@ def transferred(to: Actor = OTHER) -> Step:
 def busy_case() -> list[Step]:
     """Open with an insight, an open proposal, a pending invitation for ``INVITEE``,
     an open swarm request and ``EXPERT`` joined: every open-case command can succeed."""
-    return [insight_posted(), proposed(), joined(EXPERT), invited(INVITEE), swarm_requested()]
+    past = datetime(2026, 1, 1, tzinfo=UTC)  # INVITEE's invitation may expire
+    return [
+        insight_posted(),
+        proposed(),
+        joined(EXPERT),
+        invited(INVITEE, expires_at=past),
+        swarm_requested(),
+    ]
