@@ -10,8 +10,9 @@ Document shape (all ids are str):
   problem {subject, description}, context {symptom|environment|step_tried|hypothesis: [..]},
   customer_messages [..], swarm_requests {id: {.., status open|closed}},
   participants {agent id: {id, name, role owner|expert, via, joined_at, joined_version,
-  left_at, left_version, note}}, invitations {id: {.., status pending|declined|accepted|
-  withdrawn}}, insights {id: {..}}, proposals {id: {.., status, cited_insights [..]}},
+  left_at, left_version, note}}, invitations {id: {.., expires_at, status pending|declined|
+  expired|accepted|withdrawn}}, insights {id: {..}},
+  proposals {id: {.., status, cited_insights [..]}},
   resolution null|{..}, closure null|{..}, acknowledgements {agent id: version},
   timeline [last TIMELINE_MAX entries {version, position, at, type, by, text}],
   timeline_total (entries ever; the full history is GET /api/cases/{id}/events).
@@ -127,6 +128,7 @@ def expert_invited(view: Doc, env: Envelope) -> list[Op]:
         "expert_name": e.expert_name,
         "invited_by": sid(e.invited_by),
         "reason": e.reason,
+        "expires_at": e.expires_at or None,
         "at": env.at,
         "version": env.version,
         "status": "pending",
@@ -158,6 +160,10 @@ def invitation_declined(view: Doc, env: Envelope) -> list[Op]:
     ops = _settle(view, [iid], "declined", env)
     ops.append(replace(f"/invitations/{iid}/decline_reason", e.reason))
     return ops
+
+
+def invitation_expired(view: Doc, env: Envelope) -> list[Op]:
+    return _settle(view, [sid(env.event.invitation_id)], "expired", env)
 
 
 def expert_joined(view: Doc, env: Envelope) -> list[Op]:
@@ -324,6 +330,7 @@ REDUCERS: dict[str, Reducer] = {
     "SwarmRequested": swarm_requested,
     "ExpertInvited": expert_invited,
     "InvitationDeclined": invitation_declined,
+    "InvitationExpired": invitation_expired,
     "ExpertJoined": expert_joined,
     "ExpertLeft": expert_left,
     "BriefingAcknowledged": briefing_acknowledged,

@@ -5,11 +5,12 @@ view as it stood *before* the event (for subjects, proposal authors, pending inv
 and the agent's inbox (`inboxes(agent)`, None when the agent has none yet) and never
 mutates either. Inbox document: {agent_id, position, items: [..]} with at most
 INBOX_MAX items (oldest dropped); item kinds: "invitation" (status pending|declined|
-accepted|withdrawn), "mention" (an insight naming the agent), "decision" (on the
+expired|accepted|withdrawn), "mention" (an insight naming the agent), "decision" (on the
 agent's proposal).
 
 Agent profile document ("agent" view): {agent_id, position, name, skills, interests,
-timezone, availability, capacity, registered_at, updated_at}.
+timezone, availability, capacity, working_hours, working_days, quiet_hours, email,
+channels, registered_at, updated_at}.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def inbox_intents(env: Envelope, case: Doc | None) -> list[Intent]:
     if name == "ExpertInvited":
         item = _base(env, case, "invitation", sid(e.invitation_id))
         item.update(invited_by=sid(e.invited_by), reason=e.reason, status="pending")
+        item["expires_at"] = e.expires_at or None
         return [(sid(e.expert_id), "append", item)]
     if name == "InsightPosted":
         out: list[Intent] = []
@@ -130,7 +132,14 @@ def inbox_intents(env: Envelope, case: Doc | None) -> list[Intent]:
 
 # The case events that may settle invitations (every other one changes no inbox).
 _SETTLING = frozenset(
-    ("InvitationDeclined", "ExpertJoined", "Resolved", "Closed", "OwnershipTransferred")
+    (
+        "InvitationDeclined",
+        "InvitationExpired",
+        "ExpertJoined",
+        "Resolved",
+        "Closed",
+        "OwnershipTransferred",
+    )
 )
 
 
@@ -144,6 +153,8 @@ def _invitation_updates(env: Envelope, case: Doc) -> list[Intent]:
     pending = [inv for inv in case["invitations"].values() if inv["status"] == "pending"]
     if name == "InvitationDeclined":
         settled.append((sid(e.expert_id), sid(e.invitation_id), "declined"))
+    elif name == "InvitationExpired":
+        settled.append((sid(e.expert_id), sid(e.invitation_id), "expired"))
     elif name == "ExpertJoined":
         for inv in pending:
             if inv["expert_id"] == sid(e.expert_id):
@@ -170,6 +181,11 @@ def agent_ops(view: Doc | None, env: Envelope) -> list[Op]:
         "timezone": e.timezone,
         "availability": e.availability,
         "capacity": e.capacity,
+        "working_hours": e.working_hours,
+        "working_days": list(e.working_days),
+        "quiet_hours": e.quiet_hours,
+        "email": e.email,
+        "channels": list(e.channels),
     }
     if view is None:
         doc = {

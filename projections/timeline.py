@@ -18,6 +18,7 @@ _BY = {
     "SwarmRequested": "requested_by",
     "ExpertInvited": "invited_by",
     "InvitationDeclined": "expert_id",
+    "InvitationExpired": "expert_id",
     "ExpertJoined": "expert_id",
     "ExpertLeft": "expert_id",
     "BriefingAcknowledged": "participant_id",

@@ -94,6 +94,11 @@ class InviteExpert(StrictModel):
     expert_id: UUID
     expert_name: OptionalName = ""
     reason: Line
+    expires_in_seconds: Annotated[int, Field(ge=60, le=30 * 86_400, strict=True)] | None = Field(
+        default=None,
+        description="unanswered this long (60 s to 30 days), the invitation expires "
+        "(`InvitationExpired`) and the owner sees the next suggestion; none: never",
+    )
 
 
 class DeclineInvitation(StrictModel):

@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -148,6 +149,7 @@ COMMANDS: tuple[Command, ...] = (
             expert_id=c.body.expert_id,
             expert_name=c.body.expert_name,
             reason=c.body.reason,
+            expires_at=expiry(c.body.expires_in_seconds),
         ),
     ),
     Command(
@@ -366,6 +368,11 @@ class CommandRunner:
             ids["case_id"], context, lambda case, actor: decide(case, actor, call)
         )
         return Answer(_result(command, result, new_id))
+
+
+def expiry(seconds: int | None) -> datetime | None:
+    """When an invitation sent now expires, for `expires_in_seconds` (None: never)."""
+    return None if seconds is None else datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 def _result(command: Command, result: CommandResult, new_id: UUID) -> BaseModel:

@@ -7,6 +7,7 @@ import copy
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonpatch
@@ -31,6 +32,10 @@ def history() -> list[Any]:
     c.invite_expert(OWNER, invitation_id=uuid.uuid4(), expert_id=EXPERT.id, reason="pg")
     c.invite_expert(OWNER, invitation_id=uuid.uuid4(), expert_id=NEWBIE.id, reason="x")
     c.decline_invitation(NEWBIE, reason="busy")
+    late = uuid.uuid4()
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    c.invite_expert(OWNER, invitation_id=late, expert_id=NEWBIE.id, reason="y", expires_at=due)
+    c.expire_invitation(SUP, invitation_id=late, now=due)
     c.join(EXPERT)
     c.acknowledge_briefing(EXPERT, version=c.version)
     i = uuid.uuid4()
@@ -88,9 +93,9 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "ExpertJoined": lambda b, a: (
         a["participants"][str(EXPERT.id)]["via"] == "invitation"
-        and sorted(i["status"] for i in a["invitations"].values()) == ["accepted", "declined"]
+        and sorted(i["status"] for i in a["invitations"].values()) == ["accepted", "declined", "expired"]
     ),
-    "BriefingAcknowledged": lambda b, a: a["acknowledgements"] == {str(EXPERT.id): 8},
+    "BriefingAcknowledged": lambda b, a: a["acknowledgements"] == {str(EXPERT.id): 10},
     "InsightPosted": lambda b, a: [i["text"] for i in a["insights"].values()] == ["pool"],
     "ResolutionProposed": lambda b, a: all(
         p["cited_insights"][0]["text"] == "pool" for p in a["proposals"].values()
@@ -106,6 +111,9 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     "Reopened": lambda b, a: a["status"] == "open" and a["resolution"] is None,
     "OwnershipTransferred": lambda b, a: (
         a["owner"]["id"] == str(EXPERT.id) and a["participants"][str(OWNER.id)]["role"] == "expert"
+    ),
+    "InvitationExpired": lambda b, a: (
+        [i["status"] for i in a["invitations"].values() if i["expires_at"]] == ["expired"]
     ),
     "ExpertLeft": lambda b, a: a["participants"][str(OWNER.id)]["left_at"] is not None,
     "Closed": lambda b, a: a["status"] == "closed" and a["closure"]["note"] == "bye",
