@@ -20,6 +20,7 @@ import orjson
 
 from projections.case_view import case_ops
 from projections.changes import ViewChange
+from projections.contribution import ACTION, contribution_intents, contribution_ops
 from projections.envelope import Doc, Envelope, Op, replace, s
 from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
@@ -87,6 +88,8 @@ class ViewSet:
             case = await self.doc("case", key)
             for agent in _inbox_candidates(env, case):
                 await self.doc("inbox", agent)
+            for agent, _, _ in contribution_intents(env, case):
+                await self.doc(ACTION, agent)
         self.fold(env)
 
     def fold(self, env: Envelope) -> None:
@@ -108,13 +111,23 @@ class ViewSet:
             return []
         case = docs.get(("case", key))
         intents = inbox_intents(env, case)
+        intents += contribution_intents(env, case)
         self._apply("case", key, env.position, env.version, case_ops(case, env))
         return intents
 
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
-        """`fold`, second half: one event's inbox intents (events in log order)."""
+        """`fold`, second half: one event's inbox and contribution intents (events in
+        log order)."""
         docs = self.docs
         index = self.inbox_index
+        if any(action == ACTION for _, action, _ in intents):
+            by_agent: dict[str, list[Any]] = {}
+            for agent, _, change in (i for i in intents if i[1] == ACTION):
+                by_agent.setdefault(agent, []).append(change)
+            for agent, changes in by_agent.items():
+                ops = contribution_ops(docs.get((ACTION, agent)), agent, changes)
+                self._apply(ACTION, agent, position, 0, [*ops, replace("/position", position)])
+            intents = [i for i in intents if i[1] != ACTION]
         for agent, ops in intent_ops(intents, lambda a: docs.get(("inbox", a)), index):
             ops = [*ops, replace("/position", position)]
             self._apply("inbox", agent, position, 0, ops)
