@@ -33,6 +33,7 @@ from app.service.agents import AgentService
 from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.commands import CommandRunner
+from app.service.directory import Directory
 from app.service.repository import Repository
 from app.service.retention import Retention
 from app.settings import Settings, comma_list
@@ -74,6 +75,7 @@ class Services:
     metrics: Metrics
     shutdown: Shutdown
     tracing: Tracing
+    directory: Directory  # agents as matching sees them (suggestions)
 
 
 @contextlib.asynccontextmanager
@@ -168,6 +170,7 @@ async def bootstrap(
             metrics=metrics,
             shutdown=shutdown or Shutdown(),
             tracing=tracing,
+            directory=Directory(engine, views.position, settings.matching),
         )
 
 

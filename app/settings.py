@@ -16,6 +16,8 @@ from typing import Any, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.matching_settings import MatchingSettings, NotifySettings, TimerSettings
+
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis", ""}
 
 
@@ -222,6 +224,9 @@ class Settings(BaseSettings):
     oidc: OIDCSettings = Field(default_factory=OIDCSettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    timers: TimerSettings = Field(default_factory=TimerSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @field_validator("projector", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ problem type and a WebSocket close code, along the exception's MRO):
     ├── NotPermitted                 the caller's role may not do this
     │   └── ServiceTokensCannotCommand   service tokens follow the stream, never command
     ├── CaseNotFound                 no such case, or one the caller may not see
+    ├── ResourceNotFound             no such agent, webhook subscription, ...
     ├── VersionMismatch              `If-Match` names another version than the current
     ├── ViewBehind                   the read models have not reached a position in time
     ├── CommandTimedOut              a command could not complete within its deadline
@@ -49,6 +50,13 @@ class CaseNotFound(ApplicationError):
     def __init__(self, case_id: UUID | str, detail: str = "") -> None:
         super().__init__(detail or f"no case {case_id}", case_id=str(case_id))
         self.case_id = str(case_id)
+
+
+class ResourceNotFound(ApplicationError):
+    """No such `kind` (agent, subscription, ...) with this id (for this caller)."""
+
+    def __init__(self, kind: str, ident: UUID | str) -> None:
+        super().__init__(f"no {kind} {ident}", **{f"{kind}_id": str(ident)})
 
 
 class VersionMismatch(ApplicationError):

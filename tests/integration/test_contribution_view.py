@@ -1,0 +1,70 @@
+"""Contribution per agent on both backends: the projector's documents hold the
+hand-counted figures, and equal a replay of the log (`projections.rebuild.verify`, what
+`swarmdesk rebuild` folds)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from app.store import EventStore
+from app.store.codec import decode
+from projections.changes import load_view
+from projections.rebuild import verify
+from tests.conftest import Database
+from tests.views_support import MAPPER, actor, append, briefing_case, projector_for
+
+
+async def test_contribution_counts_and_replay(database: Database, store: EventStore) -> None:
+    owner, expert, other, helper = actor("Olga"), actor("Ed"), actor("Otto"), actor("Hal")
+    case = briefing_case(owner, expert, other)  # Ed joins by invitation, posts an insight
+    # that the accepted proposal (his) cites; Otto's invitation stays pending
+    case.decline_invitation(other, reason="busy")
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    case.invite_expert(owner, invitation_id=uuid.uuid4(), expert_id=other.id, reason="again",
+                       expires_at=due)  # fmt: skip
+    case.expire_invitation(owner, invitation_id=case.pending_invitations[other.id], now=due)
+    case.join(helper)  # offers help on the open swarm request
+    second = briefing_case(owner, expert, actor("Ann"))
+    projector = projector_for(store, database.url, database.schema)
+    projector.start()
+    try:
+        await append(store, case)
+        last = await append(store, second)
+        assert await projector.wait_for(last, 10)
+        engine = projector.engine
+        found = await load_view(engine, "contribution", str(expert.id))
+        assert found is not None
+        ed = found[1]
+        assert ed["position"] == found[0]
+        assert (ed["insights_posted"], ed["insights_cited"], ed["proposals_accepted"]) == (2, 2, 2)
+        assert (ed["invitations"], ed["joined_by_invitation"], ed["help_offered"]) == (2, 2, 0)
+        assert len(ed["join_seconds"]) == 2
+        assert ed["median_join_seconds"] is not None
+        assert sorted(ed["swarms"]) == sorted([str(case.id), str(second.id)])
+        otto = await load_view(engine, "contribution", str(other.id))
+        assert otto is not None
+        assert (otto[1]["declines"], otto[1]["expired"], otto[1]["invitations"]) == (1, 1, 2)
+        assert len(otto[1]["declined_at"]) == 2
+        hal = await load_view(engine, "contribution", str(helper.id))
+        assert hal is not None
+        assert hal[1]["help_offered"] == 1
+        # resolving the first case ends both experts' swarm there
+        case.resolve(owner, summary="fixed")
+        last = await append(store, case)
+        assert await projector.wait_for(last, 10)
+        ed = (await load_view(engine, "contribution", str(expert.id)))[1]  # type: ignore[index]
+        assert ed["swarms"] == [str(second.id)]
+        hal = (await load_view(engine, "contribution", str(helper.id)))[1]  # type: ignore[index]
+        assert hal["swarms"] == []
+
+        # the stored documents equal a replay of the log
+        async def read(after: int, limit: int, upto: int) -> object:
+            return await store.read(after, limit, until=upto)
+
+        tracked, diffs = await verify(engine, read, lambda r: decode(MAPPER, r))
+        assert tracked == last
+        assert diffs == []
+    finally:
+        await projector.close()
+        await projector.engine.dispose()
