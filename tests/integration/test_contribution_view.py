@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from app.store import EventStore
 from app.store.codec import decode
@@ -53,13 +54,15 @@ async def test_contribution_counts_and_replay(database: Database, store: EventSt
         case.resolve(owner, summary="fixed")
         last = await append(store, case)
         assert await projector.wait_for(last, 10)
-        ed = (await load_view(engine, "contribution", str(expert.id)))[1]  # type: ignore[index]
-        assert ed["swarms"] == [str(second.id)]
-        hal = (await load_view(engine, "contribution", str(helper.id)))[1]  # type: ignore[index]
-        assert hal["swarms"] == []
+        ed_now = await load_view(engine, "contribution", str(expert.id))
+        assert ed_now is not None
+        assert ed_now[1]["swarms"] == [str(second.id)]
+        hal_now = await load_view(engine, "contribution", str(helper.id))
+        assert hal_now is not None
+        assert hal_now[1]["swarms"] == []
 
         # the stored documents equal a replay of the log
-        async def read(after: int, limit: int, upto: int) -> object:
+        async def read(after: int, limit: int, upto: int) -> list[Any]:
             return await store.read(after, limit, until=upto)
 
         tracked, diffs = await verify(engine, read, lambda r: decode(MAPPER, r))

@@ -93,7 +93,8 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "ExpertJoined": lambda b, a: (
         a["participants"][str(EXPERT.id)]["via"] == "invitation"
-        and sorted(i["status"] for i in a["invitations"].values()) == ["accepted", "declined", "expired"]
+        and sorted(i["status"] for i in a["invitations"].values())
+        == ["accepted", "declined", "expired"]
     ),
     "BriefingAcknowledged": lambda b, a: a["acknowledgements"] == {str(EXPERT.id): 10},
     "InsightPosted": lambda b, a: [i["text"] for i in a["insights"].values()] == ["pool"],
