@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
@@ -34,6 +35,7 @@ from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.commands import CommandRunner
 from app.service.directory import Directory
+from app.service.expiry import InvitationTimers
 from app.service.repository import Repository
 from app.service.retention import Retention
 from app.settings import Settings, comma_list
@@ -76,6 +78,7 @@ class Services:
     shutdown: Shutdown
     tracing: Tracing
     directory: Directory  # agents as matching sees them (suggestions)
+    invitation_timers: InvitationTimers  # invitations that expire (run when enabled)
 
 
 @contextlib.asynccontextmanager
@@ -139,6 +142,7 @@ async def bootstrap(
         deadline = tuning.conflict_deadline_seconds
         cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
         agents = AgentService(repository, deadline)
+        invitation_timers = start_timers(stack, settings, store, engine, mapper, cases)
         yield Services(
             settings=settings,
             store=store,
@@ -171,6 +175,7 @@ async def bootstrap(
             shutdown=shutdown or Shutdown(),
             tracing=tracing,
             directory=Directory(engine, views.position, settings.matching),
+            invitation_timers=invitation_timers,
         )
 
 
@@ -260,6 +265,31 @@ async def start_views(
         watching = asyncio.create_task(watchdog.run(), name="swarmdesk-projector-watchdog")
         stack.push_async_callback(_stop, watching)
     return Views(engine, projector, pool, watchdog)
+
+
+def start_timers(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    store: EventStore,
+    engine: AsyncEngine,
+    mapper: Mapper[UUID],
+    cases: CaseService,
+) -> InvitationTimers:
+    """Invitation expiry: its timers follow the log and fire from the leading process."""
+    skew = timedelta(seconds=settings.timers.skew_seconds)
+    timers = InvitationTimers(
+        store,
+        engine,
+        mapper,
+        cases,
+        schema=settings.database_schema,
+        clock=lambda: datetime.now(UTC) + skew,
+        poll_seconds=settings.timers.poll_seconds,
+    )
+    if settings.timers.enabled:
+        task = asyncio.create_task(timers.run(), name="swarmdesk-invitation-timers")
+        stack.push_async_callback(_stop, task)
+    return timers
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -49,6 +49,9 @@ class TimerSettings(BaseSettings):
     poll_seconds: float = Field(
         default=1.0, gt=0, description="how often due timers are looked for"
     )
+    skew_seconds: float = Field(
+        default=0.0, description="the timers' clock runs this far ahead (tests, never production)"
+    )
 
 
 class NotifySettings(BaseSettings):

@@ -1,0 +1,81 @@
+"""Invitation expiry with real servers: the due time survives a kill -9 of the process
+that scheduled it; two processes whose clocks say it is due append `InvitationExpired`
+once; the invitee's inbox and the case show it expired; the owner's suggestions now
+exclude the invitee."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from domain import agent_id_for
+from projections.db import create_views_engine
+from tests.e2e.commands_support import api_for, stream_events, unique
+from tests.e2e.server import Server, running_server
+
+FAST = {"SWARMDESK_TIMERS_POLL_SECONDS": "0.1"}
+AHEAD = {"SWARMDESK_TIMERS_SKEW_SECONDS": "3600", **FAST}  # an hour later: it is due
+
+
+def _timers(server: Server) -> list[str]:
+    async def read() -> list[str]:
+        engine = create_views_engine(server.database_url, schema=server.schema)
+        try:
+            async with engine.connect() as conn:
+                return list((await conn.execute(sa.text("SELECT id FROM timers"))).scalars())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _wait(check: object, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError("not in time")
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_expiry_survives_kill_9_and_fires_once_across_two_processes(
+    backend: str, tmp_path: Path
+) -> None:
+    owner, expert = unique("owner"), unique("expert")
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    with running_server(backend, tmp_path / "a", **FAST) as first:
+        with api_for(first) as api:
+            case_id = api.open_case(owner)
+            body = {
+                "expert_id": str(agent_id_for(expert)),
+                "reason": "you wrote it",
+                "expires_in_seconds": 600,
+            }
+            invitation = api.ok("POST", f"/api/cases/{case_id}/invitations", owner, body)
+        _wait(lambda: f"invitation-expiry:{invitation['invitation_id']}" in _timers(first))
+        first.stop(kill=True)  # kill -9: the timer is in the database, not in memory
+        assert "InvitationExpired" not in stream_events(first, case_id)
+        with (
+            running_server(backend, tmp_path / "b", share=first, **AHEAD) as second,
+            running_server(backend, tmp_path / "c", share=first, **AHEAD) as third,
+        ):
+            _wait(lambda: "InvitationExpired" in stream_events(second, case_id))
+            _wait(lambda: _timers(second) == [])
+            time.sleep(1.0)  # ten more polls of both processes
+            assert stream_events(third, case_id).count("InvitationExpired") == 1
+            with api_for(second) as api:
+                last = api.position()
+                inbox = api.ok("GET", f"/api/me/inbox?min_position={last}", expert)
+                assert [i["status"] for i in inbox["items"]] == ["expired"]
+                view = api.ok("GET", f"/api/cases/{case_id}?min_position={last}", owner)
+                (item,) = view["invitations"].values()
+                assert item["status"] == "expired"
+                assert item["expires_at"]
