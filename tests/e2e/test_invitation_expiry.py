@@ -17,8 +17,8 @@ from projections.db import create_views_engine
 from tests.e2e.commands_support import api_for, stream_events, unique
 from tests.e2e.server import Server, running_server
 
-FAST = {"SWARMDESK_TIMERS_POLL_SECONDS": "0.1"}
-AHEAD = {"SWARMDESK_TIMERS_SKEW_SECONDS": "3600", **FAST}  # an hour later: it is due
+POLL = "0.1"  # SWARMDESK_TIMERS_POLL_SECONDS
+AHEAD = "3600"  # SWARMDESK_TIMERS_SKEW_SECONDS of the later processes: an hour on, it is due
 
 
 def _timers(server: Server) -> list[str]:
@@ -51,7 +51,7 @@ def test_expiry_survives_kill_9_and_fires_once_across_two_processes(
     owner, expert = unique("owner"), unique("expert")
     for name in "abc":
         (tmp_path / name).mkdir()
-    with running_server(backend, tmp_path / "a", **FAST) as first:
+    with running_server(backend, tmp_path / "a", SWARMDESK_TIMERS_POLL_SECONDS=POLL) as first:
         with api_for(first) as api:
             case_id = api.open_case(owner)
             body = {
@@ -64,8 +64,20 @@ def test_expiry_survives_kill_9_and_fires_once_across_two_processes(
         first.stop(kill=True)  # kill -9: the timer is in the database, not in memory
         assert "InvitationExpired" not in stream_events(first, case_id)
         with (
-            running_server(backend, tmp_path / "b", share=first, **AHEAD) as second,
-            running_server(backend, tmp_path / "c", share=first, **AHEAD) as third,
+            running_server(
+                backend,
+                tmp_path / "b",
+                share=first,
+                SWARMDESK_TIMERS_POLL_SECONDS=POLL,
+                SWARMDESK_TIMERS_SKEW_SECONDS=AHEAD,
+            ) as second,
+            running_server(
+                backend,
+                tmp_path / "c",
+                share=first,
+                SWARMDESK_TIMERS_POLL_SECONDS=POLL,
+                SWARMDESK_TIMERS_SKEW_SECONDS=AHEAD,
+            ) as third,
         ):
             _wait(lambda: "InvitationExpired" in stream_events(second, case_id))
             _wait(lambda: _timers(second) == [])
