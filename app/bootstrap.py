@@ -25,6 +25,7 @@ from app.auth.oidc_login import OIDCLogin
 from app.auth.secret import signing_key
 from app.auth.sessions import LoginLinks, SessionStore
 from app.auth.tokens import TokenIssuer, Verifier
+from app.notify.service import Notifier
 from app.realtime.push.service import PushService, start_push
 from app.realtime.stream.cloudevents import CloudEventEncoder
 from app.realtime.stream.config import StreamService
@@ -79,6 +80,7 @@ class Services:
     tracing: Tracing
     directory: Directory  # agents as matching sees them (suggestions)
     invitation_timers: InvitationTimers  # invitations that expire (run when enabled)
+    notifier: Notifier  # webhooks and e-mail (sending when enabled)
 
 
 @contextlib.asynccontextmanager
@@ -176,6 +178,7 @@ async def bootstrap(
             tracing=tracing,
             directory=Directory(engine, views.position, settings.matching),
             invitation_timers=invitation_timers,
+            notifier=start_notifier(stack, settings, store, engine, mapper, views),
         )
 
 
@@ -290,6 +293,33 @@ def start_timers(
         task = asyncio.create_task(timers.run(), name="swarmdesk-invitation-timers")
         stack.push_async_callback(_stop, task)
     return timers
+
+
+def start_notifier(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    store: EventStore,
+    engine: AsyncEngine,
+    mapper: Mapper[UUID],
+    views: Views,
+) -> Notifier:
+    """Outbound notifications: follow the log, send from the leading process."""
+    notify = settings.notify
+    skew = timedelta(seconds=settings.timers.skew_seconds)
+    notifier = Notifier(
+        store,
+        engine,
+        mapper,
+        views.position,
+        notify,
+        public_url=notify.public_url or settings.public_url,
+        schema=settings.database_schema,
+        clock=lambda: datetime.now(UTC) + skew,
+    )
+    if notify.enabled:
+        task = asyncio.create_task(notifier.run(), name="swarmdesk-notifier")
+        stack.push_async_callback(_stop, task)
+    return notifier
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -61,12 +61,16 @@ class NotifySettings(BaseSettings):
 
     enabled: bool = Field(default=True, description="run the notifier in this process")
     poll_seconds: float = Field(default=1.0, gt=0, description="how often due deliveries are read")
-    concurrency: int = Field(default=64, ge=1, le=1024, description="deliveries in flight")
+    concurrency: int = Field(default=128, ge=1, le=1024, description="deliveries in flight")
     per_subscriber: int = Field(
-        default=8, ge=1, le=256, description="in flight per receiver (a hanging one holds these)"
+        default=32, ge=1, le=256, description="in flight per receiver (a hanging one holds these)"
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="per delivery")
-    retry_hours: float = Field(default=25.0, ge=24, description="retried with back-off this long")
+    retry_hours: float = Field(default=25.0, gt=0, description="retried with back-off this long")
+    retry_schedule: str = Field(
+        default="5,300,1800,7200,18000,36000",
+        description="seconds before each retry (the last one repeats until retry_hours)",
+    )
     public_url: str = Field(default="", description="console links; default http://HOST:PORT")
     smtp_host: str = Field(default="", description="e-mail off when empty")
     smtp_port: int = Field(default=25, ge=1, le=65535)

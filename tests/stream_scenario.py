@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -30,6 +31,9 @@ def case_story(full: bool = True) -> Case:
     case.request_swarm(owner, request_id=uuid4(), help_needed="SSO expert", skills_wanted=["sso"])
     case.invite_expert(owner, invitation_id=uuid4(), expert_id=shy.id, reason="you know SSO")
     case.decline_invitation(shy, reason="on leave")
+    late, due = uuid4(), datetime(2026, 1, 1, tzinfo=UTC)
+    case.invite_expert(owner, invitation_id=late, expert_id=shy.id, reason="again", expires_at=due)
+    case.expire_invitation(owner, invitation_id=late, now=due)
     case.invite_expert(owner, invitation_id=uuid4(), expert_id=expert.id, reason="SSO owner")
     case.join(expert)
     case.acknowledge_briefing(expert, version=case.version)

@@ -22,6 +22,7 @@ from app.http import (
     metrics,
     openapi,
     problems,
+    webhook_routes,
 )
 from app.http.commands import command_router
 from app.realtime.push import routes as push_routes
@@ -42,6 +43,7 @@ def routers() -> list[APIRouter]:
         case_queries.router,
         board_queries.router,
         matching_queries.router,
+        webhook_routes.router,
         command_router(),
         stream_routes.router,
         push_routes.router,

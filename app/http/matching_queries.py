@@ -22,6 +22,14 @@ from projections.queries import case_text
 router = APIRouter(prefix="/api", tags=["matching"])
 
 
+@router.get("/agents/me", response_model=AgentDetail)
+async def get_me(
+    services: ServicesDep, principal: PrincipalDep, min_position: MinPosition = None
+) -> Response:
+    """The caller's own profile, contribution and reputation (404 before the first PUT)."""
+    return await get_agent(principal.actor.id, services, principal, min_position)
+
+
 @router.get(
     "/agents/{agent_id}",
     response_model=AgentDetail,
@@ -78,13 +86,13 @@ async def get_suggestions(
         )
     directory = services.directory
     await directory.refresh(max(min_position or 0, found.position))
-    hub = services.push.hub
+    online = {key for view, key in services.push.hub.channels if view == "inbox"}
     body = suggestions(
         case,
         directory,
         services.settings.matching,
         datetime.now(UTC),
-        lambda agent: ("inbox", agent) in hub.channels,
+        online,
         limit or services.settings.matching.limit,
     )
     return Response(json.dumps(body), media_type=JSON)

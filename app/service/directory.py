@@ -99,6 +99,16 @@ class Directory:
                 rows += [(view, r[0], r[1]) for r in await conn.execute(docs)]
         return rows
 
+    def load(
+        self, profiles: Iterable[dict[str, Any]], contributions: Iterable[dict[str, Any]]
+    ) -> None:
+        """Take these documents as they are (benchmarks; `refresh` reads the database)."""
+        for doc in contributions:
+            self.contributions[doc["agent_id"]] = doc
+        for doc in profiles:
+            self.profiles[doc["agent_id"]] = doc
+            self._index(doc["agent_id"])
+
     def _index(self, agent: str) -> None:
         old = self.candidates.pop(agent, None)
         if old is not None:
@@ -117,15 +127,17 @@ class Directory:
             self.by_interest.setdefault(s, set()).add(agent)
 
     def matching(self, wanted: Iterable[str]) -> list[Candidate]:
-        """Agents with at least one wanted skill or interest (every agent for none), by id."""
+        """Agents with at least one wanted skill or interest (every agent for none), in no
+        particular order (ranking orders them)."""
         wanted = list(wanted)
         if not wanted:
-            return [self.candidates[a] for a in sorted(self.candidates)]
+            return list(self.candidates.values())
         ids: set[str] = set()
         for s in wanted:
             ids |= self.by_skill.get(s, set())
             ids |= self.by_interest.get(s, set())
-        return [self.candidates[a] for a in sorted(ids)]
+        candidates = self.candidates
+        return [candidates[a] for a in ids]
 
 
 def candidate(

@@ -7,7 +7,7 @@ sum over factors of `weight * value` (each value in [0, 1]; recent declines subt
   interests        share of the wanted skills the agent wants to learn (interests)
   availability     status: available 1, busy 0.5, away 0.25, offline 0
   working_hours    1 when `now` is inside their working hours and days, in their zone
-  online           1 when they have an inbox socket open now
+  online           1 when they are in `online` (an inbox socket open now)
   load             1 - open swarms / capacity
   reputation       points / (points + half), points from their contribution (see
                    `reputation`)
@@ -27,8 +27,7 @@ programming over the subsets of skills, ties to the better-ranked agents) for up
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +58,22 @@ class Candidate:
     points: float = 0.0
     declined_at: tuple[datetime, ...] = ()
     contribution: dict[str, Any] = field(default_factory=dict)
+    base: float | None = None  # the need-free part of the score (`static_score`), cached
+
+    @property
+    def schedule(self) -> tuple[Span | None, tuple[str, ...], str]:
+        return (self.working, self.days, self.timezone)
+
+    def static_score(self, w: MatchingSettings) -> float:
+        """availability, load and reputation, weighted (the same for every case)."""
+        if self.base is None:
+            load = 1.0 - self.swarms / self.capacity if self.capacity else 0.0
+            self.base = (
+                w.availability * STATUS_VALUE.get(self.availability, 0.0)
+                + w.load * load
+                + w.reputation * self.reputation
+            )
+        return self.base
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,28 +122,50 @@ def exclusion(c: Candidate, need: Need) -> str | None:
     return None
 
 
+class LocalClock:
+    """`now` in each zone's local time, computed once per zone (ranking asks thousands
+    of times for a few zones)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.cache: dict[tuple[Span | None, tuple[str, ...], str], bool] = {}
+
+    def within(self, span: Span | None, days: tuple[str, ...], zone: str) -> bool:
+        key = (span, days, zone)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = within(span, days, zone, self.now)
+        return found
+
+
+FACTORS = ("skills", "interests", "availability", "working_hours", "online", "load",
+           "reputation", "recent_declines")  # fmt: skip
+
+
 def factors(
-    c: Candidate, need: Need, w: MatchingSettings, now: datetime, online: bool
-) -> dict[str, float]:
-    """Each factor's value in [0, 1] (see the module docstring)."""
+    c: Candidate, need: Need, w: MatchingSettings, clock: LocalClock, online: bool
+) -> tuple[float, ...]:
+    """Each factor's value in [0, 1], in `FACTORS` order (see the module docstring)."""
     wanted = need.wanted
     if wanted:
         skills = sum(c.skills.get(s, 0) for s in wanted) / (MAX_LEVEL * len(wanted))
         interests = sum(1 for s in wanted if s in c.interests) / len(wanted)
     else:
         skills = interests = 0.0
-    since = now - timedelta(days=w.recent_days)
-    recent = sum(1 for at in c.declined_at if at >= since)
-    return {
-        "skills": skills,
-        "interests": interests,
-        "availability": STATUS_VALUE.get(c.availability, 0.0),
-        "working_hours": 1.0 if within(c.working, c.days, c.timezone, now) else 0.0,
-        "online": 1.0 if online else 0.0,
-        "load": 1.0 - c.swarms / c.capacity if c.capacity else 0.0,
-        "reputation": c.reputation,
-        "recent_declines": min(recent, DECLINES_CAP) / DECLINES_CAP,
-    }
+    recent = 0
+    if c.declined_at:
+        since = clock.now - timedelta(days=w.recent_days)
+        recent = sum(1 for at in c.declined_at if at >= since)
+    return (
+        skills,
+        interests,
+        STATUS_VALUE.get(c.availability, 0.0),
+        1.0 if clock.within(c.working, c.days, c.timezone) else 0.0,
+        1.0 if online else 0.0,
+        1.0 - c.swarms / c.capacity if c.capacity else 0.0,
+        c.reputation,
+        min(recent, DECLINES_CAP) / DECLINES_CAP,
+    )
 
 
 def weights_of(w: MatchingSettings) -> dict[str, float]:
@@ -145,21 +182,24 @@ def weights_of(w: MatchingSettings) -> dict[str, float]:
     }
 
 
-def suggest(
-    c: Candidate, need: Need, w: MatchingSettings, now: datetime, online: bool
-) -> Suggestion:
-    weights = weights_of(w)
-    values = factors(c, need, w, now, online)
+def explain(c: Candidate, values: tuple[float, ...], weights: dict[str, float]) -> Suggestion:
     detail = {
         name: {
             "value": round(value, 6),
             "weight": weights[name],
             "contribution": round(weights[name] * value, 6),
         }
-        for name, value in values.items()
+        for name, value in zip(FACTORS, values, strict=True)
     }
     score = round(sum(d["contribution"] for d in detail.values()), 6)
     return Suggestion(c.agent_id, c.name, score, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    best: list[Suggestion]  # the first `limit`, explained
+    excluded: list[tuple[str, str]]  # (agent id, reason), by agent id
+    ordered: list[Candidate]  # every eligible candidate, best first
 
 
 def rank(
@@ -167,25 +207,63 @@ def rank(
     candidates: Iterable[Candidate],
     w: MatchingSettings,
     now: datetime,
-    online: Callable[[str], bool],
+    online: Collection[str],
     limit: int,
-) -> tuple[list[Suggestion], list[tuple[str, str]]]:
-    """The best `limit` suggestions, best first, and the (agent id, reason) of every
-    candidate excluded, by agent id."""
-    scored: list[Suggestion] = []
+) -> Ranking:
+    """Score every candidate not excluded, order by score then agent id, explain the
+    first `limit`."""
+    weights = weights_of(w)
+    clock = LocalClock(now)
+    wanted = need.wanted
+    per_level = w.skills / (MAX_LEVEL * len(wanted)) if wanted else 0.0
+    per_interest = w.interests / len(wanted) if wanted else 0.0
+    since = now - timedelta(days=w.recent_days)
+    blocked = dict.fromkeys(need.declined, "declined")  # later updates take precedence
+    blocked.update(dict.fromkeys(need.invited, "invited"))
+    blocked.update(dict.fromkeys(need.participants, "participant"))
+    blocked[need.owner] = "owner"
+    scored: list[tuple[float, str, Candidate]] = []
     excluded: list[tuple[str, str]] = []
-    for c in candidates:
-        reason = exclusion(c, need)
+    hours = clock.cache
+    w_hours, w_online, w_declines = w.working_hours, w.online, w.recent_declines
+    for c in candidates:  # the hot loop: the factors' sum, without the explanation
+        reason = blocked.get(c.agent_id)
+        if reason is None and c.swarms >= c.capacity:
+            reason = "at_capacity"
         if reason is not None:
             excluded.append((c.agent_id, reason))
             continue
-        scored.append(suggest(c, need, w, now, online(c.agent_id)))
-    best = heapq.nsmallest(limit, scored, key=lambda s: (-s.score, s.agent_id))
-    return best, sorted(excluded)
+        score = c.base if c.base is not None else c.static_score(w)
+        skills = c.skills
+        levels = 0
+        for s in wanted:
+            level = skills.get(s)
+            if level:
+                levels += level
+        score += per_level * levels
+        if c.interests:
+            score += per_interest * sum(1 for s in wanted if s in c.interests)
+        inside = hours.get(c.schedule)
+        if inside is None:
+            inside = clock.within(*c.schedule)
+        if inside:
+            score += w_hours
+        if c.agent_id in online:
+            score += w_online
+        if c.declined_at:
+            recent = sum(1 for at in c.declined_at if at >= since)
+            score -= w_declines * min(recent, DECLINES_CAP) / DECLINES_CAP
+        scored.append((-score, c.agent_id, c))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    best = [
+        explain(c, factors(c, need, w, clock, c.agent_id in online), weights)
+        for _, _, c in scored[:limit]
+    ]
+    return Ranking(best, sorted(excluded), [c for _, _, c in scored])
 
 
-def available(c: Candidate, now: datetime) -> bool:
-    return c.availability == "available" and within(c.working, c.days, c.timezone, now)
+def available(c: Candidate, clock: LocalClock) -> bool:
+    return c.availability == "available" and clock.within(c.working, c.days, c.timezone)
 
 
 def cover(

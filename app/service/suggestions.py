@@ -8,13 +8,13 @@ wanted and every agent is a candidate, ranked on the other factors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from app.matching_settings import MatchingSettings
 from app.service.directory import Directory
-from app.service.matching import Need, available, cover, rank, weights_of
+from app.service.matching import LocalClock, Need, available, cover, rank, weights_of
 
 
 def need_of(case: dict[str, Any]) -> Need:
@@ -47,21 +47,17 @@ def suggestions(
     directory: Directory,
     weights: MatchingSettings,
     now: datetime,
-    online: Callable[[str], bool],
+    online: Collection[str],
     limit: int,
 ) -> dict[str, Any]:
     """The answer of `GET /api/cases/{id}/suggestions` (a JSON-ready document)."""
     need = need_of(case)
     candidates = directory.matching(need.wanted)
-    best, excluded = rank(need, candidates, weights, now, online, limit)
-    eligible = {s.agent_id for s in best}
-    if need.wanted:  # the cover looks past `limit`: every eligible candidate, ranked
-        everyone, _ = rank(need, candidates, weights, now, online, len(candidates))
-        eligible = {s.agent_id for s in everyone}
-        ordered = [directory.candidates[s.agent_id] for s in everyone]
-    else:
-        ordered = []
-    pool = [c for c in ordered if c.agent_id in eligible and available(c, now)]
+    ranking = rank(need, candidates, weights, now, online, limit)
+    best, excluded = ranking.best, ranking.excluded
+    # the cover looks past `limit`: every eligible candidate, best first
+    clock = LocalClock(now)
+    pool = [c for c in ranking.ordered if available(c, clock)] if need.wanted else []
     covering, uncovered = cover(need.wanted, pool, weights.exact_cover_skills)
     return {
         "case_id": need.case_id,

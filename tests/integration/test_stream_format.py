@@ -44,7 +44,7 @@ def recorded(mapper: Mapper[UUID]) -> list[RecordedEvent]:
 def test_every_declared_event_type_is_produced_by_the_scenario() -> None:
     rows = recorded(create_mapper())
     assert {r.topic for r in rows} == {info.topic for info in known_topics()}
-    assert len(known_topics()) == 20
+    assert len(known_topics()) == 21
 
 
 def test_envelope_attributes_and_naming() -> None:
@@ -70,7 +70,7 @@ def test_envelope_attributes_and_naming() -> None:
     info = topic_info("domain.case:Case.InsightPosted")
     assert info.type == "io.swarmdesk.case.insight_posted.v1"
     assert topic_info("domain.agent:Agent.ProfileUpdated").type == (
-        "io.swarmdesk.agent.profile_updated.v1"
+        "io.swarmdesk.agent.profile_updated.v2"
     )
 
 

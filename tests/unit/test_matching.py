@@ -10,7 +10,15 @@ import pytest
 
 from app.matching_settings import MatchingSettings
 from app.service.directory import candidate
-from app.service.matching import Candidate, Need, available, cover, rank, reputation
+from app.service.matching import (
+    Candidate,
+    LocalClock,
+    Need,
+    available,
+    cover,
+    rank,
+    reputation,
+)
 from domain.schedule import DAYS, next_outside, parse_span, within
 
 W = MatchingSettings()
@@ -73,7 +81,8 @@ def agents() -> list[Candidate]:
 
 
 def test_scores_are_the_hand_computed_sums() -> None:
-    best, excluded = rank(need(), agents(), W, NOW, lambda a: a == "bo", 10)
+    ranking = rank(need(), agents(), W, NOW, {"bo"}, 10)
+    best, excluded = ranking.best, ranking.excluded
     assert [(s.agent_id, s.score) for s in best] == [("ada", 7.35), ("bo", 4.2)]
     ada, bo = best
     # ada: skills (5+4)/10 * 4; available 1; inside any-time hours 1; offline 0;
@@ -113,18 +122,18 @@ def test_scores_are_the_hand_computed_sums() -> None:
 
 def test_the_same_history_and_clock_give_the_same_order_ties_by_id() -> None:
     twins = [candidate(profile(n, skills={"payments": 4}), {}, W) for n in ("b2", "a1", "c3")]
-    first, _ = rank(need(), twins, W, NOW, lambda a: False, 10)
-    again, _ = rank(need(), list(reversed(twins)), W, NOW, lambda a: False, 10)
+    first = rank(need(), twins, W, NOW, (), 10).best
+    again = rank(need(), list(reversed(twins)), W, NOW, (), 10).best
     assert [s.agent_id for s in first] == [s.agent_id for s in again] == ["a1", "b2", "c3"]
 
 
 def test_an_hour_earlier_paris_is_outside_its_hours_and_weights_come_from_settings() -> None:
     bo = agents()[1]
     before = NOW - timedelta(hours=1)  # 08:30 CEST
-    (s,), _ = rank(need(), [bo], W, before, lambda a: False, 10)
+    (s,) = rank(need(), [bo], W, before, (), 10).best
     assert s.factors["working_hours"]["value"] == 0.0
     heavy = MatchingSettings(skills=10.0, recent_declines=0.0)
-    (s,), _ = rank(need(), [bo], heavy, NOW, lambda a: False, 10)
+    (s,) = rank(need(), [bo], heavy, NOW, (), 10).best
     assert s.factors["skills"]["contribution"] == 3.0
     assert s.factors["recent_declines"]["contribution"] == 0.0
 
@@ -194,6 +203,6 @@ def test_the_covering_set_prefers_better_ranks_and_names_what_nobody_covers() ->
 
 def test_available_means_status_and_hours() -> None:
     bo = agents()[1]
-    assert not available(bo, NOW)  # busy
+    assert not available(bo, LocalClock(NOW))  # busy
     ada = agents()[0]
-    assert available(ada, NOW)
+    assert available(ada, LocalClock(NOW))
