@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.http.deps import PrincipalDep, ServicesDep
@@ -52,11 +52,16 @@ class Replayed(BaseModel):
 
 @router.post("", status_code=201, response_model=CreatedSubscription)
 async def create_subscription(
-    body: NewSubscription, services: ServicesDep, principal: PrincipalDep
+    body: NewSubscription, request: Request, services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Register a receiver; the answer holds its signing secret (shown once)."""
     subs = services.notifier.subscriptions
-    return await subs.create(principal.actor, body.url, list(body.events), body.all_agents)
+    here = [str(request.base_url)]
+    server = request.scope.get("server")
+    if server:
+        here.append(f"http://{server[0]}:{server[1]}/")
+    actor = principal.actor
+    return await subs.create(actor, body.url, list(body.events), body.all_agents, here)
 
 
 @router.get("", response_model=list[Subscription])

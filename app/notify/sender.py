@@ -95,11 +95,11 @@ class Sender:
     async def step(self) -> int:
         """Write the outcomes gathered so far, then start what is due; how many started."""
         await self.flush()
-        free = self.settings.concurrency - len(self.in_flight)
+        free = self.settings.concurrency - len(self.tasks)
         if free <= 0:
             return 0
         full = [t for t, n in self.per_target.items() if n >= self.settings.per_subscriber]
-        rows = await self._due(free + len(self.in_flight), full)
+        rows = await self._due(free + len(self.in_flight), full)  # in flight: skipped
         started = 0
         for row in rows:
             if started >= free:
@@ -146,8 +146,8 @@ class Sender:
             raise
         except Exception as exc:  # recorded as the attempt's outcome, retried later
             outcome = (row["id"], False, f"error: {type(exc).__name__}")
-        finally:
-            target = self.in_flight.pop(row["id"], "")
+        finally:  # its slot is free; it stays in `in_flight` until its outcome is written
+            target = row["target"]
             self.per_target[target] = self.per_target.get(target, 1) - 1
             if self.per_target[target] <= 0:
                 self.per_target.pop(target, None)
@@ -235,3 +235,5 @@ class Sender:
         )
         async with self.engine.begin() as conn:
             await conn.execute(stmt, updates)
+        for row, _ in outcomes:  # written: `_due` may see them again (as retries)
+            self.in_flight.pop(row["id"], None)

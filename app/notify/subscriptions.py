@@ -73,8 +73,9 @@ class Subscriptions:
         self.own_urls = list(own_urls)
 
     async def create(
-        self, actor: Actor, url: str, events: list[str], all_agents: bool
+        self, actor: Actor, url: str, events: list[str], all_agents: bool, also: Iterable[str] = ()
     ) -> dict[str, Any]:
+        """`also`: more addresses of this service (the one the request came to)."""
         if all_agents and not actor.is_admin:
             raise NotPermitted("only an admin subscribes to every agent's notifications")
         unknown = [e for e in events if e not in KINDS]
@@ -83,7 +84,7 @@ class Subscriptions:
         row = {
             "id": str(uuid.uuid4()),
             "owner_id": "" if all_agents else str(actor.id),
-            "url": check_url(url, self.own_urls),
+            "url": check_url(url, [*self.own_urls, *also]),
             "secret": new_secret(),
             "events": json.dumps(list(dict.fromkeys(events))),
             "created_at": time.time(),

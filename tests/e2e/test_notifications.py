@@ -45,13 +45,15 @@ def notified(
         yield server, receiver, mailbox
 
 
-def _wait(check: Callable[[], bool], seconds: float = 20.0) -> None:
+def _wait(
+    check: Callable[[], bool], seconds: float = 30.0, why: Callable[[], Any] = lambda: ""
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.05)
-    raise AssertionError("not in time")
+    raise AssertionError(f"not in time: {why()}")
 
 
 def _subscribe(api: Api, who: str, url: str, role: str = "agent", **extra: Any) -> Any:
@@ -94,7 +96,7 @@ def test_webhooks_and_email(notified: tuple[Server, Receiver, Any]) -> None:
         with pytest.raises(Exception, match="signature"):
             Webhook(every["secret"]).verify(got[0].body, got[0].headers)
         # every agent's receiver: both invitations, once each, despite the hanging one
-        _wait(lambda: len(receiver.at(f"/all/{tag}")) == 2)
+        _wait(lambda: len(receiver.at(f"/all/{tag}")) == 2, why=lambda: _log(api, every["id"]))
         all_got = receiver.at(f"/all/{tag}")
         for r in all_got:
             Webhook(every["secret"]).verify(r.body, r.headers)
@@ -104,7 +106,7 @@ def test_webhooks_and_email(notified: tuple[Server, Receiver, Any]) -> None:
         _wait(lambda: any(f"{ada}@example.com" in to for to, _ in mailbox.messages))
         (mail,) = [m for to, m in mailbox.messages if f"{ada}@example.com" in to]
         assert "invited" in mail["Subject"]
-        assert f"/cases/{case_id}" in mail.get_payload()
+        assert f"/cases/{case_id}" in mail.get_payload(decode=True).decode()
         # the delivery log
         log = api.ok("GET", f"/api/webhooks/{flaky['id']}/deliveries", ada)
         assert [(d["status"], d["attempts"], d["last_status"]) for d in log] == [
@@ -121,18 +123,19 @@ def test_webhooks_and_email(notified: tuple[Server, Receiver, Any]) -> None:
         assert receiver.at("/quiet") == []
         # replay from a position: the same ids again
         first_position = _log(api, every["id"])[0]["position"]
-        replayed = api.ok("POST", f"/api/webhooks/{every['id']}/replay", "root",
-                          {"after": first_position}, headers={})  # fmt: skip
-        assert replayed == {"deliveries": 1}
+        replayed = api.call("POST", f"/api/webhooks/{every['id']}/replay", "root", role="admin",
+                            json={"after": first_position})  # fmt: skip
+        assert replayed.json() == {"deliveries": 1}
         _wait(lambda: len(receiver.at(f"/all/{tag}")) == 3)
         counts = Counter(r.headers["webhook-id"] for r in receiver.at(f"/all/{tag}"))
         assert sorted(counts.values()) == [1, 2]
-        assert counts[ids[1]] == 2  # the later one, replayed
+        assert counts[_log(api, every["id"])[1]["id"]] == 2  # the later one, replayed
 
 
 def _log(api: Api, sub_id: str) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = api.ok("GET", f"/api/webhooks/{sub_id}/deliveries", "root",
-                                          headers=api.auth("root", "admin"))  # fmt: skip
+    response = api.call("GET", f"/api/webhooks/{sub_id}/deliveries", "root", role="admin")
+    assert response.status_code == 200, response.text
+    result: list[dict[str, Any]] = response.json()
     return result
 
 
