@@ -41,8 +41,8 @@ from app.store.postgres import PostgresEventStore
 from domain import Actor, Case, Role
 from domain.errors import DomainError
 from projections.case_view import INSIGHTS_WINDOW, PROPOSALS_WINDOW, TIMELINE_MAX
-from projections.item_queries import item_page_text
 from projections.changes import load_view, read_changes
+from projections.item_queries import item_page_text
 from projections.rebuild import replay, verify
 from tests.conftest import Database
 from tests.support import PG_URL, drop_schema_sql, fresh_schema, require_postgres
