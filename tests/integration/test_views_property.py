@@ -193,7 +193,6 @@ class World:
         case.propose_resolution(actor, proposal_id=pid, summary=text, steps=["a"], cites=cites)
         proposals.append(pid)
 
-
     def _burst(
         self,
         case: Case,
