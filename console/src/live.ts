@@ -2,7 +2,7 @@
 // component is mounted and re-renders it on every change (the console never polls for
 // what the socket delivers).
 import { useEffect, useState } from "preact/hooks";
-import { PushClient, socketUrl, type PushChange, type PushStatus } from "./push";
+import { PushClient, socketUrl, type Present, type PushChange, type PushStatus } from "./push";
 
 export interface Live<V> {
   view: V | null;
@@ -13,6 +13,8 @@ export interface Live<V> {
   last: PushChange<V> | null;
   /** Bumped on every change: a cheap dependency for effects. */
   tick: number;
+  /** Who is in the room (sockets opened with `?presence=1`), null until told. */
+  here: Present[] | null;
 }
 
 /** Clients open on this page, by socket path (the tests and the bench read them). */
@@ -26,6 +28,7 @@ export function useLive<V>(path: string | null): Live<V> {
     detail: "",
     last: null,
     tick: 0,
+    here: null,
   });
   useEffect(() => {
     if (path === null) return undefined;
@@ -38,14 +41,17 @@ export function useLive<V>(path: string | null): Live<V> {
         detail: client.detail,
         last: last ?? previous.last,
         tick: previous.tick + 1,
+        here: client.here,
       }));
     const offChange = client.onChange((change) => sync(change));
     const offStatus = client.onStatus(() => sync(null));
+    const offPresence = client.onPresence(() => sync(null));
     openClients.set(path, client as PushClient);
     client.start();
     return () => {
       offChange();
       offStatus();
+      offPresence();
       client.stop();
       if (openClients.get(path) === (client as PushClient)) openClients.delete(path);
     };

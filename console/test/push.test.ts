@@ -197,6 +197,26 @@ describe("PushClient", () => {
     expect(statuses.at(-1)).toBe("refused");
   });
 
+  it("keeps its own query when resuming, and reports presence frames without moving", async () => {
+    const server = await serve((socket, _url, index) => {
+      if (index === 0) {
+        socket.send(snapshot(4, { timeline: [] }));
+        socket.send(JSON.stringify({ type: "presence", here: [{ id: "a", name: "Ana" }] }));
+        socket.terminate();
+      } else {
+        socket.send(patch(5, 4, add("five")));
+      }
+    });
+    const { client, changes } = follow(`${server.url}?presence=1`);
+    const seen: string[][] = [];
+    client.onPresence((here) => seen.push(here.map((p) => p.name)));
+    client.start();
+    await until(() => client.position === 5, "position 5");
+    expect(server.urls).toEqual(["/ws/cases/c1?presence=1", "/ws/cases/c1?presence=1&after=4"]);
+    expect(seen).toEqual([["Ana"]]);
+    expect(changes.map((c) => c.position)).toEqual([4, 5]);
+  });
+
   it("reconnects from a fresh snapshot when a patch does not apply", async () => {
     const server = await serve((socket, _url, index) => {
       if (index === 0) {

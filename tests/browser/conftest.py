@@ -1,4 +1,6 @@
-"""One server (PostgreSQL, the production store) and one Chromium for every browser test."""
+"""One server (PostgreSQL, the production store) and one Chromium for all the browser tests
+(package scope: Playwright's sync API holds an event loop in this thread while it runs, so
+it must be gone before other packages' asyncio tests run)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ from tests.browser.harness import Person, launch, sign_in
 from tests.e2e.server import Server, running_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server("postgres", tmp_path_factory.mktemp("console")) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="package")
+def browser(console_server: Server) -> Iterator[Browser]:
+    """Started after the server and stopped before it: Playwright's sync API keeps an
+    event loop in this thread while it runs, and the server's set-up uses asyncio.run."""
     yield from launch()
 
 

@@ -26,6 +26,7 @@ from playwright.sync_api import (
     Page,
     Request,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -49,6 +50,7 @@ FLAGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def launch() -> Iterator[Browser]:

@@ -49,6 +49,17 @@ export interface PushOptions {
 /** Close codes after which a retry cannot help (the server's problem table). */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4401, 4403, 4404, 4422]);
 
+/** Someone with the case room open (presence frames, `?presence=1` case sockets). */
+export interface Present {
+  id: string;
+  name: string;
+}
+
+interface PresenceFrame {
+  type: "presence";
+  here: Present[];
+}
+
 interface Snapshot {
   type: "snapshot";
   position: number;
@@ -64,6 +75,7 @@ interface Patch {
 
 type Listener<V> = (change: PushChange<V>) => void;
 type StatusListener = (status: PushStatus, detail: string) => void;
+type PresenceListener = (here: Present[]) => void;
 
 function defaultConnect(url: string): SocketLike {
   return new WebSocket(url) as unknown as SocketLike;
@@ -81,6 +93,8 @@ export class PushClient<V = unknown> {
   detail = "";
   /** How many times the client connected (the first included). */
   connections = 0;
+  /** Who is in the room, from the last presence frame (null: none received). */
+  here: Present[] | null = null;
 
   private readonly options: Required<PushOptions>;
   private socket: SocketLike | null = null;
@@ -89,6 +103,7 @@ export class PushClient<V = unknown> {
   private attempt = 0;
   private readonly listeners = new Set<Listener<V>>();
   private readonly statusListeners = new Set<StatusListener>();
+  private readonly presenceListeners = new Set<PresenceListener>();
 
   constructor(options: PushOptions) {
     this.options = {
@@ -112,6 +127,12 @@ export class PushClient<V = unknown> {
     return () => this.statusListeners.delete(listener);
   }
 
+  /** Listen to presence frames (who is in the room). */
+  onPresence(listener: PresenceListener): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
+  }
+
   start(): this {
     if (this.status === "stopped" || this.status === "refused") {
       this.open();
@@ -127,7 +148,9 @@ export class PushClient<V = unknown> {
 
   /** The URL of the next connection: `?after=P` once something was applied. */
   nextUrl(): string {
-    return this.position === null ? this.options.url : `${this.options.url}?after=${this.position}`;
+    const url = this.options.url;
+    if (this.position === null) return url;
+    return `${url}${url.includes("?") ? "&" : "?"}after=${this.position}`;
   }
 
   private open(): void {
@@ -153,9 +176,9 @@ export class PushClient<V = unknown> {
 
   private receive(data: unknown): void {
     this.armSilence();
-    let message: Snapshot | Patch | { type: "heartbeat" };
+    let message: Snapshot | Patch | PresenceFrame | { type: "heartbeat" };
     try {
-      message = JSON.parse(String(data)) as Snapshot | Patch | { type: "heartbeat" };
+      message = JSON.parse(String(data)) as Snapshot | Patch | PresenceFrame | { type: "heartbeat" };
     } catch {
       this.restart("unreadable message");
       return;
@@ -168,6 +191,9 @@ export class PushClient<V = unknown> {
       this.emit({ kind: "snapshot", position: message.position, view: this.view });
     } else if (message.type === "patch") {
       this.patch(message);
+    } else if (message.type === "presence") {
+      this.here = message.here;
+      for (const listener of this.presenceListeners) listener(message.here);
     }
   }
 

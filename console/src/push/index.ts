@@ -6,6 +6,7 @@ export {
   type PushChange,
   type PushOptions,
   type PushStatus,
+  type Present,
   type SocketLike,
 } from "./client";
 export { socketUrl } from "./url";

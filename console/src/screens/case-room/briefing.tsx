@@ -4,7 +4,7 @@
 import { command } from "../../api";
 import { ProblemNote, useCommand } from "../../ui/command";
 import { label, nameIn, when } from "../../ui/format";
-import type { Entry } from "../../views";
+import type { Entry, TimelineItem } from "../../views";
 import type { RoomProps } from "./room";
 
 const KINDS: [string, string][] = [
@@ -18,7 +18,7 @@ export function Briefing(props: RoomProps) {
   const { view, acked } = props;
   const highlight = props.current && props.isMember && !props.isOwner;
   const isNew = (version: number) => highlight && version > acked;
-  const newCount = highlight ? view.timeline.filter((item) => item.version > acked).length : 0;
+  const newCount = highlight ? newSince(view.timeline, acked).length : 0;
   return (
     <section class="card briefing" aria-labelledby="briefing-title">
       <h2 id="briefing-title">Briefing</h2>
@@ -53,6 +53,10 @@ export function Briefing(props: RoomProps) {
 }
 
 export const NewMark = () => <strong class="new-mark">New</strong>;
+
+/** Timeline items after `acked` that tell something (acknowledgements do not). */
+export const newSince = (timeline: TimelineItem[], acked: number): TimelineItem[] =>
+  timeline.filter((item) => item.version > acked && item.type !== "BriefingAcknowledged");
 
 function EntryList(props: RoomProps & { title: string; entries: Entry[]; isNew: (v: number) => boolean }) {
   if (props.entries.length === 0) return null;
@@ -97,7 +101,7 @@ function HandsRaised(props: RoomProps & { isNew: (v: number) => boolean }) {
 function Acknowledge(props: RoomProps & { newCount: number }) {
   const cmd = useCommand();
   const { view, acked } = props;
-  const upToDate = acked >= view.version;
+  const upToDate = props.newCount === 0 && acked > 0;
   const ack = () =>
     void cmd.run(() =>
       command("POST", `/api/cases/${view.case_id}/briefing-acks`, { version: view.version }),

@@ -34,7 +34,7 @@ export interface RoomProps {
 export function CaseRoom({ params, query, me }: ScreenProps) {
   const caseId = params["id"] ?? "";
   const atVersion = Number(query.get("at_version") ?? "") || null;
-  const live = useLive<CaseView>(atVersion === null ? `/ws/cases/${caseId}` : null);
+  const live = useLive<CaseView>(atVersion === null ? `/ws/cases/${caseId}?presence=1` : null);
   const past = usePast(caseId, atVersion);
   const view = atVersion === null ? live.view : past.view;
   if (!view) {
@@ -60,7 +60,7 @@ export function CaseRoom({ params, query, me }: ScreenProps) {
     isOwner: view.owner.id === me.id,
     isMember: participant !== undefined && participant.left_at === null,
     acked: view.acknowledgements[me.id] ?? 0,
-    present: null,
+    present: presentIds(atVersion === null ? live.here : null),
   };
   const canAct = props.current && (props.isOwner || isSupervisor(me));
   return (
@@ -100,6 +100,8 @@ export function CaseRoom({ params, query, me }: ScreenProps) {
     </article>
   );
 }
+
+const presentIds = (here: { id: string }[] | null) => (here === null ? null : here.map((p) => p.id));
 
 /** The case at an earlier version (HTTP `?at_version=`), and the latest version number. */
 function usePast(caseId: string, atVersion: number | null) {

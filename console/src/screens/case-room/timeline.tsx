@@ -14,7 +14,7 @@ export function Timeline(props: RoomProps) {
       {earlier > 0 ? <p class="muted">{earlier} earlier events are not shown.</p> : null}
       <ol class="timeline-list" aria-label="Events, oldest first">
         {view.timeline.map((item) => {
-          const isNew = highlight && item.version > acked;
+          const isNew = highlight && item.version > acked && item.type !== "BriefingAcknowledged";
           return (
             <li key={item.version} class={isNew ? "new" : ""} data-version={item.version}>
               {isNew ? <NewMark /> : null} <span class="muted">v{item.version}</span> {nameIn(view, item.by)}:{" "}
