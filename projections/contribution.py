@@ -12,6 +12,7 @@ by accepted proposals, each once per proposal), proposals_accepted, help_offered
 a swarm request unprompted), invitations, joined_by_invitation, declines, expired,
 join_seconds (invitation to joining, the last JOIN_SAMPLES), median_join_seconds (null
 before the first), declined_at (the last RECENT_MAX declines and expiries, ISO 8601),
+declined_cases (the cases of the last RECENT_MAX of them: suggestions skip those),
 swarms (open cases the agent helps on as an expert: the load)}.
 """
 
@@ -21,6 +22,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from projections.case_items import PROPOSAL, ItemSet
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, sid
 
 JOIN_SAMPLES = 50
@@ -48,6 +50,7 @@ def new_contribution(agent: str) -> Doc:
         "join_seconds": [],
         "median_join_seconds": None,
         "declined_at": [],
+        "declined_cases": [],
         "swarms": [],
     }
 
@@ -62,8 +65,9 @@ def _experts(case: Doc) -> list[str]:
     return [a for a, p in case["participants"].items() if p["left_at"] is None and a != owner]
 
 
-def contribution_intents(env: Envelope, case: Doc | None) -> list[Intent]:
-    """What one case event does to contribution documents (from the case before it)."""
+def contribution_intents(env: Envelope, case: Doc | None, items: ItemSet) -> list[Intent]:
+    """What one case event does to contribution documents (from the case before it and
+    the items the fold holds for the event: the decided proposal)."""
     if case is None:
         return []
     e = env.event
@@ -72,7 +76,7 @@ def contribution_intents(env: Envelope, case: Doc | None) -> list[Intent]:
     if name == "InsightPosted":
         return [_count(sid(e.author_id), "insights_posted")]
     if name == "ProposalAccepted":
-        proposal = case["proposals"].get(sid(e.proposal_id))
+        proposal = items.get(key, PROPOSAL, sid(e.proposal_id))
         if proposal is None:
             return []
         out = [_count(proposal["author_id"], "proposals_accepted")]
@@ -84,7 +88,7 @@ def contribution_intents(env: Envelope, case: Doc | None) -> list[Intent]:
     if name in ("InvitationDeclined", "InvitationExpired"):
         agent = sid(e.expert_id)
         field = "declines" if name == "InvitationDeclined" else "expired"
-        return [_count(agent, field), (agent, ACTION, ("declined_at", env.at))]
+        return [_count(agent, field), (agent, ACTION, ("declined_at", (env.at, key)))]
     if name == "ExpertJoined":
         agent = sid(e.expert_id)
         out = [(agent, ACTION, ("swarm", (key, True)))]
@@ -126,11 +130,18 @@ def contribution_ops(doc: Doc | None, agent: str, changes: list[Any]) -> list[Op
             cur[value] += 1
             ops.append(replace(f"/{value}", cur[value]))
         elif kind == "declined_at":
+            at, case = value
             if len(cur["declined_at"]) >= RECENT_MAX:
                 ops.append(remove("/declined_at/0"))
                 del cur["declined_at"][0]
-            ops.append(add("/declined_at/-", value))
-            cur["declined_at"].append(value)
+            ops.append(add("/declined_at/-", at))
+            cur["declined_at"].append(at)
+            if case not in cur["declined_cases"]:
+                if len(cur["declined_cases"]) >= RECENT_MAX:
+                    ops.append(remove("/declined_cases/0"))
+                    del cur["declined_cases"][0]
+                ops.append(add("/declined_cases/-", case))
+                cur["declined_cases"].append(case)
         elif kind == "joined":
             cur["join_seconds"] = [*cur["join_seconds"], value][-JOIN_SAMPLES:]
             ops.append(replace("/join_seconds", list(cur["join_seconds"])))

@@ -16,9 +16,12 @@ from app.bootstrap import bootstrap
 from app.http import (
     auth_routes,
     board_queries,
+    case_pages,
     case_queries,
+    console,
     health,
     matching_queries,
+    me_queries,
     metrics,
     openapi,
     problems,
@@ -41,6 +44,7 @@ def routers() -> list[APIRouter]:
         health.router,
         metrics.router,
         case_queries.router,
+        case_pages.router,
         board_queries.router,
         matching_queries.router,
         webhook_routes.router,
@@ -48,6 +52,8 @@ def routers() -> list[APIRouter]:
         stream_routes.router,
         push_routes.router,
         auth_routes.router,
+        me_queries.router,
+        console.router,
     ]
 
 

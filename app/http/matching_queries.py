@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["matching"])
 
 
 @router.get("/agents/me", response_model=AgentDetail)
-async def get_me(
+async def get_my_agent(
     services: ServicesDep, principal: PrincipalDep, min_position: MinPosition = None
 ) -> Response:
     """The caller's own profile, contribution and reputation (404 before the first PUT)."""

@@ -166,5 +166,6 @@ def candidate(
         declined_at=tuple(
             datetime.fromisoformat(t) for t in contribution.get("declined_at", []) if t
         ),
+        declined_cases=frozenset(contribution.get("declined_cases", [])),
         contribution=contribution,
     )

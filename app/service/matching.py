@@ -15,9 +15,9 @@ sum over factors of `weight * value` (each value in [0, 1]; recent declines subt
 
 Excluded, with the reason: the owner ("owner"), participants ("participant"), anyone with
 a pending invitation to the case ("invited"), anyone who declined or let expire an
-invitation to this case ("declined"), anyone at capacity ("at_capacity"). The order is
-by score, then agent id, so the same history and clock give the same answer. Scores are
-rounded to 6 decimals.
+invitation to this case ("declined": their contribution document names the case), anyone
+at capacity ("at_capacity"). The order is by score, then agent id, so the same history and
+clock give the same answer. Scores are rounded to 6 decimals.
 
 `cover(wanted, ranked, exact_up_to)` answers the fewest *available* ranked agents (status
 available and inside working hours) whose skills cover every wanted skill: exact (dynamic
@@ -57,6 +57,7 @@ class Candidate:
     reputation: float = 0.0
     points: float = 0.0
     declined_at: tuple[datetime, ...] = ()
+    declined_cases: frozenset[str] = frozenset()  # cases they declined or let expire
     contribution: dict[str, Any] = field(default_factory=dict)
     base: float | None = None  # the need-free part of the score (`static_score`), cached
 
@@ -115,7 +116,7 @@ def exclusion(c: Candidate, need: Need) -> str | None:
         return "participant"
     if c.agent_id in need.invited:
         return "invited"
-    if c.agent_id in need.declined:
+    if c.agent_id in need.declined or need.case_id in c.declined_cases:
         return "declined"
     if c.swarms >= c.capacity:
         return "at_capacity"
@@ -222,12 +223,15 @@ def rank(
     blocked.update(dict.fromkeys(need.invited, "invited"))
     blocked.update(dict.fromkeys(need.participants, "participant"))
     blocked[need.owner] = "owner"
+    case_id = need.case_id
     scored: list[tuple[float, str, Candidate]] = []
     excluded: list[tuple[str, str]] = []
     hours = clock.cache
     w_hours, w_online, w_declines = w.working_hours, w.online, w.recent_declines
     for c in candidates:  # the hot loop: the factors' sum, without the explanation
         reason = blocked.get(c.agent_id)
+        if reason is None and c.declined_cases and case_id in c.declined_cases:
+            reason = "declined"
         if reason is None and c.swarms >= c.capacity:
             reason = "at_capacity"
         if reason is not None:

@@ -36,9 +36,9 @@ def need_of(case: dict[str, Any]) -> Need:
         owner=case["owner"]["id"],
         participants=frozenset(a for a, p in case["participants"].items() if p["left_at"] is None),
         invited=frozenset(i["expert_id"] for i in invitations if i["status"] == "pending"),
-        declined=frozenset(
+        declined=frozenset(  # decided invitations leave the case view: also see
             i["expert_id"] for i in invitations if i["status"] in ("declined", "expired")
-        ),
+        ),  # `Candidate.declined_cases`
     )
 
 

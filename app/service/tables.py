@@ -1,4 +1,4 @@
-"""The tables of durable timers and outbound notifications (Alembic revision 0006).
+"""The tables of durable timers and outbound notifications (Alembic revision 0007).
 
 - `timers`: one row per timer still to fire: `due_at` in Unix seconds, `kind` names the
   handler, `key` what it is about (the case), `payload` JSON text.
