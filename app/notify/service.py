@@ -57,15 +57,19 @@ class Notifier:
 
     async def run(self) -> None:
         while True:
-            async with leadership(self.engine, self.schema, name="notify") as lost:
-                try:
-                    await self.outbox.start()
-                    async with asyncio.TaskGroup() as group:
-                        group.create_task(self.follow(lost))
-                        group.create_task(self._send(lost))
-                finally:
-                    await self.sender.close()
-                    self.sender = Sender(self.engine, self.settings, self.sender.clock)
+            try:
+                async with leadership(self.engine, self.schema, name="notify") as lost:
+                    try:
+                        await self.outbox.start()
+                        async with asyncio.TaskGroup() as group:
+                            group.create_task(self.follow(lost))
+                            group.create_task(self._send(lost))
+                    finally:
+                        await self.sender.close()
+                        self.sender = Sender(self.engine, self.settings, self.sender.clock)
+            except Exception:  # the database went away: lead again once it is back
+                log.exception("the notifier lost its database; retrying")
+                await asyncio.sleep(self.settings.poll_seconds)
 
     async def _send(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

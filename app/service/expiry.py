@@ -120,11 +120,15 @@ class InvitationTimers:
     async def run(self) -> None:
         """Lead (one process at a time), then follow and fire every `poll_seconds`."""
         while True:
-            async with leadership(self.engine, self.schema, name="timers") as lost:
-                while not lost.is_set():
-                    try:
-                        await self.step()
-                    except Exception:
-                        log.exception("invitation timers failed; retrying")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), self.poll_seconds)
+            try:
+                async with leadership(self.engine, self.schema, name="timers") as lost:
+                    while not lost.is_set():
+                        try:
+                            await self.step()
+                        except Exception:
+                            log.exception("invitation timers failed; retrying")
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(lost.wait(), self.poll_seconds)
+            except Exception:  # the database went away: lead again once it is back
+                log.exception("invitation timers lost their database; retrying")
+                await asyncio.sleep(self.poll_seconds)

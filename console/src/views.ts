@@ -174,3 +174,27 @@ export interface Me {
 }
 
 export const isSupervisor = (me: Me): boolean => me.role === "supervisor" || me.role === "admin";
+
+/** One factor of a suggestion's score (`GET /api/cases/{id}/suggestions`). */
+export interface Factor {
+  value: number;
+  weight: number;
+  contribution: number;
+}
+
+export interface Suggestion {
+  rank: number;
+  agent_id: string;
+  name: string;
+  score: number;
+  factors: Record<string, Factor>;
+}
+
+export interface Suggestions {
+  case_id: string;
+  wanted: string[];
+  wanted_from: string;
+  suggestions: Suggestion[];
+  excluded: { agent_id: string; reason: string }[];
+  cover: { agent_ids: string[]; uncovered: string[]; method: string };
+}

@@ -1,10 +1,11 @@
 // Who is on the case: the owner and experts (with who is in the room right now), the
-// invitations, and for the owner an invite picker over the agents' profiles.
+// invitations, and for the owner an invite picker over the agents' profiles, led by the
+// suggested experts with why (the factors that weigh most in their score).
 import { useEffect, useState } from "preact/hooks";
 import { command, get } from "../../api";
 import { Field, ProblemNote, useCommand } from "../../ui/command";
 import { label, when } from "../../ui/format";
-import type { Agent, Page } from "../../views";
+import type { Agent, Page, Suggestion, Suggestions } from "../../views";
 import type { RoomProps } from "./room";
 
 export function People(props: RoomProps) {
@@ -55,11 +56,21 @@ function Invite({ view }: RoomProps) {
   const [agents, setAgents] = useState<Agent[]>([]);
   const [expert, setExpert] = useState("");
   const [reason, setReason] = useState("");
+  const [suggested, setSuggested] = useState<Suggestions | null>(null);
   useEffect(() => {
     get<Page<Agent, string>>("/api/agents?limit=500")
       .then((page) => setAgents(page.items))
       .catch(() => setAgents([]));
   }, []);
+  useEffect(() => {
+    get<Suggestions>(`/api/cases/${view.case_id}/suggestions?limit=5&min_position=${view.position}`)
+      .then(setSuggested)
+      .catch(() => setSuggested(null));
+  }, [view.case_id, view.position]);
+  const pick = (s: Suggestion) => {
+    setExpert(s.agent_id);
+    setReason(`Suggested: ${why(s)}`);
+  };
   const taken = new Set([
     ...Object.values(view.participants).filter((p) => p.left_at === null).map((p) => p.id),
     ...Object.values(view.invitations).filter((i) => i.status === "pending").map((i) => i.expert_id),
@@ -83,6 +94,26 @@ function Invite({ view }: RoomProps) {
   return (
     <form class="invite" onSubmit={submit} aria-labelledby="invite-title">
       <h3 id="invite-title">Invite an expert</h3>
+      {suggested && suggested.suggestions.length ? (
+        <div class="suggestions">
+          <p class="muted">
+            Suggested{suggested.wanted.length ? ` for ${suggested.wanted.join(", ")}` : ""}
+            {suggested.cover.agent_ids.length > 1 ? ` (together, ${suggested.cover.agent_ids.length} cover every skill)` : ""}
+          </p>
+          <ol aria-label="Suggested experts">
+            {suggested.suggestions.map((s) => (
+              <li key={s.agent_id} data-suggestion={s.agent_id}>
+                <button type="button" class="link" onClick={() => pick(s)}>
+                  {s.name}
+                </button>{" "}
+                <span class="muted">
+                  {s.score.toFixed(2)}: {why(s)}
+                </span>
+              </li>
+            ))}
+          </ol>
+        </div>
+      ) : null}
       <Field label="Expert" id="invite-expert">
         <select
           id="invite-expert"
@@ -108,4 +139,14 @@ function Invite({ view }: RoomProps) {
       <ProblemNote id="invite-problem" problem={cmd.problem} />
     </form>
   );
+}
+
+// The three factors that add most to a suggestion's score, as "skills 3.6, load 1.0".
+function why(s: Suggestion): string {
+  return Object.entries(s.factors)
+    .filter(([, f]) => f.contribution > 0)
+    .sort((a, b) => b[1].contribution - a[1].contribution)
+    .slice(0, 3)
+    .map(([name, f]) => `${name.replace("_", " ")} ${f.contribution.toFixed(1)}`)
+    .join(", ");
 }
