@@ -45,6 +45,8 @@ def test_three_browsers_play_a_whole_swarm(people: People) -> None:
     ana, ben, chen = people("Ana"), people("Ben"), people("Chen")
     for person in (ana, ben, chen):
         mark(person.page)
+    skills = {"skills": {"payments": 5, "3ds": 4}}
+    assert ben.api("PUT", "/api/agents/me", skills).status_code == 200
     ben.page.get_by_role("link", name="Inbox").click()
     expect(ben.page.get_by_role("status").filter(has_text="Live")).to_be_visible()
 
@@ -62,6 +64,9 @@ def test_three_browsers_play_a_whole_swarm(people: People) -> None:
     a.get_by_role("button", name="Ask the swarm for help").click()
     expect(briefing.get_by_text("Someone who knows the 3DS retry path")).to_be_visible()
 
+    # the picker suggests Ben (he knows both skills), saying why
+    suggested = a.locator(f'[data-suggestion="{ben.agent_id}"]')
+    expect(suggested).to_contain_text("skills")
     # invite Ben from the picker: it appears in his inbox without a reload
     a.get_by_label("Expert", exact=True).select_option(label="Ben")
     a.get_by_label("Why them").fill("You wrote the retry path")
