@@ -382,8 +382,7 @@ async def test_a_hot_line_decides_later_conflicts_again_in_the_batch(world: Worl
 
         async def writer(w: World, who: Principal, n: int) -> list[Answer]:
             return [  # one after another, as a client does
-                await w.run("post_insight", who, _insight(f"{n}-{i}"), case=case)
-                for i in range(10)
+                await w.run("post_insight", who, _insight(f"{n}-{i}"), case=case) for i in range(10)
             ]
 
         answers = await asyncio.gather(
