@@ -54,9 +54,16 @@ def _instructions(env: dict[str, str], count: int, tree: Path | None, work: Path
         async with fresh_pg_schema("bench_callgrind", url=PG_URL) as schema:
             await asyncio.to_thread(run, schema)
 
+    slow = {  # valgrind runs it ~50x slower: no deadline may fire
+        "SWARMDESK_STORE_STATEMENT_TIMEOUT_SECONDS": "600",
+        "SWARMDESK_STORE_ACQUIRE_TIMEOUT_SECONDS": "600",
+        "SWARMDESK_COMMANDS_DEADLINE_SECONDS": "600",
+        "SWARMDESK_PROJECTOR_STALL_SECONDS": "600",
+    }
+
     def run(schema: str) -> None:
         with serve(
-            schema, False, root=tree, extra_env=env, output=work / "server.log",
+            schema, False, root=tree, extra_env={**env, **slow}, output=work / "server.log",
             wrap=wrap, ready_within=600,
         ) as (_, port):  # fmt: skip
             _commands(port, count)
