@@ -88,6 +88,7 @@ def http_receiver(behaviour: dict[str, Any]) -> Iterator[Receiver]:
         asyncio.run_coroutine_threadsafe(runner[0].cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
 
 
 class _Mailbox:

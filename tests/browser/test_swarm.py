@@ -68,7 +68,8 @@ def test_three_browsers_play_a_whole_swarm(people: People) -> None:
     suggested = a.locator(f'[data-suggestion="{ben.agent_id}"]')
     expect(suggested).to_contain_text("skills")
     # invite Ben from the picker: it appears in his inbox without a reload
-    a.get_by_label("Expert", exact=True).select_option(label="Ben")
+    suggested.get_by_role("button", name="Ben").click()  # picks him
+    expect(a.get_by_label("Why them")).to_have_value(re.compile("^Suggested: skills"))
     a.get_by_label("Why them").fill("You wrote the retry path")
     a.get_by_role("button", name="Invite", exact=True).click()
     expect(a.locator(f'[data-invitation="{ben.agent_id}"]')).to_contain_text("pending")

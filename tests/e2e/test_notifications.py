@@ -107,7 +107,8 @@ def test_webhooks_and_email(notified: tuple[Server, Receiver, Any]) -> None:
         (mail,) = [m for to, m in mailbox.messages if f"{ada}@example.com" in to]
         assert "invited" in mail["Subject"]
         assert f"/cases/{case_id}" in mail.get_payload(decode=True).decode()
-        # the delivery log
+        # the delivery log (the outcome is written just after the answer)
+        _wait(lambda: _log(api, flaky["id"])[0]["status"] == "delivered")
         log = api.ok("GET", f"/api/webhooks/{flaky['id']}/deliveries", ada)
         assert [(d["status"], d["attempts"], d["last_status"]) for d in log] == [
             ("delivered", 3, "204")
