@@ -18,7 +18,9 @@ from app.http import (
     board_queries,
     case_pages,
     case_queries,
+    console,
     health,
+    me_queries,
     metrics,
     openapi,
     problems,
@@ -46,6 +48,8 @@ def routers() -> list[APIRouter]:
         stream_routes.router,
         push_routes.router,
         auth_routes.router,
+        me_queries.router,
+        console.router,
     ]
 
 

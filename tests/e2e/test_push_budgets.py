@@ -145,7 +145,11 @@ async def test_a_client_frame_over_the_cap_closes_the_socket(budgeted: Server) -
         await ws.send("x" * 100)  # small frames are read and ignored
         await ws.send("x" * 16_384)
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            while True:
-                await asyncio.wait_for(ws.recv(), 10)
+            await _read_to_end(ws)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
+
+
+async def _read_to_end(ws: websockets.ClientConnection) -> None:
+    while True:
+        await asyncio.wait_for(ws.recv(), 10)
