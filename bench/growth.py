@@ -29,17 +29,13 @@ Python environment (`bench._http_runs.command`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import re
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,11 +48,10 @@ import httpx
 import websockets
 
 from app.auth.tokens import TokenIssuer
-from bench._http_runs import command, free_port
+from bench._growth_server import SECRET, Served, dsn, private_cluster, rss_bytes, serve
 from bench.common import LatencyStats, common_parser, fmt, format_table, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-growth-secret-key-0123456789abcdef"
 _SALAD = (
     "pool timeout retry latency checkout payment gateway token cache region deploy queue"
     " worker replica index lock vacuum header cookie session redirect certificate proxy"
@@ -74,92 +69,6 @@ def text(size: int, rnd: random.Random) -> str:
         out.append(word)
         length += len(word) + 1
     return " ".join(out)[:size]
-
-
-# -- a private cluster --------------------------------------------------------------
-@contextlib.contextmanager
-def private_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free port; yields its SQLAlchemy URL."""
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        raise SystemExit("initdb and pg_ctl are needed (the PostgreSQL server package)")
-    base = Path(tempfile.mkdtemp(prefix="swarmdesk-growth-pg-"))
-    data, port = base / "data", free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], check=True, **quiet)  # type: ignore[call-overload]
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    subprocess.run(
-        [pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"],
-        check=True,
-        **quiet,
-    )  # type: ignore[call-overload]
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], check=False, **quiet)  # type: ignore[call-overload]
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-# -- a server of one tree -----------------------------------------------------------
-@dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    port: int
-    schema: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@contextlib.contextmanager
-def serve(url: str, schema: str, root: Path | None) -> Iterator[Served]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMDESK_")}
-    env.update(
-        SWARMDESK_DATABASE_URL=url,
-        SWARMDESK_DATABASE_SCHEMA=schema,
-        SWARMDESK_SECRET_KEY=SECRET,
-        SWARMDESK_DATA_DIR=tempfile.mkdtemp(prefix="swarmdesk-growth-"),
-        SWARMDESK_LOG_LEVEL="warning",
-        SWARMDESK_PROJECTOR="true",
-        SWARMDESK_EDGE_ADDRESS_RATE="1e9",
-        SWARMDESK_EDGE_PRINCIPAL_RATE="1e9",
-    )
-    argv, extra = command(root, "migrate")
-    subprocess.run(
-        argv, cwd=root or ROOT, env={**env, **extra}, check=True, stdout=subprocess.DEVNULL
-    )
-    port = free_port()
-    argv, extra = command(root, "serve", "--port", str(port))
-    process = subprocess.Popen(argv, cwd=root or ROOT, env={**env, **extra})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("swarmdesk serve did not become ready")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield Served(process, port, schema)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 # -- the measurements ---------------------------------------------------------------
