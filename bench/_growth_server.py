@@ -25,24 +25,29 @@ SECRET = "bench-growth-secret-key-0123456789abcdef"
 # -- a private cluster --------------------------------------------------------------
 @contextlib.contextmanager
 def private_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free port; yields its SQLAlchemy URL."""
+    """A throwaway PostgreSQL cluster on a free port; yields its SQLAlchemy URL. As root,
+    the server runs as the `postgres` user (PostgreSQL refuses to run as root)."""
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if initdb is None or pg_ctl is None:
         raise SystemExit("initdb and pg_ctl are needed (the PostgreSQL server package)")
     base = Path(tempfile.mkdtemp(prefix="swarmdesk-growth-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
     data, port = base / "data", free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], check=True, **quiet)  # type: ignore[call-overload]
+
+    def run(*argv: str, check: bool = True) -> None:
+        quiet = subprocess.DEVNULL
+        subprocess.run([*as_user, *argv], check=check, stdout=quiet, stderr=quiet)
+
+    run(initdb, "-D", str(data), "-U", "postgres", "--auth=trust")
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    subprocess.run(
-        [pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"],
-        check=True,
-        **quiet,
-    )  # type: ignore[call-overload]
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start")
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], check=False, **quiet)  # type: ignore[call-overload]
+        run(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop", check=False)
         shutil.rmtree(base, ignore_errors=True)
 
 
