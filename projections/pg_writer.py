@@ -120,7 +120,7 @@ WITH upd AS (
     SELECT * FROM unnest(${_I}::text[], ${_I + 1}::text[], ${_I + 2}::text[],
         ${_I + 3}::int[], ${_I + 4}::bigint[], ${_I + 5}::text[])
     WHERE EXISTS (SELECT 1 FROM ok)
-    ON CONFLICT (case_id, kind, item_id) DO UPDATE SET seq = EXCLUDED.seq,
+    ON CONFLICT (case_id, kind, seq) DO UPDATE SET item_id = EXCLUDED.item_id,
         position = EXCLUDED.position, doc = EXCLUDED.doc
 )
 SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) AS moved,

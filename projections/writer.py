@@ -129,7 +129,7 @@ async def write_derived(
         await conn.execute(tables["swarm_board"].insert(), board)
 
 
-ITEM_KEYS = ["case_id", "kind", "item_id"]
+ITEM_KEYS = ["case_id", "kind", "seq"]
 
 
 async def write_batch(
