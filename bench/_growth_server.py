@@ -88,7 +88,7 @@ def serve(url: str, schema: str, root: Path | None) -> Iterator[Served]:
     argv, extra = command(root, "serve", "--port", str(port))
     process = subprocess.Popen(argv, cwd=root or ROOT, env={**env, **extra})
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("swarmdesk serve did not become ready")
