@@ -54,8 +54,11 @@ def per_call_us(fn: Callable[[], object], rounds: int, number: int = 20_000) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="three rounds")
     parser.add_argument("--command-us", type=float, default=400.0)
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 3
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as work, open(Path(work) / "log", "w") as sink:
         handler = logs.configure("info", "json", sink)
