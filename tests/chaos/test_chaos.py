@@ -1,0 +1,116 @@
+"""Chaos on PostgreSQL (a private cluster this suite starts): each fault strikes a real
+server under load (six clients writing insights, a socket following one case), then the
+run is audited (`tests.chaos.run.Run.finish`). Catch-up times go to the session report;
+the only time asserted is the liveness limit (60 s) and SIGTERM's grace."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.cluster import Cluster
+from tests.chaos.report import RUNS, Figures
+from tests.chaos.run import chaos_run
+from tests.e2e.push_support import DirectCase
+
+pytestmark = pytest.mark.chaos
+
+WARM = 2.0  # load before the fault
+AFTER = 1.5  # load after it
+
+
+def _figures(name: str) -> Figures:
+    figures = Figures(name)
+    RUNS.append(figures)
+    return figures
+
+
+async def test_database_restart_under_load(cluster: Cluster, tmp_path: Path) -> None:
+    async with chaos_run(cluster, tmp_path, _figures("database restart")) as run:
+        await asyncio.sleep(WARM)
+        await asyncio.to_thread(cluster.restart)
+        await run.catch_up(time.monotonic())
+        await asyncio.sleep(AFTER)
+        await run.finish()
+
+
+async def test_database_immediate_stop_under_load(cluster: Cluster, tmp_path: Path) -> None:
+    async with chaos_run(cluster, tmp_path, _figures("database stop -m immediate")) as run:
+        await asyncio.sleep(WARM)
+        await asyncio.to_thread(cluster.stop_immediately)
+        await asyncio.sleep(2.0)  # down for a while: commands answer 503 meanwhile
+        await asyncio.to_thread(cluster.start)
+        await run.catch_up(time.monotonic())
+        await asyncio.sleep(AFTER)
+        await run.finish()
+
+
+async def test_connections_killed_under_load(cluster: Cluster, tmp_path: Path) -> None:
+    async with chaos_run(cluster, tmp_path, _figures("connections terminated x2")) as run:
+        await asyncio.sleep(WARM)
+        for _ in range(2):
+            ended = await cluster.terminate(await cluster.backends("swarmdesk"))
+            assert ended >= 3  # the appender, the listener, the projector's at least
+            await asyncio.sleep(1.0)
+        await run.catch_up(time.monotonic() - 1.0)
+        await asyncio.sleep(AFTER)
+        await run.finish()
+
+
+async def test_appender_connection_frozen_under_load(cluster: Cluster, tmp_path: Path) -> None:
+    async with chaos_run(cluster, tmp_path, _figures("appender frozen 5 s")) as run:
+        await asyncio.sleep(WARM)
+        pids = await cluster.backends("swarmdesk-appender")
+        assert len(pids) == 1, pids
+        cluster.freeze(pids[0])
+        try:
+            await asyncio.sleep(5.0)  # longer than the statement timeout and the deadline
+        finally:
+            cluster.thaw(pids[0])
+        await run.catch_up(time.monotonic())
+        await asyncio.sleep(AFTER)
+        await run.finish()
+
+
+async def test_server_sigkill_under_load(cluster: Cluster, tmp_path: Path) -> None:
+    async with chaos_run(cluster, tmp_path, _figures("server SIGKILL")) as run:
+        await asyncio.sleep(WARM)
+        run.kill_server()
+        await run.start_server()  # the same port: clients and the socket come back
+        await run.catch_up(time.monotonic())
+        await asyncio.sleep(AFTER)
+        await run.finish()
+
+
+async def test_projector_connections_killed_with_a_backlog(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The server stops; 20,000 events are appended meanwhile (by another writer); it
+    starts again and, while its projector works through that backlog, the projector's
+    connections (its writer and its leadership's) are terminated twice."""
+    async with chaos_run(cluster, tmp_path, _figures("projector killed, backlog")) as run:
+        await asyncio.sleep(WARM)
+        await asyncio.to_thread(run.server.stop)
+        for _ in range(10):
+            writer = DirectCase(run.server, "chaos-backlog")
+            writer.add_context(2_000, "backlog")
+            await writer.flush()
+        starting = asyncio.create_task(run.start_server())
+        killed: set[int] = set()
+        for _ in range(2):
+            pids: set[int] = set()
+            while not pids:  # its writer, once it follows (a new one after a kill)
+                pids = set(await cluster.backends("swarmdesk-projector")) - killed
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # a few batches in
+            pids |= set(await cluster.leader_backends(run.server.schema or ""))
+            assert await cluster.terminate(sorted(pids)) >= 2
+            killed |= pids
+        cleared = time.monotonic()
+        await starting
+        await run.catch_up(cleared)
+        await asyncio.sleep(AFTER)
+        await run.finish()
