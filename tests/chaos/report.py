@@ -17,6 +17,7 @@ class Figures:
     differences: int = -1  # `swarmdesk verify`: views vs replay
     sigterm: float | None = None  # seconds from SIGTERM to exit 0
     answers: dict[str, int] = field(default_factory=dict)  # per attempt: status or error
+    notes: list[str] = field(default_factory=list)
 
 
 RUNS: list[Figures] = []
@@ -31,6 +32,7 @@ def lines() -> list[str]:
         catch = f"{f.catch_up:.2f}" if f.catch_up is not None else "-"
         term = f"{f.sigterm:.2f}" if f.sigterm is not None else "-"
         answers = ", ".join(f"{k}: {v}" for k, v in sorted(f.answers.items()))
+        answers += "".join(f"; {note}" for note in f.notes)
         rows.append(
             f"{f.fault:<28} {f.acked:>6} {f.sent:>6} {f.events:>7} {catch:>10} "
             f"{f.resumes:>7} {f.differences:>5} {term:>9}  {answers}"

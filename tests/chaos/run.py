@@ -31,6 +31,7 @@ from tests.support import fresh_schema
 
 GRACE = 10.0  # SWARMDESK_SHUTDOWN_GRACE_SECONDS, its default
 CATCH_UP_LIMIT = 60.0  # liveness: the views catch up eventually (10 s is the target)
+RUN_LIMIT = 240.0  # a run that hangs fails instead of holding the suite
 #: Short deadlines so a frozen connection costs seconds, not minutes, in the suite.
 TIMEOUTS = {
     "SWARMDESK_STORE_STATEMENT_TIMEOUT_SECONDS": "2",
@@ -83,14 +84,16 @@ class Run:
         # the socket: every change of its case after its snapshot, in order, once
         expected = [p for p in log.positions_of(self.cases[0]) if p > (self.follower.first or 0)]
         await self.follower.reach(expected[-1] if expected else 0, 30)
-        await self.follower.close()
         figures.resumes = self.follower.connects - 1
         assert self.follower.follower.snapshots == 1, "a resume fell back to a snapshot"
         assert self.follower.follower.patches == expected
         figures.differences = await _verify(self.cluster, self.server.schema or "")
         assert figures.differences == 0, "the views differ from a replay of the log"
         await _leads(self.server)
-        figures.sigterm = await _sigterm(self.server)
+        figures.sigterm = await _sigterm(self.server)  # the socket still open
+        await asyncio.sleep(0.1)
+        await self.follower.close()
+        assert self.follower.ends["1012"] >= 1, self.follower.ends  # told: service restart
 
 
 async def _verify(cluster: Cluster, schema: str) -> int:
@@ -123,7 +126,7 @@ async def _leads(server: Server) -> None:
 
 
 async def _sigterm(server: Server) -> float:
-    """SIGTERM with the socket and clients gone: exits 0 within the grace; seconds."""
+    """SIGTERM (a socket open, the clients done): exits 0 within the grace; seconds."""
     process = server.process
     assert process is not None
     began = time.monotonic()
@@ -157,7 +160,8 @@ async def chaos_run(
         run = Run(cluster, server, probe, load, follower, figures, cases)
         follower.start()
         load.start()
-        yield run
+        async with asyncio.timeout(RUN_LIMIT):
+            yield run
     finally:
         if run is not None:
             run.load.stopping.set()

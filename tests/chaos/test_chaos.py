@@ -18,8 +18,8 @@ from tests.e2e.push_support import DirectCase
 
 pytestmark = pytest.mark.chaos
 
-WARM = 2.0  # load before the fault
-AFTER = 1.5  # load after it
+WARM = 1.5  # load before the fault
+AFTER = 1.0  # load after it
 
 
 def _figures(name: str) -> Figures:
@@ -41,7 +41,7 @@ async def test_database_immediate_stop_under_load(cluster: Cluster, tmp_path: Pa
     async with chaos_run(cluster, tmp_path, _figures("database stop -m immediate")) as run:
         await asyncio.sleep(WARM)
         await asyncio.to_thread(cluster.stop_immediately)
-        await asyncio.sleep(2.0)  # down for a while: commands answer 503 meanwhile
+        await asyncio.sleep(1.5)  # down for a while: commands answer 503 meanwhile
         await asyncio.to_thread(cluster.start)
         await run.catch_up(time.monotonic())
         await asyncio.sleep(AFTER)
@@ -61,13 +61,13 @@ async def test_connections_killed_under_load(cluster: Cluster, tmp_path: Path) -
 
 
 async def test_appender_connection_frozen_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    async with chaos_run(cluster, tmp_path, _figures("appender frozen 5 s")) as run:
+    async with chaos_run(cluster, tmp_path, _figures("appender frozen 4 s")) as run:
         await asyncio.sleep(WARM)
         pids = await cluster.backends("swarmdesk-appender")
         assert len(pids) == 1, pids
         cluster.freeze(pids[0])
         try:
-            await asyncio.sleep(5.0)  # longer than the statement timeout and the deadline
+            await asyncio.sleep(4.0)  # longer than the statement timeout and the deadline
         finally:
             cluster.thaw(pids[0])
         await run.catch_up(time.monotonic())
@@ -78,9 +78,11 @@ async def test_appender_connection_frozen_under_load(cluster: Cluster, tmp_path:
 async def test_server_sigkill_under_load(cluster: Cluster, tmp_path: Path) -> None:
     async with chaos_run(cluster, tmp_path, _figures("server SIGKILL")) as run:
         await asyncio.sleep(WARM)
+        killed = time.monotonic()  # catch-up counts the new process's start-up
         run.kill_server()
         await run.start_server()  # the same port: clients and the socket come back
-        await run.catch_up(time.monotonic())
+        run.figures.notes.append(f"new process ready {time.monotonic() - killed:.1f} s after")
+        await run.catch_up(killed)
         await asyncio.sleep(AFTER)
         await run.finish()
 
@@ -88,16 +90,17 @@ async def test_server_sigkill_under_load(cluster: Cluster, tmp_path: Path) -> No
 async def test_projector_connections_killed_with_a_backlog(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    """The server stops; 20,000 events are appended meanwhile (by another writer); it
-    starts again and, while its projector works through that backlog, the projector's
-    connections (its writer and its leadership's) are terminated twice."""
+    """The server stops; 6,000 events are appended meanwhile (by another writer: more
+    than the projector's queue holds); it starts again and, while its projector works
+    through that backlog, the projector's connections (its writer and its leadership's)
+    are terminated twice."""
     async with chaos_run(cluster, tmp_path, _figures("projector killed, backlog")) as run:
         await asyncio.sleep(WARM)
         await asyncio.to_thread(run.server.stop)
-        for _ in range(10):
+        for _ in range(6):
             writer = DirectCase(run.server, "chaos-backlog")
-            writer.add_context(2_000, "backlog")
-            await writer.flush()
+            writer.add_context(1_000, "backlog")
+            backlog = await writer.flush()
         starting = asyncio.create_task(run.start_server())
         killed: set[int] = set()
         for _ in range(2):
@@ -105,10 +108,11 @@ async def test_projector_connections_killed_with_a_backlog(
             while not pids:  # its writer, once it follows (a new one after a kill)
                 pids = set(await cluster.backends("swarmdesk-projector")) - killed
                 await asyncio.sleep(0.02)
-            await asyncio.sleep(0.2)  # a few batches in
+            await asyncio.sleep(0.1)  # a few batches in
             pids |= set(await cluster.leader_backends(run.server.schema or ""))
             assert await cluster.terminate(sorted(pids)) >= 2
             killed |= pids
+            run.figures.notes.append(f"killed at {await run.probe.tracked()}/{backlog}")
         cleared = time.monotonic()
         await starting
         await run.catch_up(cleared)
