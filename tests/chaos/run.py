@@ -10,9 +10,10 @@ import contextlib
 import io
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,6 +30,7 @@ from tests.chaos.report import Figures
 from tests.e2e.server import SECRET, Server, free_port, server_env
 from tests.support import fresh_schema
 
+Starting = Callable[[Server, Callable[[], Coroutine[Any, Any, None]]], Awaitable[None]]
 GRACE = 10.0  # SWARMDESK_SHUTDOWN_GRACE_SECONDS, its default
 CATCH_UP_LIMIT = 60.0  # liveness: the views catch up eventually (10 s is the target)
 RUN_LIMIT = 240.0  # a run that hangs fails instead of holding the suite
@@ -85,6 +87,8 @@ class Run:
         expected = [p for p in log.positions_of(self.cases[0]) if p > (self.follower.first or 0)]
         await self.follower.reach(expected[-1] if expected else 0, 30)
         figures.resumes = self.follower.connects - 1
+        if self.follower.ends:
+            figures.notes.append(f"socket ended {dict(self.follower.ends)}")
         assert self.follower.follower.snapshots == 1, "a resume fell back to a snapshot"
         assert self.follower.follower.patches == expected
         figures.differences = await _verify(self.cluster, self.server.schema or "")
@@ -141,18 +145,28 @@ async def _sigterm(server: Server) -> float:
 
 @contextlib.asynccontextmanager
 async def chaos_run(
-    cluster: Cluster, workdir: Path, figures: Figures, **extra: str
+    cluster: Cluster,
+    workdir: Path,
+    figures: Figures,
+    starting: Starting | None = None,
+    **extra: str,
 ) -> AsyncIterator[Run]:
-    """A fresh schema and server, three cases, the load and the socket running."""
+    """A fresh schema and server, three cases, the load and the socket running.
+    `starting(server, start)`, if given, starts the server itself (`await start()`)
+    and may act on the database before and while it does."""
     schema = fresh_schema()
     await upgrade_async(cluster.url, schema=schema)
     env = server_env(cluster.url, schema, workdir, **(TIMEOUTS | extra))
     server = Server("postgres", cluster.url, schema, free_port(), env)
     server.log_path = workdir / "server.log"
-    await asyncio.to_thread(server.start)
     probe = Probe(cluster, schema)
     run: Run | None = None
     try:
+
+        async def start() -> None:
+            await asyncio.to_thread(server.start)
+
+        await (start() if starting is None else starting(server, start))
         async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
             cases = [await _open_case(http, server) for _ in range(3)]
         load = Load(server, cases, figures.fault)

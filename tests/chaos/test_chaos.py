@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.chaos.audit import Probe
 from tests.chaos.cluster import Cluster
 from tests.chaos.report import RUNS, Figures
 from tests.chaos.run import chaos_run
 from tests.e2e.push_support import DirectCase
+from tests.e2e.server import Server
 
 pytestmark = pytest.mark.chaos
 
@@ -90,31 +94,39 @@ async def test_server_sigkill_under_load(cluster: Cluster, tmp_path: Path) -> No
 async def test_projector_connections_killed_with_a_backlog(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    """The server stops; 6,000 events are appended meanwhile (by another writer: more
-    than the projector's queue holds); it starts again and, while its projector works
-    through that backlog, the projector's connections (its writer and its leadership's)
-    are terminated twice."""
-    async with chaos_run(cluster, tmp_path, _figures("projector killed, backlog")) as run:
-        await asyncio.sleep(WARM)
-        await asyncio.to_thread(run.server.stop)
+    """6,000 events are in the log before the server starts (more than the projector's
+    queue holds); while its projector works through them, the projector's connections
+    (its writer and its leadership's) are terminated twice. The issue's reproduction of
+    the freeze, with the audit after it."""
+    figures = _figures("projector killed, backlog")
+    cleared = 0.0
+
+    async def starting(server: Server, start: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        nonlocal cleared
         for _ in range(6):
-            writer = DirectCase(run.server, "chaos-backlog")
+            writer = DirectCase(server, "chaos-backlog")
             writer.add_context(1_000, "backlog")
             backlog = await writer.flush()
-        starting = asyncio.create_task(run.start_server())
+        started = asyncio.create_task(start())
         killed: set[int] = set()
+        probe = Probe(cluster, server.schema or "")
         for _ in range(2):
             pids: set[int] = set()
             while not pids:  # its writer, once it follows (a new one after a kill)
                 pids = set(await cluster.backends("swarmdesk-projector")) - killed
                 await asyncio.sleep(0.02)
-            await asyncio.sleep(0.1)  # a few batches in
-            pids |= set(await cluster.leader_backends(run.server.schema or ""))
+            began = await probe.tracked()
+            while await probe.tracked() == began:  # noqa: ASYNC110 - a batch in: mid-way
+                await asyncio.sleep(0.01)
+            pids |= set(await cluster.leader_backends(server.schema or ""))
             assert await cluster.terminate(sorted(pids)) >= 2
             killed |= pids
-            run.figures.notes.append(f"killed at {await run.probe.tracked()}/{backlog}")
+            figures.notes.append(f"killed at {await probe.tracked()}/{backlog}")
         cleared = time.monotonic()
-        await starting
+        await probe.close()
+        await started
+
+    async with chaos_run(cluster, tmp_path, figures, starting) as run:
         await run.catch_up(cleared)
-        await asyncio.sleep(AFTER)
+        await asyncio.sleep(WARM + AFTER)
         await run.finish()
