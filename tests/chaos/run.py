@@ -94,8 +94,11 @@ class Run:
         figures.differences = await _verify(self.cluster, self.server.schema or "")
         assert figures.differences == 0, "the views differ from a replay of the log"
         await _leads(self.server)
+        ends = sum(self.follower.ends.values())
         figures.sigterm = await _sigterm(self.server)  # the socket still open
-        await asyncio.sleep(0.1)
+        async with asyncio.timeout(10):
+            while sum(self.follower.ends.values()) == ends:  # noqa: ASYNC110 - counted
+                await asyncio.sleep(0.02)
         await self.follower.close()
         assert self.follower.ends["1012"] >= 1, self.follower.ends  # told: service restart
 
