@@ -16,8 +16,11 @@ from app.bootstrap import bootstrap
 from app.http import (
     auth_routes,
     board_queries,
+    case_pages,
     case_queries,
+    console,
     health,
+    me_queries,
     metrics,
     openapi,
     problems,
@@ -39,11 +42,14 @@ def routers() -> list[APIRouter]:
         health.router,
         metrics.router,
         case_queries.router,
+        case_pages.router,
         board_queries.router,
         command_router(),
         stream_routes.router,
         push_routes.router,
         auth_routes.router,
+        me_queries.router,
+        console.router,
     ]
 
 
