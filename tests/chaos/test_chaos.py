@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from tests.chaos.audit import Probe
 from tests.chaos.cluster import Cluster
 from tests.chaos.report import RUNS, Figures
-from tests.chaos.run import chaos_run
+from tests.chaos.run import Run, chaos_run
 from tests.e2e.push_support import DirectCase
 from tests.e2e.server import Server
 
@@ -32,41 +32,51 @@ def _figures(name: str) -> Figures:
     return figures
 
 
-async def test_database_restart_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    async with chaos_run(cluster, tmp_path, _figures("database restart")) as run:
+async def _strike(
+    cluster: Cluster, workdir: Path, name: str, fault: Callable[[Run], Awaitable[float]]
+) -> None:
+    """A run: load, `fault` (returns when it ended: catch-up counts from there), more
+    load, the audit."""
+    async with chaos_run(cluster, workdir, _figures(name)) as run:
         await asyncio.sleep(WARM)
-        await asyncio.to_thread(cluster.restart)
-        await run.catch_up(time.monotonic())
+        cleared = await fault(run)
+        await run.catch_up(cleared)
         await asyncio.sleep(AFTER)
         await run.finish()
+
+
+async def test_database_restart_under_load(cluster: Cluster, tmp_path: Path) -> None:
+    async def restart(run: Run) -> float:
+        await asyncio.to_thread(cluster.restart)
+        return time.monotonic()
+
+    await _strike(cluster, tmp_path, "database restart", restart)
 
 
 async def test_database_immediate_stop_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    async with chaos_run(cluster, tmp_path, _figures("database stop -m immediate")) as run:
-        await asyncio.sleep(WARM)
+    async def crash(run: Run) -> float:
         await asyncio.to_thread(cluster.stop_immediately)
         await asyncio.sleep(1.5)  # down for a while: commands answer 503 meanwhile
         await asyncio.to_thread(cluster.start)
-        await run.catch_up(time.monotonic())
-        await asyncio.sleep(AFTER)
-        await run.finish()
+        return time.monotonic()
+
+    await _strike(cluster, tmp_path, "database stop -m immediate", crash)
 
 
 async def test_connections_killed_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    async with chaos_run(cluster, tmp_path, _figures("connections terminated x2")) as run:
-        await asyncio.sleep(WARM)
-        for _ in range(2):
+    async def terminate(run: Run) -> float:
+        for round_ in range(2):
+            if round_:
+                await asyncio.sleep(1.0)
             ended = await cluster.terminate(await cluster.backends("swarmdesk"))
             assert ended >= 3  # the appender, the listener, the projector's at least
-            await asyncio.sleep(1.0)
-        await run.catch_up(time.monotonic() - 1.0)
-        await asyncio.sleep(AFTER)
-        await run.finish()
+        return time.monotonic()
+
+    await _strike(cluster, tmp_path, "connections terminated x2", terminate)
 
 
 async def test_appender_connection_frozen_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    async with chaos_run(cluster, tmp_path, _figures("appender frozen 4 s")) as run:
-        await asyncio.sleep(WARM)
+    async def freeze(run: Run) -> float:
         pids = await cluster.backends("swarmdesk-appender")
         assert len(pids) == 1, pids
         cluster.freeze(pids[0])
@@ -74,21 +84,20 @@ async def test_appender_connection_frozen_under_load(cluster: Cluster, tmp_path:
             await asyncio.sleep(4.0)  # longer than the statement timeout and the deadline
         finally:
             cluster.thaw(pids[0])
-        await run.catch_up(time.monotonic())
-        await asyncio.sleep(AFTER)
-        await run.finish()
+        return time.monotonic()
+
+    await _strike(cluster, tmp_path, "appender frozen 4 s", freeze)
 
 
 async def test_server_sigkill_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    async with chaos_run(cluster, tmp_path, _figures("server SIGKILL")) as run:
-        await asyncio.sleep(WARM)
+    async def kill(run: Run) -> float:
         killed = time.monotonic()  # catch-up counts the new process's start-up
         run.kill_server()
         await run.start_server()  # the same port: clients and the socket come back
         run.figures.notes.append(f"new process ready {time.monotonic() - killed:.1f} s after")
-        await run.catch_up(killed)
-        await asyncio.sleep(AFTER)
-        await run.finish()
+        return killed
+
+    await _strike(cluster, tmp_path, "server SIGKILL", kill)
 
 
 async def test_projector_connections_killed_with_a_backlog(
