@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from domain.values import ContextKind
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
+from projections.outcome_view import OUTCOME_REDUCERS
 from projections.timeline import timeline_entry
 
 TIMELINE_MAX = 100
@@ -336,6 +337,7 @@ REDUCERS: dict[str, Reducer] = {
     "Closed": closed,
     "OwnershipTransferred": ownership_transferred,
     "PriorityChanged": priority_changed,
+    **OUTCOME_REDUCERS,
 }
 
 

@@ -23,23 +23,29 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-def lock_key(schema: str | None) -> int:
-    digest = hashlib.blake2b(f"swarmdesk-views:{schema or ''}".encode(), digest_size=8).digest()
+def lock_key(schema: str | None, name: str = "views") -> int:
+    digest = hashlib.blake2b(f"swarmdesk-{name}:{schema or ''}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 @contextlib.asynccontextmanager
 async def leadership(
-    engine: AsyncEngine, schema: str | None, retry: float = 1.0, check: float = 1.0
+    engine: AsyncEngine,
+    schema: str | None,
+    retry: float = 1.0,
+    check: float = 1.0,
+    *,
+    name: str = "views",
 ) -> AsyncIterator[asyncio.Event]:
     """Wait (retrying) until this process leads; leads until the context exits or the
-    event it yields is set (the leadership was lost)."""
+    event it yields is set (the leadership was lost). `name`: what is led (the views,
+    the SLA engine, ...): each name has its own lock."""
     if engine.dialect.name == "postgresql":
-        async with _pg_lock(engine, lock_key(schema), retry, check) as lost:
+        async with _pg_lock(engine, lock_key(schema, name), retry, check) as lost:
             yield lost
         return
     database = engine.url.database or ""
-    async with _file_lock(f"{database}.views.lock", retry):
+    async with _file_lock(f"{database}.{name}.lock", retry):
         yield asyncio.Event()
 
 
