@@ -45,9 +45,18 @@ def _sla(view: Doc, env: Envelope, **changes: Any) -> list[Op]:
 def sla_clock_started(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
     return _sla(
-        view, env, cycle=e.cycle, status="running", minutes=e.minutes, started_at=e.started_at,
-        due_at=e.due_at, warn_at=e.warn_at, warned=False, met_at=None, remaining_seconds=None,
-    )  # fmt: skip
+        view,
+        env,
+        cycle=e.cycle,
+        status="running",
+        minutes=e.minutes,
+        started_at=e.started_at,
+        due_at=e.due_at,
+        warn_at=e.warn_at,
+        warned=False,
+        met_at=None,
+        remaining_seconds=None,
+    )
 
 
 def sla_paused(view: Doc, env: Envelope) -> list[Op]:
@@ -56,8 +65,9 @@ def sla_paused(view: Doc, env: Envelope) -> list[Op]:
 
 def sla_resumed(view: Doc, env: Envelope) -> list[Op]:
     e = env.event
-    return _sla(view, env, status="running", due_at=e.due_at, warn_at=e.warn_at,
-                remaining_seconds=None)  # fmt: skip
+    return _sla(
+        view, env, status="running", due_at=e.due_at, warn_at=e.warn_at, remaining_seconds=None
+    )
 
 
 def sla_warned(view: Doc, env: Envelope) -> list[Op]:

@@ -20,6 +20,7 @@ from app.http import (
     health,
     metrics,
     openapi,
+    outcome_routes,
     problems,
 )
 from app.http.commands import command_router
@@ -40,6 +41,7 @@ def routers() -> list[APIRouter]:
         metrics.router,
         case_queries.router,
         board_queries.router,
+        outcome_routes.router,
         command_router(),
         stream_routes.router,
         push_routes.router,

@@ -8,9 +8,10 @@ Reusable by anything that must act at a time (SLA deadlines, invitation expiry, 
     await runner.run(engine, schema)               # leads (advisory lock "timers"), fires
 
 Contract:
-- `schedule(key, ...)` is an upsert: a pending timer with that key moves to the new time
-  and payload; a key that has fired (or was cancelled) is never scheduled again. So a
-  caller may schedule the same timer as often as it likes (after a restart, say).
+- `schedule(key, ...)` is an upsert: a pending (or cancelled) timer with that key moves
+  to the new time and payload, pending again; a key that has fired is never scheduled
+  again. So a caller may schedule the same timer as often as it likes (after a restart,
+  say), and cancel and schedule it again (a paused deadline resumed).
 - A due timer is handed to its kind's handler, then marked fired. Fired means: the
   handler returned. A leader that dies (kill -9, a lost database connection) between
   the two leaves it pending, and the next leader hands it over again: delivery is at
@@ -108,8 +109,13 @@ class Timers:
         statement = insert(timers_table).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["key"],
-            set_={"kind": kind, "due_at": values["due_at"], "payload": values["payload"]},
-            where=timers_table.c.state == PENDING,
+            set_={
+                "kind": kind,
+                "due_at": values["due_at"],
+                "payload": values["payload"],
+                "state": PENDING,
+            },
+            where=timers_table.c.state != FIRED,
         )
         async with self.engine.begin() as conn:
             await conn.execute(statement)

@@ -108,8 +108,9 @@ def test_round_trip_as_data() -> None:
         ({"mon": [["09:00", "12:00"]]}, ["2026-13-01"], "holidays"),
     ],
 )
-def test_bad_calendars_are_refused(weekly: dict[str, list[list[str]]], holidays: list[str],
-                                   message: str) -> None:  # fmt: skip
+def test_bad_calendars_are_refused(
+    weekly: dict[str, list[list[str]]], holidays: list[str], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         Calendar.of("UTC", weekly, holidays)
 
