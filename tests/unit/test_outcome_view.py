@@ -109,3 +109,16 @@ def test_every_outcome_event_folds_into_the_case_view() -> None:
     assert view["swarm_urgency"] == "high"
     assert view["satisfaction"]["score"] == 5
     assert view["timeline"][3]["by"] == str(OWNER.id)  # AwaitingCustomer by the owner
+
+
+def test_the_board_ranks_raised_urgency_first_then_recency() -> None:
+    from projections.rows import board_rank
+
+    plain, older_high, critical = (
+        {"position": 900},
+        {"position": 5, "swarm_urgency": "high"},
+        {"position": 1, "swarm_urgency": "critical"},
+    )
+    ranked = sorted([plain, older_high, critical], key=board_rank, reverse=True)
+    assert ranked == [critical, older_high, plain]
+    assert board_rank(plain) == 900  # nothing raised: the position, as before
