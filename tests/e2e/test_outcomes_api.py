@@ -178,7 +178,7 @@ async def test_policies_sla_facts_kpis_and_the_cli(own_server: Server, tmp_path:
 
         # KPIs, for supervisors, any period
         today = datetime.now(UTC).date().isoformat()
-        params = {"from": today, "to": today, "by": "day", "min_position": last}
+        params: dict[str, Any] = {"from": today, "to": today, "by": "day", "min_position": last}
         r = await http.get("/api/kpis", headers=sup, params=params)
         assert r.status_code == 200, r.text
         [day] = r.json()["series"]

@@ -29,7 +29,7 @@ def clock(name: str, target: str = "resolution", cycle: int = 1, **fields: Any) 
 
 def history() -> list[Any]:
     c = Case.open(OWNER, customer="ACME", subject="Down")
-    start = {
+    start: dict[str, Any] = {
         "policy_id": POLICY,
         "minutes": 60,
         "started_at": "2026-01-05T09:00:00+00:00",
@@ -114,6 +114,9 @@ def test_every_outcome_event_folds_into_the_case_view() -> None:
 def test_the_board_ranks_raised_urgency_first_then_recency() -> None:
     from projections.rows import board_rank
 
+    plain: dict[str, Any]
+    older_high: dict[str, Any]
+    critical: dict[str, Any]
     plain, older_high, critical = (
         {"position": 900},
         {"position": 5, "swarm_urgency": "high"},
