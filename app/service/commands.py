@@ -105,49 +105,31 @@ CASE = "/api/cases/{case_id}"
 
 COMMANDS: tuple[Command, ...] = (
     Command(
-        "open_case",
-        "POST",
-        CASES,
+        "open_case", "POST", CASES,
         "Open a case; the caller becomes its owner (`Opened`). Answers 201 with a Location.",
-        CommandAccepted,
-        target="new_case",
-        body=cmd.OpenCase,
-        creates="case",
-        status_code=201,
+        CommandAccepted, target="new_case", body=cmd.OpenCase, creates="case", status_code=201,
         open=lambda actor, case_id, c: Case.open(actor, case_id=case_id, **c.body.model_dump()),
     ),
     Command(
-        "add_context",
-        "POST",
-        f"{CASE}/context",
+        "add_context", "POST", f"{CASE}/context",
         "Add structured context: symptom, environment, step tried, hypothesis (`ContextAdded`).",
-        ContextAdded,
-        body=cmd.AddContext,
-        creates="context",
+        ContextAdded, body=cmd.AddContext, creates="context",
         decide=lambda case, actor, c: case.add_context(
             actor, context_id=c.new_id, kind=c.body.kind, text=c.body.text
         ),
     ),
     Command(
-        "log_customer_message",
-        "POST",
-        f"{CASE}/customer-messages",
+        "log_customer_message", "POST", f"{CASE}/customer-messages",
         "The owner logs a contact with the customer (`CustomerMessageLogged`).",
-        MessageLogged,
-        body=cmd.LogCustomerMessage,
-        creates="message",
+        MessageLogged, body=cmd.LogCustomerMessage, creates="message",
         decide=lambda case, actor, c: case.log_customer_message(
             actor, message_id=c.new_id, direction=c.body.direction, text=c.body.text
         ),
     ),
     Command(
-        "request_swarm",
-        "POST",
-        f"{CASE}/swarm",
+        "request_swarm", "POST", f"{CASE}/swarm",
         "The owner asks for help (`SwarmRequested`); every agent may then offer to join.",
-        SwarmRequested,
-        body=cmd.RequestSwarm,
-        creates="swarm-request",
+        SwarmRequested, body=cmd.RequestSwarm, creates="swarm-request",
         creates_field="request_id",
         decide=lambda case, actor, c: case.request_swarm(
             actor,
@@ -158,13 +140,9 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
-        "invite_expert",
-        "POST",
-        f"{CASE}/invitations",
+        "invite_expert", "POST", f"{CASE}/invitations",
         "The owner invites a named expert, saying why (`ExpertInvited`).",
-        ExpertInvited,
-        body=cmd.InviteExpert,
-        creates="invitation",
+        ExpertInvited, body=cmd.InviteExpert, creates="invitation",
         decide=lambda case, actor, c: case.invite_expert(
             actor,
             invitation_id=c.new_id,
@@ -174,55 +152,37 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
-        "decline_invitation",
-        "POST",
-        f"{CASE}/invitations/decline",
+        "decline_invitation", "POST", f"{CASE}/invitations/decline",
         "The invited caller declines its pending invitation (`InvitationDeclined`).",
-        CommandAccepted,
-        body=cmd.DeclineInvitation,
-        body_required=False,
+        CommandAccepted, body=cmd.DeclineInvitation, body_required=False,
         decide=lambda case, actor, c: case.decline_invitation(
             actor, reason=c.body.reason if c.body else ""
         ),
     ),
     Command(
-        "join_case",
-        "POST",
-        f"{CASE}/participants",
+        "join_case", "POST", f"{CASE}/participants",
         "The caller joins, by its invitation or an open swarm request (`ExpertJoined`).",
-        CommandAccepted,
-        body=cmd.JoinCase,
-        body_required=False,
+        CommandAccepted, body=cmd.JoinCase, body_required=False,
         decide=lambda case, actor, c: case.join(
             actor, expert_name=c.body.expert_name if c.body else ""
         ),
     ),
     Command(
-        "leave_case",
-        "DELETE",
-        f"{CASE}/participants/me",
+        "leave_case", "DELETE", f"{CASE}/participants/me",
         "The caller (a participant, not the owner) leaves the case (`ExpertLeft`).",
-        CommandAccepted,
-        query=cmd.LeaveCase,
+        CommandAccepted, query=cmd.LeaveCase,
         decide=lambda case, actor, c: case.leave(actor, note=c.body.note),
     ),
     Command(
-        "acknowledge_briefing",
-        "POST",
-        f"{CASE}/briefing-acks",
+        "acknowledge_briefing", "POST", f"{CASE}/briefing-acks",
         "A participant confirms having read the case at `version` (`BriefingAcknowledged`).",
-        CommandAccepted,
-        body=cmd.AcknowledgeBriefing,
+        CommandAccepted, body=cmd.AcknowledgeBriefing,
         decide=lambda case, actor, c: case.acknowledge_briefing(actor, version=c.body.version),
     ),
     Command(
-        "post_insight",
-        "POST",
-        f"{CASE}/insights",
+        "post_insight", "POST", f"{CASE}/insights",
         "A participant posts a finding, question, answer or hypothesis (`InsightPosted`).",
-        InsightPosted,
-        body=cmd.PostInsight,
-        creates="insight",
+        InsightPosted, body=cmd.PostInsight, creates="insight",
         decide=lambda case, actor, c: case.post_insight(
             actor,
             insight_id=c.new_id,
@@ -233,13 +193,9 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
-        "propose_resolution",
-        "POST",
-        f"{CASE}/proposals",
+        "propose_resolution", "POST", f"{CASE}/proposals",
         "A participant proposes a resolution citing insights (`ResolutionProposed`).",
-        ResolutionProposed,
-        body=cmd.ProposeResolution,
-        creates="proposal",
+        ResolutionProposed, body=cmd.ProposeResolution, creates="proposal",
         decide=lambda case, actor, c: case.propose_resolution(
             actor,
             proposal_id=c.new_id,
@@ -249,61 +205,45 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
-        "accept_proposal",
-        "POST",
-        f"{CASE}/proposals/{{proposal_id}}/accept",
+        "accept_proposal", "POST", f"{CASE}/proposals/{{proposal_id}}/accept",
         "The owner accepts an open proposal (`ProposalAccepted`).",
         CommandAccepted,
-        decide=lambda case, actor, c: case.accept_proposal(actor, proposal_id=c.ids["proposal_id"]),
+        decide=lambda case, actor, c: case.accept_proposal(
+            actor, proposal_id=c.ids["proposal_id"]
+        ),
     ),
     Command(
-        "reject_proposal",
-        "POST",
-        f"{CASE}/proposals/{{proposal_id}}/reject",
+        "reject_proposal", "POST", f"{CASE}/proposals/{{proposal_id}}/reject",
         "The owner rejects an open proposal, saying why (`ProposalRejected`).",
-        CommandAccepted,
-        body=cmd.RejectProposal,
+        CommandAccepted, body=cmd.RejectProposal,
         decide=lambda case, actor, c: case.reject_proposal(
             actor, proposal_id=c.ids["proposal_id"], reason=c.body.reason
         ),
     ),
     Command(
-        "resolve_case",
-        "POST",
-        f"{CASE}/resolve",
+        "resolve_case", "POST", f"{CASE}/resolve",
         "The owner resolves, citing the accepted proposal if there is one (`Resolved`).",
-        CommandAccepted,
-        body=cmd.ResolveCase,
+        CommandAccepted, body=cmd.ResolveCase,
         decide=lambda case, actor, c: case.resolve(
             actor, summary=c.body.summary, proposal_id=c.body.proposal_id
         ),
     ),
     Command(
-        "reopen_case",
-        "POST",
-        f"{CASE}/reopen",
+        "reopen_case", "POST", f"{CASE}/reopen",
         "The owner or a supervisor reopens a resolved or closed case (`Reopened`).",
-        CommandAccepted,
-        body=cmd.ReopenCase,
+        CommandAccepted, body=cmd.ReopenCase,
         decide=lambda case, actor, c: case.reopen(actor, reason=c.body.reason),
     ),
     Command(
-        "close_case",
-        "POST",
-        f"{CASE}/close",
+        "close_case", "POST", f"{CASE}/close",
         "The owner closes the case (`Closed`).",
-        CommandAccepted,
-        body=cmd.CloseCase,
-        body_required=False,
+        CommandAccepted, body=cmd.CloseCase, body_required=False,
         decide=lambda case, actor, c: case.close(actor, note=c.body.note if c.body else ""),
     ),
     Command(
-        "transfer_ownership",
-        "POST",
-        f"{CASE}/owner",
+        "transfer_ownership", "POST", f"{CASE}/owner",
         "The owner or a supervisor hands the case over (`OwnershipTransferred`).",
-        CommandAccepted,
-        body=cmd.TransferOwnership,
+        CommandAccepted, body=cmd.TransferOwnership,
         decide=lambda case, actor, c: case.transfer_ownership(
             actor,
             to_owner_id=c.body.to_owner_id,
@@ -312,51 +252,35 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
-        "change_priority",
-        "POST",
-        f"{CASE}/priority",
+        "change_priority", "POST", f"{CASE}/priority",
         "The owner or a supervisor changes the priority, saying why (`PriorityChanged`).",
-        CommandAccepted,
-        body=cmd.ChangePriority,
+        CommandAccepted, body=cmd.ChangePriority,
         decide=lambda case, actor, c: case.change_priority(
             actor, priority=c.body.priority, reason=c.body.reason
         ),
     ),
     Command(
-        "await_customer",
-        "POST",
-        f"{CASE}/awaiting-customer",
+        "await_customer", "POST", f"{CASE}/awaiting-customer",
         "The owner says the case waits on the customer, pausing SLA clocks (`AwaitingCustomer`).",
-        CommandAccepted,
-        body=oc.AwaitCustomer,
-        tag="outcomes",
+        CommandAccepted, body=oc.AwaitCustomer, tag="outcomes",
         decide=lambda case, actor, c: case.await_customer(
             actor, awaiting=c.body.awaiting, note=c.body.note
         ),
     ),
     Command(
-        "record_satisfaction",
-        "POST",
-        f"{CASE}/satisfaction",
+        "record_satisfaction", "POST", f"{CASE}/satisfaction",
         "Record customer satisfaction, 1 to 5 (`SatisfactionRecorded`).",
-        CommandAccepted,
-        body=oc.RecordSatisfaction,
-        tag="outcomes",
+        CommandAccepted, body=oc.RecordSatisfaction, tag="outcomes",
         decide=lambda case, actor, c: case.record_satisfaction(
             actor, score=c.body.score, comment=c.body.comment, source=c.body.source
         ),
     ),
     Command(
-        "put_my_profile",
-        "PUT",
-        "/api/agents/me",
+        "put_my_profile", "PUT", "/api/agents/me",
         "Register (first call) or update the caller's profile (`Registered`/`ProfileUpdated`).",
-        ProfileSaved,
-        target="agent",
-        body=AgentProfile,
-        tag="agent commands",
+        ProfileSaved, target="agent", body=AgentProfile, tag="agent commands",
     ),
-)
+)  # fmt: skip
 
 
 class CommandRunner:
