@@ -19,7 +19,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +51,9 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _always: bool = field(init=False, repr=False, compare=False)
+    _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -63,6 +66,7 @@ class Calendar:
         full = ((0, 24 * 60),)
         always = all(day == full for day in self.weekly) and not self.holidays
         object.__setattr__(self, "_always", always)
+        object.__setattr__(self, "_days", {})
 
     @classmethod
     def of(
@@ -114,16 +118,24 @@ class Calendar:
         }
 
     # -- the arithmetic -------------------------------------------------------------
-    def _spans(self, day: date) -> Iterator[tuple[datetime, datetime]]:
-        """The business intervals of a local date, in UTC."""
-        if day in self.holidays:
-            return
-        zone = self._zone
-        midnight = datetime.combine(day, time())  # naive: wall-clock arithmetic
-        for start, end in self.weekly[day.weekday()]:
-            a = (midnight + timedelta(minutes=start)).replace(tzinfo=zone)
-            b = (midnight + timedelta(minutes=end)).replace(tzinfo=zone)
-            yield a.astimezone(UTC), b.astimezone(UTC)
+    def _spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The business intervals of a local date, in UTC (cached: SLA clocks of one
+        period ask about the same days over and over)."""
+        found = self._days.get(day)
+        if found is not None:
+            return found
+        spans: list[tuple[datetime, datetime]] = []
+        if day not in self.holidays:
+            zone = self._zone
+            midnight = datetime.combine(day, time())  # naive: wall-clock arithmetic
+            for start, end in self.weekly[day.weekday()]:
+                a = (midnight + timedelta(minutes=start)).replace(tzinfo=zone)
+                b = (midnight + timedelta(minutes=end)).replace(tzinfo=zone)
+                spans.append((a.astimezone(UTC), b.astimezone(UTC)))
+        if len(self._days) >= 4096:
+            self._days.clear()
+        found = self._days[day] = tuple(spans)
+        return found
 
     def _local_date(self, at: datetime) -> date:
         return at.astimezone(self._zone).date()

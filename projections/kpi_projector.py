@@ -56,6 +56,7 @@ class KpiProjector:
         schema: str | None = None,
         batch_size: int = 2000,
         retry: float = 1.0,
+        linger: float = 0.05,
     ) -> None:
         self.engine = engine
         self.subscribe = subscribe
@@ -63,6 +64,9 @@ class KpiProjector:
         self.schema = schema
         self.batch_size = batch_size
         self.retry = retry
+        #: A batch not full yet waits this long for more (fewer, larger transactions:
+        #: the KPIs may lag the log by that much)
+        self.linger = linger
         self.position = 0
         self.leading = False
         self.events = 0
@@ -113,6 +117,8 @@ class KpiProjector:
         try:
             while True:
                 first = await queue.get()
+                if queue.qsize() < self.batch_size and self.linger > 0:
+                    await asyncio.sleep(self.linger)
                 rows = [first]
                 while len(rows) < self.batch_size and not queue.empty():
                     rows.append(queue.get_nowait())

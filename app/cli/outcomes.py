@@ -122,7 +122,7 @@ def what_if_command(
 ) -> None:
     """Replay history under POLICY_FILE (a JSON policy document) and report, per target,
     compliance and breaches as recorded and as they would have been. Writes nothing."""
-    from app.service.what_if import log_rows, what_if
+    from app.service.what_if import TOPICS, log_rows, what_if
     from app.store import create_store
     from app.store.replay_codec import replay_decoder
     from domain.errors import InvalidInput
@@ -138,7 +138,7 @@ def what_if_command(
         await store.start()
         try:
             result = await what_if(
-                log_rows(store),
+                log_rows(store, topics=TOPICS),
                 replay_decoder(),
                 document,
                 from_.date(),

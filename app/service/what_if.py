@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +24,6 @@ from domain.case_outcomes import SlaFact
 from domain.sla_clock import SlaTracker
 from domain.sla_policy import PolicyBook
 from domain.sla_terms import Policy, SlaTarget
-from projections.envelope import Envelope
 
 __all__ = ["Outcomes", "WhatIf", "what_if"]
 
@@ -95,12 +94,33 @@ class WhatIf:
         }
 
 
-async def log_rows(store: EventStore, page: int = 5000) -> AsyncIterator[RecordedEvent]:
-    """Every event of the log, in position order (a snapshot of it: up to its head now)."""
+#: The events a what-if reads: the clocks' triggers and the recorded outcomes (the rest
+#: of the log changes no clock, so it is never read nor decoded)
+TOPICS = tuple(
+    f"domain.case:Case.{name}"
+    for name in (
+        "Opened",
+        "CustomerMessageLogged",
+        "AwaitingCustomer",
+        "Resolved",
+        "Closed",
+        "Reopened",
+        "PriorityChanged",
+        "SlaMet",
+        "SlaBreached",
+    )
+)
+
+
+async def log_rows(
+    store: EventStore, page: int = 5000, topics: Sequence[str] = ()
+) -> AsyncIterator[RecordedEvent]:
+    """Every event of the log (of `topics`, when given), in position order, up to the
+    head as it is now."""
     head = await store.max_position()
     after = 0
     while after < head:
-        rows = await store.read(after, page, until=head)
+        rows = await store.read(after, page, until=head, topics=topics)
         if not rows:
             return
         for row in rows:
@@ -123,16 +143,17 @@ async def what_if(
     result = WhatIf(Outcomes(start, end), Outcomes(start, end))
     began = time.perf_counter()
     async for row in rows:
-        env = Envelope(row.position, decode(row))
+        event = decode(row)
         result.events += 1
-        name = env.name
-        if name.startswith("Agent.") or name.startswith("SlaPolicy."):
+        cls = type(event)
+        if not cls.__qualname__.startswith("Case."):
             continue
+        name, case_id = cls.__name__, row.originator_id
         if name in ("SlaMet", "SlaBreached"):
-            result.recorded.add(env.stream_id, SlaFact(name, **_fields(env.event)))
+            result.recorded.add(case_id, SlaFact(name, **_fields(event)))
             continue
-        for fact in tracker.observe(name, env.stream_id, env.event, env.event.timestamp):
-            result.proposed.add(env.stream_id, fact)
+        for fact in tracker.observe(name, case_id, event, event.timestamp):
+            result.proposed.add(case_id, fact)
     for case_id in list(tracker.cases):
         for fact in tracker.due(case_id, now):
             result.proposed.add(case_id, fact)

@@ -23,7 +23,7 @@ from app.service.context import CommandContext
 from app.service.repository import Repository
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
-from app.service.what_if import log_rows, what_if
+from app.service.what_if import TOPICS, log_rows, what_if
 from app.store import EventStore
 from app.store.codec import create_mapper
 from app.store.replay_codec import replay_decoder
@@ -199,7 +199,12 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
     head = await world.store.max_position()
     start, end = date.today() - timedelta(days=1), date.today() + timedelta(days=1)
     result = await what_if(
-        log_rows(world.store), replay_decoder(), POLICY, start, end, world.clock.now()
+        log_rows(world.store, topics=TOPICS),
+        replay_decoder(),
+        POLICY,
+        start,
+        end,
+        world.clock.now(),
     )
     assert result.proposed.by_clock == result.recorded.by_clock
     assert Counter(result.recorded.by_clock.values()) == Counter({True: 3, False: 1})

@@ -1,0 +1,387 @@
+"""KPIs and SLA what-if on PostgreSQL over a long log (issue 16's targets).
+
+1. Writes a year of history (default 1,000,000 events): an SLA policy, then cases
+   through a realistic mix (every case opened, answered and mostly resolved; about a
+   third swarm: requests, invitations, declines, joins, acknowledgements, insights,
+   proposals; satisfaction on half), each with the SLA facts the engine would record
+   (the engine's own tracker decides them). Event times are spread over the year.
+   Appended in bulk through the store's batch append (requests of ~1,000 events, 4 in
+   flight: group commit).
+2. The KPI projection catches up from position 0: events/s (target: keeps up with 2,000
+   events/s), beside the raw read + decode rate of the same log (its ceiling).
+3. KPI queries for the whole year by week, each family and all of them at once, 50 runs
+   each: p50/p99 ms (target p99 <= 100 ms), beside a plain count over the same rows.
+4. What-if under a stricter policy over the whole log: events/s (target >= 50,000),
+   beside the raw read + decode rate.
+
+Run: .venv/bin/python -m bench.kpis [--quick] [--events N] [--schema NAME --keep]
+(`--keep` leaves the schema for another run with `--schema NAME --reuse`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.service.what_if import TOPICS, log_rows, what_if
+from app.store import EventStore, create_store
+from app.store.codec import create_mapper
+from app.store.replay_codec import replay_decoder
+from app.store.types import AppendRequest
+from bench.common import (
+    PG_URL,
+    LatencyStats,
+    common_parser,
+    fmt,
+    format_table,
+    fresh_pg_schema,
+    ratio,
+    run_async,
+)
+from domain import Actor, Case, Role
+from domain.sla_clock import SlaTracker
+from domain.sla_policy import PolicyBook, SlaPolicy
+from projections.db import create_views_engine
+from projections.kpi_projector import KpiProjector
+from projections.kpi_queries import FAMILIES, Period, kpis
+from projections.kpi_tables import kpi_cases
+
+MAPPER = create_mapper()
+YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
+OFFICE = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+POLICY: dict[str, Any] = {
+    "name": "Bench",
+    "warn_share": 0.75,
+    "calendar": {"timezone": "Europe/Paris", "weekly": OFFICE, "holidays": ["2026-12-25"]},
+    "customer_tiers": {"Gold 1": "gold", "Gold 2": "gold"},
+    "targets": [
+        {"target": "first_response", "minutes": 120},
+        {"target": "first_response", "minutes": 30, "tier": "gold"},
+        {"target": "next_response", "minutes": 240},
+        {"target": "resolution", "minutes": 2400},
+        {"target": "resolution", "minutes": 480, "priority": "urgent"},
+    ],
+}
+STRICTER = {
+    **POLICY,
+    "targets": [{**t, "minutes": max(1, t["minutes"] // 2)} for t in POLICY["targets"]],
+}
+ADMIN = Actor(uuid.uuid4(), Role.ADMIN, "Admin")
+ENGINE = Actor(uuid.uuid4(), Role.ADMIN, "SLA engine")
+AREAS = ("payments", "identity", "search", "mobile", "billing", "api")
+PRIORITIES = ("low", "normal", "normal", "normal", "high", "urgent")
+
+
+class Story:
+    """One case's events with historical times, and the SLA facts the tracker adds."""
+
+    def __init__(self, rng: random.Random, agents: list[Actor], tracker: SlaTracker) -> None:
+        self.rng, self.agents, self.tracker = rng, agents, tracker
+
+    def case(self, at: datetime) -> list[Any]:
+        rng = self.rng
+        owner = rng.choice(self.agents)
+        c = Case.open(
+            owner,
+            customer=rng.choice(("Acme", "Gold 1", "Initech", "Gold 2")),
+            subject="Bench case",
+            product_area=rng.choice(AREAS),
+            priority=rng.choice(PRIORITIES),
+            channel=rng.choice(("email", "chat")),
+        )
+        times = [at]
+        t = at
+
+        def later(minutes: float) -> None:
+            nonlocal t
+            t += timedelta(minutes=rng.expovariate(1 / minutes))
+            times.append(t)
+
+        c.add_context(owner, context_id=uuid.uuid4(), kind="symptom", text="errors")
+        later(5)
+        c.log_customer_message(owner, message_id=uuid.uuid4(), direction="outbound", text="hi")
+        later(90)
+        if rng.random() < 0.4:
+            c.log_customer_message(owner, message_id=uuid.uuid4(), direction="inbound", text="?")
+            later(60)
+            c.log_customer_message(owner, message_id=uuid.uuid4(), direction="outbound", text="!")
+            later(200)
+        if rng.random() < 0.33:
+            experts = rng.sample([a for a in self.agents if a != owner], 3)
+            c.request_swarm(owner, request_id=uuid.uuid4(), help_needed="help")
+            later(10)
+            c.invite_expert(
+                owner, invitation_id=uuid.uuid4(), expert_id=experts[0].id, reason="you know it"
+            )
+            later(10)
+            if rng.random() < 0.2:
+                c.decline_invitation(experts[0], reason="busy")
+                later(5)
+            for expert in experts[1:]:
+                c.join(expert)
+                later(20)
+                c.acknowledge_briefing(expert, version=c.version)
+                later(5)
+                insight = uuid.uuid4()
+                c.post_insight(expert, insight_id=insight, kind="finding", text="found it")
+                later(30)
+            proposal = uuid.uuid4()
+            c.propose_resolution(experts[1], proposal_id=proposal, summary="fix", cites=[insight])
+            later(20)
+            c.accept_proposal(owner, proposal_id=proposal)
+            later(30)
+        if rng.random() < 0.08:
+            to = next(a for a in self.agents if a != owner)
+            c.transfer_ownership(owner, to_owner_id=to.id, handoff_note="yours")
+            later(30)
+            owner = to
+        if rng.random() < 0.92:
+            c.resolve(owner, summary="done")
+            later(60)
+            if rng.random() < 0.5:
+                c.record_satisfaction(owner, score=rng.choice((2, 3, 4, 4, 5, 5)))
+                later(10)
+            if rng.random() < 0.7:
+                c.close(owner)
+                times.append(t)
+        events = list(c.collect_events())
+        for event, when in zip(events, times, strict=False):
+            object.__setattr__(event, "timestamp", when)
+        return self._with_facts(c.id, events)
+
+    def _with_facts(self, case_id: uuid.UUID, events: list[Any]) -> list[Any]:
+        """Interleave the SLA facts the engine would record: the timers' (warnings and
+        breaches) at their times, then each event's own."""
+        out: list[tuple[Any, datetime]] = []
+        tracker = self.tracker
+        for event in events:
+            for _ in range(20):
+                state = tracker.cases.get(case_id)
+                pending = [
+                    c.warn if not c.warned and c.warn < c.due else c.due
+                    for c in (state.running.values() if state else ())
+                    if not c.paused and not c.breached
+                ]
+                due = min((p for p in pending if p <= event.timestamp), default=None)
+                if due is None:
+                    break
+                out += [(fact, due) for fact in tracker.due(case_id, due)]
+            out.append((event, event.timestamp))
+            facts = tracker.observe(type(event).__name__, case_id, event, event.timestamp)
+            out += [(fact, event.timestamp) for fact in facts]
+        return [self._event(case_id, item, v, when) for v, (item, when) in enumerate(out, 1)]
+
+    def _event(self, case_id: uuid.UUID, item: Any, version: int, when: datetime) -> Any:
+        if not hasattr(item, "fields"):
+            object.__setattr__(item, "originator_version", version)
+            return item
+        cls = getattr(Case, item.name)
+        return cls(originator_id=case_id, originator_version=version, timestamp=when, **item.fields)
+
+
+async def write_history(store: EventStore, target: int, seed: int = 16) -> tuple[int, float]:
+    rng = random.Random(seed)
+    agents = [Actor(uuid.uuid4(), Role.AGENT, f"Agent {i}") for i in range(60)]
+    book = PolicyBook()
+    policy = SlaPolicy.define(ADMIN, policy_id=uuid.uuid4(), document=POLICY)
+    policy_events = list(policy.collect_events())
+    object.__setattr__(policy_events[0], "timestamp", YEAR_START - timedelta(days=1))
+    book.record(policy.id, policy.document)
+    tracker = SlaTracker(book)
+    story = Story(rng, agents, tracker)
+    started = time.perf_counter()
+    await store.append(AppendRequest(events=[MAPPER.to_stored_event(e) for e in policy_events]))
+    written, pending = len(policy_events), []
+    per_day = max(1, target // 15 // 365)
+    at = YEAR_START
+    batch: list[Any] = []
+    while written < target:
+        at += timedelta(seconds=86400 / per_day * rng.uniform(0.5, 1.5))
+        events = story.case(at)
+        tracker.cases.pop(events[0].originator_id, None)  # its clocks are done with
+        batch += [MAPPER.to_stored_event(e) for e in events]
+        written += len(events)
+        if len(batch) >= 1000:
+            pending.append(store.submit(AppendRequest(events=batch)))
+            batch = []
+            if len(pending) >= 4:
+                await pending.pop(0)
+            if written % 100_000 < 1000:
+                print(f"  written {written:,} events", flush=True)
+    if batch:
+        pending.append(store.submit(AppendRequest(events=batch)))
+    for future in pending:
+        await future
+    return written, time.perf_counter() - started
+
+
+async def raw_read(store: EventStore) -> tuple[int, float]:
+    decode = replay_decoder()
+    started = time.perf_counter()
+    n = 0
+    async for row in log_rows(store):
+        decode(row)
+        n += 1
+    return n, time.perf_counter() - started
+
+
+async def main(args: Any) -> None:
+    target = 100_000 if args.quick else args.events
+    async with _Schema(args) as schema:
+        store = create_store(PG_URL, schema=schema)
+        await store.start()
+        engine = create_views_engine(PG_URL, schema=schema)
+        try:
+            head = await store.max_position()
+            if not args.reuse or head == 0:
+                written, seconds = await write_history(store, target)
+                print(
+                    f"wrote {written:,} events in {seconds:.0f} s "
+                    f"({written / seconds:,.0f} events/s)"
+                )
+                head = await store.max_position()
+            rows: list[list[str]] = []
+            n, raw_s = await raw_read(store)
+            raw_rate = n / raw_s
+            rows.append(["read + decode the log (ceiling)", f"{raw_rate:,.0f} events/s", "", ""])
+            async with engine.begin() as conn:  # the projection from position 0
+                for t in ("kpi_cases", "kpi_activity", "kpi_sla", "sla_policies", "sla_clocks"):
+                    await conn.execute(sa.text(f"DELETE FROM {t}"))
+                await conn.execute(sa.text("DELETE FROM tracking WHERE application_name='kpis'"))
+            projector = KpiProjector(engine, store.subscribe, replay_decoder(), schema=schema)
+            started = time.perf_counter()
+            task = asyncio.create_task(projector.run())
+            await projector.wait_for(head, 3600)
+            project_s = time.perf_counter() - started
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            rate = head / project_s
+            rows.append(
+                [
+                    "KPI projection, catch-up from 0",
+                    f"{rate:,.0f} events/s",
+                    f"{ratio(rate, raw_rate):.2f}x of read",
+                    ">= 2,000: " + ("met" if rate >= 2000 else "MISSED"),
+                ]
+            )
+            # queries: a year by week
+            year = Period(date(2026, 1, 1), date(2026, 12, 31), "week")
+            baseline = await _latency(engine, None, args.runs)
+            rows.append(
+                [
+                    "count(*) of the year's cases (baseline)",
+                    f"p50 {fmt(baseline.p50_ms, 2)} ms, p99 {fmt(baseline.p99_ms, 2)} ms",
+                    "",
+                    "",
+                ]
+            )
+            for families in [*((f,) for f in FAMILIES), FAMILIES]:
+                period = Period(year.start, year.end, "week", families=families)
+                stats = await _latency(engine, period, args.runs)
+                label = "all families" if len(families) > 1 else families[0]
+                rows.append(
+                    [
+                        f"GET /api/kpis year by week: {label}",
+                        f"p50 {fmt(stats.p50_ms, 1)} ms, p99 {fmt(stats.p99_ms, 1)} ms",
+                        f"{ratio(stats.p99_ms, baseline.p99_ms):.1f}x of count",
+                        "<= 100 ms: " + ("met" if stats.p99_ms <= 100 else "MISSED"),
+                    ]
+                )
+            grouped = Period(year.start, year.end, "week", "priority")
+            stats = await _latency(engine, grouped, args.runs)
+            rows.append(
+                [
+                    "... all families, by week and priority",
+                    f"p50 {fmt(stats.p50_ms, 1)} ms, p99 {fmt(stats.p99_ms, 1)} ms",
+                    "",
+                    "<= 100 ms: " + ("met" if stats.p99_ms <= 100 else "MISSED"),
+                ]
+            )
+            # what-if
+            result = await what_if(
+                log_rows(store, topics=TOPICS),
+                replay_decoder(),
+                STRICTER,
+                year.start,
+                year.end,
+                datetime(2027, 1, 31, tzinfo=UTC),
+            )
+            wi = head / result.seconds  # the log it covers (it reads only what clocks need)
+            rows.append(
+                [
+                    f"what-if (stricter policy, whole log; {result.events:,} events read)",
+                    f"{wi:,.0f} log events/s",
+                    f"{ratio(wi, raw_rate):.2f}x of read",
+                    ">= 50,000: " + ("met" if wi >= 50_000 else "MISSED"),
+                ]
+            )
+            report = result.report()["targets"]
+            print(
+                f"log: {head:,} events; what-if resolution breaches recorded "
+                f"{report['resolution']['recorded']['breached']:,} -> proposed "
+                f"{report['resolution']['proposed']['breached']:,}"
+            )
+            print(format_table(["what", "measured", "ratio", "target"], rows))
+        finally:
+            await engine.dispose()
+            await store.close()
+
+
+async def _latency(engine: Any, period: Period | None, runs: int) -> LatencyStats:
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        if period is None:
+            async with engine.connect() as conn:
+                await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(kpi_cases)
+                    .where(kpi_cases.c.opened_day >= 20454, kpi_cases.c.opened_day <= 20818)
+                )
+        else:
+            await kpis(engine, period)
+        seconds.append(time.perf_counter() - started)
+    return LatencyStats.of(seconds)
+
+
+class _Schema:
+    def __init__(self, args: Any) -> None:
+        self.args = args
+        self._ctx: Any = None
+
+    async def __aenter__(self) -> str:
+        if self.args.schema:
+            if not self.args.reuse:
+                from app.store.migrate import upgrade_async
+                from bench.common import pg_connect
+
+                conn = await pg_connect(PG_URL)
+                try:
+                    await conn.execute(f'DROP SCHEMA IF EXISTS "{self.args.schema}" CASCADE')
+                    await conn.execute(f'CREATE SCHEMA "{self.args.schema}"')
+                finally:
+                    await conn.close()
+                await upgrade_async(PG_URL, schema=self.args.schema)
+            return str(self.args.schema)
+        self._ctx = fresh_pg_schema("kpis")
+        return str(await self._ctx.__aenter__())
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._ctx is not None:
+            await self._ctx.__aexit__(*exc)
+
+
+if __name__ == "__main__":
+    parser = common_parser(__doc__ or "")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--schema", help="a schema to create (or with --reuse, to read)")
+    parser.add_argument("--reuse", action="store_true", help="reuse --schema's log")
+    arguments = parser.parse_args()
+    run_async(lambda: main(arguments), arguments.loop)
