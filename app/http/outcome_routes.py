@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import date
@@ -118,6 +119,28 @@ async def get_at_risk(
     await _caught_up(services, min_position)
     items = await at_risk(services.engine, time.time() + within, limit)
     return Response(json.dumps({"items": items}), media_type=JSON)
+
+
+@router.get("/kpis/changes")
+async def kpi_changes(
+    services: ServicesDep,
+    principal: Supervisor,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    wait: Annotated[float, Query(ge=0, le=25)] = 20,
+) -> Response:
+    """`{"position": P}` as soon as the KPI projection passes `after` (or after `wait`
+    seconds): the dashboard's long poll, so it refreshes as events arrive, not on a timer."""
+    deadline = time.monotonic() + wait
+    projector = services.outcomes.kpis
+    while True:
+        position = await services.outcomes.position()
+        left = deadline - time.monotonic()
+        if position > after or left <= 0 or services.shutdown.draining:
+            return Response(json.dumps({"position": position}), media_type=JSON)
+        if projector is not None and projector.leading:
+            await projector.wait_for(after + 1, min(left, 1.0))
+        else:
+            await asyncio.sleep(min(left, 0.5))
 
 
 @router.get("/kpis")
