@@ -26,7 +26,7 @@ from projections import tracked
 from projections.envelope import Envelope, Recorded
 from projections.kpi_fold import KpiBatch, State, case_row, fold_event
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks, sla_policies
-from projections.leader import leadership
+from projections.leader import lead_forever
 
 __all__ = ["NAME", "KpiProjector", "replay"]
 
@@ -75,24 +75,13 @@ class KpiProjector:
         self._advanced = asyncio.Condition()
 
     async def run(self) -> None:
-        while True:
-            try:
-                async with leadership(self.engine, self.schema, self.retry, name=NAME) as lost:
-                    self.leading = True
-                    follow = asyncio.create_task(self._follow(), name="kpis-follow")
-                    watch = asyncio.create_task(lost.wait(), name="kpis-leadership")
-                    try:
-                        await asyncio.wait({follow, watch}, return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        self.leading = False
-                        for task in (follow, watch):
-                            task.cancel()
-                        await asyncio.gather(follow, watch, return_exceptions=True)
-                    if follow.done() and not follow.cancelled() and follow.exception():
-                        raise follow.exception()  # type: ignore[misc]
-            except Exception:
-                log.exception("the KPI projection failed; following again")
-                await asyncio.sleep(self.retry)
+        """Lead "kpis" and follow the log; lead again after any failure; until cancelled."""
+        await lead_forever(
+            self.engine, self.schema, NAME, self._follow, retry=self.retry, leading=self._leading
+        )
+
+    def _leading(self, leading: bool) -> None:
+        self.leading = leading
 
     async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
         async with self._advanced:

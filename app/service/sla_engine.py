@@ -39,7 +39,7 @@ from domain.sla_clock import SlaTracker
 from domain.sla_terms import SlaTarget
 from projections import tracked
 from projections.envelope import Envelope
-from projections.leader import leadership
+from projections.leader import lead_forever
 
 __all__ = ["SYSTEM", "SlaEngine"]
 
@@ -83,27 +83,12 @@ class SlaEngine:
     # -- life cycle -------------------------------------------------------------------
     async def run(self) -> None:
         """Lead, replay, follow and fire; lead again after any failure; until cancelled."""
-        while True:
-            try:
-                async with leadership(self.engine, self.schema, self.retry, name=NAME) as lost:
-                    self.leading = True
-                    tasks = [
-                        asyncio.create_task(self._lead(), name="sla-lead"),
-                        asyncio.create_task(lost.wait(), name="sla-leadership"),
-                    ]
-                    try:
-                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        self.leading = False
-                        for task in tasks:
-                            task.cancel()
-                        results = await asyncio.gather(*tasks, return_exceptions=True)
-                    error = next((r for r in results if isinstance(r, Exception)), None)
-                    if error is not None:
-                        raise error
-            except Exception:
-                log.exception("the SLA engine failed; leading again")
-                await asyncio.sleep(self.retry)
+        await lead_forever(
+            self.engine, self.schema, NAME, self._lead, retry=self.retry, leading=self._leading
+        )
+
+    def _leading(self, leading: bool) -> None:
+        self.leading = leading
 
     async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
         """True once the engine has read and decided `position` (tests, tools)."""

@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.service.clock import Clock
-from projections.leader import leadership
+from projections.leader import lead_forever
 
 __all__ = ["Timer", "TimerRunner", "Timers", "timers_table"]
 
@@ -241,20 +241,8 @@ class TimerRunner:
             await self.clock.sleep_until(await self.timers.next_due(), self._wake)
 
     async def run(self, engine: AsyncEngine, schema: str | None, name: str = "timers") -> None:
-        """Lead (`name`), serve, and lead again after losing it; until cancelled."""
-        while True:
-            async with leadership(engine, schema, name=name) as lost:
-                serving = asyncio.create_task(self.serve(), name=f"{name}-serve")
-                watch = asyncio.create_task(lost.wait(), name=f"{name}-leadership")
-                try:
-                    await asyncio.wait({serving, watch}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for task in (serving, watch):
-                        task.cancel()
-                    await asyncio.gather(serving, watch, return_exceptions=True)
-                if serving.done() and not serving.cancelled() and serving.exception():
-                    log.error("timers failed; leading again", exc_info=serving.exception())
-                    await asyncio.sleep(self.retry_seconds)
+        """Lead `name` and serve; lead again after losing it; until cancelled."""
+        await lead_forever(engine, schema, name, self.serve, retry=self.retry_seconds)
 
 
 def _later(now: datetime, seconds: float) -> datetime:

@@ -78,6 +78,11 @@ async def test_due_timers_fire_once_in_due_order(database: Database) -> None:
     assert found[1] == "fired"
     assert (await timers.get("gone") or (None, ""))[1] == "cancelled"
     assert await timers.next_due() is None
+    # a cancelled timer may be scheduled again (a paused deadline resumed)
+    await timers.schedule("gone", "t", clock.now() + timedelta(minutes=1))
+    await clock.advance(60)
+    assert await runner.fire_due() == 1
+    assert calls == ["a", "b", "c", "gone"]
     await engine.dispose()
 
 
