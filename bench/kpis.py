@@ -185,7 +185,11 @@ class Story:
         return cls(originator_id=case_id, originator_version=version, timestamp=when, **item.fields)
 
 
-async def write_history(store: EventStore, target: int, seed: int = 16) -> tuple[int, float]:
+async def write_history(
+    store: EventStore, target: int, seed: int = 16, *, with_policy: bool = True
+) -> tuple[int, float]:
+    """Append about `target` events (with the policy first, unless `with_policy` is
+    false: more history for a log that has it)."""
     rng = random.Random(seed)
     agents = [Actor(uuid.uuid4(), Role.AGENT, f"Agent {i}") for i in range(60)]
     book = PolicyBook()
@@ -196,8 +200,11 @@ async def write_history(store: EventStore, target: int, seed: int = 16) -> tuple
     tracker = SlaTracker(book)
     story = Story(rng, agents, tracker)
     started = time.perf_counter()
-    await store.append(AppendRequest(events=[MAPPER.to_stored_event(e) for e in policy_events]))
-    written, pending = len(policy_events), []
+    written, pending = 0, []
+    if with_policy:
+        stored = [MAPPER.to_stored_event(e) for e in policy_events]
+        await store.append(AppendRequest(events=stored))
+        written = len(policy_events)
     per_day = max(1, target // 15 // 365)
     at = YEAR_START
     batch: list[Any] = []
@@ -207,10 +214,10 @@ async def write_history(store: EventStore, target: int, seed: int = 16) -> tuple
         tracker.cases.pop(events[0].originator_id, None)  # its clocks are done with
         batch += [MAPPER.to_stored_event(e) for e in events]
         written += len(events)
-        if len(batch) >= 1000:
+        if len(batch) >= 500:
             pending.append(store.submit(AppendRequest(events=batch)))
             batch = []
-            if len(pending) >= 4:
+            if len(pending) >= 2:
                 await pending.pop(0)
             if written % 100_000 < 1000:
                 print(f"  written {written:,} events", flush=True)
@@ -234,13 +241,17 @@ async def raw_read(store: EventStore) -> tuple[int, float]:
 async def main(args: Any) -> None:
     target = 100_000 if args.quick else args.events
     async with _Schema(args) as schema:
-        store = create_store(PG_URL, schema=schema)
+        # generous timeouts: a loaded machine's group commits of thousands of events
+        store = create_store(PG_URL, schema=schema, statement_timeout=300, acquire_timeout=60)
         await store.start()
         engine = create_views_engine(PG_URL, schema=schema)
         try:
             head = await store.max_position()
-            if not args.reuse or head == 0:
-                written, seconds = await write_history(store, target)
+            if head < target * 0.99:  # a new log, or one a failed run left short
+                seed = 16 + head
+                written, seconds = await write_history(
+                    store, target - head, seed, with_policy=head == 0
+                )
                 print(
                     f"wrote {written:,} events in {seconds:.0f} s "
                     f"({written / seconds:,.0f} events/s)"
