@@ -11,6 +11,7 @@ SQL statement (two for backlog); only the families asked for run.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -130,119 +131,144 @@ class _Query:
 async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
     q = _Query(period)
     c = kpi_cases.c
-    async with engine.connect() as conn:
-        if "intake" in period.families or "swarm" in period.families:
-            rows = await q.grouped(
-                conn,
-                kpi_cases,
-                c.opened_day,
-                [
-                    sa.func.count(),
-                    _sum_if(c.swarmed),
-                    *_duration(c.first_response_s),
-                    *_duration(c.first_expert_s),
-                    sa.func.sum(c.swarm_size),
-                    sa.func.sum(c.invitations),
-                    sa.func.sum(c.declines),
-                    sa.func.count(c.proposals_before_accept),
-                    sa.func.sum(c.proposals_before_accept),
-                    sa.func.sum(c.acked_first),
-                    sa.func.sum(c.insight_experts),
-                ],
-            )
-            n = 3 + len(BINS)
-            for r in rows:
-                opened, swarmed = int(r[2]), r[3]
-                first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
-                size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n :]
-                entry = q.series[(r.bucket, r.grp)]
-                if "intake" in period.families:
-                    entry["intake"] = {"opened": opened, "first_response": _duration_doc(first)}
-                if "swarm" in period.families:
-                    entry["swarm"] = {
-                        "swarm_rate": _rate(swarmed, opened),
-                        "swarmed": int(swarmed or 0),
-                        "time_to_first_expert": _duration_doc(expert),
-                        "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
-                        "decline_rate": _rate(dec, inv),
-                        "proposals_before_acceptance_mean": (
-                            round(int(before or 0) / accepted, 2) if accepted else None
-                        ),
-                        "briefing_first_rate": _rate(acked, authors),
-                    }
-        if "resolution" in period.families:
-            rows = await q.grouped(
-                conn,
-                kpi_cases,
-                c.resolved_day,
-                [
-                    sa.func.count(),
-                    _sum_if(c.first_touch),
-                    _sum_if(c.owner_retained),
-                    _sum_if(c.handed_off),
-                    *_duration(c.resolution_s),
-                ],
-            )
-            for r in rows:
-                resolved = int(r[2])
-                q.series[(r.bucket, r.grp)]["resolution"] = {
-                    "resolved": resolved,
-                    "first_contact_resolution_rate": _rate(r[3], resolved),
-                    "owner_retained_rate": _rate(r[4], resolved),
-                    "handoff_rate": _rate(r[5], resolved),
-                    "resolution_time": _duration_doc(r[6:]),
+
+    async def intake_swarm(conn: Any) -> None:
+        rows = await q.grouped(
+            conn,
+            kpi_cases,
+            c.opened_day,
+            [
+                sa.func.count(),
+                _sum_if(c.swarmed),
+                *_duration(c.first_response_s),
+                *_duration(c.first_expert_s),
+                sa.func.sum(c.swarm_size),
+                sa.func.sum(c.invitations),
+                sa.func.sum(c.declines),
+                sa.func.count(c.proposals_before_accept),
+                sa.func.sum(c.proposals_before_accept),
+                sa.func.sum(c.acked_first),
+                sa.func.sum(c.insight_experts),
+            ],
+        )
+        n = 3 + len(BINS)
+        for r in rows:
+            opened, swarmed = int(r[2]), r[3]
+            first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
+            size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n :]
+            entry = q.series[(r.bucket, r.grp)]
+            if "intake" in period.families:
+                entry["intake"] = {"opened": opened, "first_response": _duration_doc(first)}
+            if "swarm" in period.families:
+                entry["swarm"] = {
+                    "swarm_rate": _rate(swarmed, opened),
+                    "swarmed": int(swarmed or 0),
+                    "time_to_first_expert": _duration_doc(expert),
+                    "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
+                    "decline_rate": _rate(dec, inv),
+                    "proposals_before_acceptance_mean": (
+                        round(int(before or 0) / accepted, 2) if accepted else None
+                    ),
+                    "briefing_first_rate": _rate(acked, authors),
                 }
-        if "satisfaction" in period.families:
-            scores = [_sum_if(c.csat == s) for s in range(1, 6)]
-            rows = await q.grouped(
-                conn, kpi_cases, c.csat_day, [sa.func.count(), sa.func.sum(c.csat), *scores]
-            )
-            for r in rows:
-                n = int(r[2])
-                q.series[(r.bucket, r.grp)]["satisfaction"] = {
-                    "responses": n,
-                    "mean": round(int(r[3]) / n, 2) if n else None,
-                    "satisfied_rate": _rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
-                    "distribution": {
-                        str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
-                    },
-                }
-        if "sla" in period.families:
-            s = kpi_sla.c
-            rows = await q.grouped(
-                conn, kpi_sla, s.ended_day, [sa.func.count(), _sum_if(s.met)], extra=[s.target]
-            )
-            for r in rows:
-                total, met = int(r[3]), int(r[4] or 0)
-                sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
-                sla[r.target] = {
-                    "met": met,
-                    "breached": total - met,
-                    "compliance": _rate(met, total),
-                }
-        if "backlog" in period.families:
-            await _backlog(conn, q)
-        if "specialists" in period.families and period.group is None:
-            a = kpi_activity.c
-            bucket = _bucket(a.day, period.by).label("bucket")
-            lo, hi = period.days
-            agents = (
-                await conn.execute(
-                    sa.select(
-                        bucket,
-                        sa.func.count(sa.distinct(a.agent_id)),
-                        sa.func.count(sa.distinct(sa.case((a.expert, a.agent_id)))),
-                    )
-                    .where(a.day >= lo, a.day <= hi)
-                    .group_by(bucket)
+
+    async def resolution(conn: Any) -> None:
+        rows = await q.grouped(
+            conn,
+            kpi_cases,
+            c.resolved_day,
+            [
+                sa.func.count(),
+                _sum_if(c.first_touch),
+                _sum_if(c.owner_retained),
+                _sum_if(c.handed_off),
+                *_duration(c.resolution_s),
+            ],
+        )
+        for r in rows:
+            resolved = int(r[2])
+            q.series[(r.bucket, r.grp)]["resolution"] = {
+                "resolved": resolved,
+                "first_contact_resolution_rate": _rate(r[3], resolved),
+                "owner_retained_rate": _rate(r[4], resolved),
+                "handoff_rate": _rate(r[5], resolved),
+                "resolution_time": _duration_doc(r[6:]),
+            }
+
+    async def satisfaction(conn: Any) -> None:
+        scores = [_sum_if(c.csat == s) for s in range(1, 6)]
+        rows = await q.grouped(
+            conn, kpi_cases, c.csat_day, [sa.func.count(), sa.func.sum(c.csat), *scores]
+        )
+        for r in rows:
+            n = int(r[2])
+            q.series[(r.bucket, r.grp)]["satisfaction"] = {
+                "responses": n,
+                "mean": round(int(r[3]) / n, 2) if n else None,
+                "satisfied_rate": _rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
+                "distribution": {
+                    str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
+                },
+            }
+
+    async def sla(conn: Any) -> None:
+        s = kpi_sla.c
+        rows = await q.grouped(
+            conn, kpi_sla, s.ended_day, [sa.func.count(), _sum_if(s.met)], extra=[s.target]
+        )
+        for r in rows:
+            total, met = int(r[3]), int(r[4] or 0)
+            sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
+            sla[r.target] = {
+                "met": met,
+                "breached": total - met,
+                "compliance": _rate(met, total),
+            }
+
+    async def backlog(conn: Any) -> None:
+        await _backlog(conn, q)
+
+    async def specialists(conn: Any) -> None:
+        a = kpi_activity.c
+        bucket = _bucket(a.day, period.by).label("bucket")
+        lo, hi = period.days
+        agents = (
+            await conn.execute(
+                sa.select(
+                    bucket,
+                    sa.func.count(sa.distinct(a.agent_id)),
+                    sa.func.count(sa.distinct(sa.case((a.expert, a.agent_id)))),
                 )
-            ).all()
-            for r in agents:
-                q.series[(r[0], None)]["specialists"] = {
-                    "active_agents": int(r[1]),
-                    "acting_as_experts": int(r[2]),
-                    "specialist_allocation": _rate(r[2], r[1]),
-                }
+                .where(a.day >= lo, a.day <= hi)
+                .group_by(bucket)
+            )
+        ).all()
+        for r in agents:
+            q.series[(r[0], None)]["specialists"] = {
+                "active_agents": int(r[1]),
+                "acting_as_experts": int(r[2]),
+                "specialist_allocation": _rate(r[2], r[1]),
+            }
+
+    jobs = []
+    if "intake" in period.families or "swarm" in period.families:
+        jobs.append(intake_swarm)
+    if "resolution" in period.families:
+        jobs.append(resolution)
+    if "satisfaction" in period.families:
+        jobs.append(satisfaction)
+    if "sla" in period.families:
+        jobs.append(sla)
+    if "backlog" in period.families:
+        jobs.append(backlog)
+    if "specialists" in period.families and period.group is None:
+        jobs.append(specialists)
+
+    async def run(job: Any) -> None:  # each family on a connection of its own
+        async with engine.connect() as conn:
+            await job(conn)
+
+    await asyncio.gather(*(run(job) for job in jobs))
     series = [
         {"period": _bucket_start(b, period.by).isoformat(), "group": g, **v}
         for (b, g), v in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
