@@ -209,7 +209,7 @@ async def test_policies_sla_facts_kpis_and_the_cli(own_server: Server, tmp_path:
     out = _cli(s, "sla", "what-if", str(policy_file), "--from", today, "--to", today)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert report["events_replayed"] >= before - 1
+    assert 0 < report["events_replayed"] <= before  # only the events clocks need
     assert set(report["targets"]) == {"first_response", "next_response", "resolution"}
     assert await _head(s) == before
     policy_file.write_text(json.dumps({"name": "no targets"}))
