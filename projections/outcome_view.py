@@ -12,22 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from projections.case_items import ItemSet
 from projections.envelope import Doc, Envelope, Op, add
 
-Reducer = Callable[[Doc, Envelope], list[Op]]
+Reducer = Callable[[Doc, Envelope, ItemSet], list[Op]]
 
 
-def awaiting_customer(view: Doc, env: Envelope) -> list[Op]:
+def awaiting_customer(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return [add("/awaiting_customer", bool(env.event.awaiting))]
 
 
-def satisfaction_recorded(view: Doc, env: Envelope) -> list[Op]:
+def satisfaction_recorded(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     value = {"score": e.score, "comment": e.comment, "source": e.source, "at": env.at}
     return [add("/satisfaction", value)]
 
 
-def swarm_urgency_raised(view: Doc, env: Envelope) -> list[Op]:
+def swarm_urgency_raised(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return [add("/swarm_urgency", env.event.urgency)]
 
 
@@ -42,7 +43,7 @@ def _sla(view: Doc, env: Envelope, **changes: Any) -> list[Op]:
     return ops
 
 
-def sla_clock_started(view: Doc, env: Envelope) -> list[Op]:
+def sla_clock_started(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     return _sla(
         view,
@@ -59,26 +60,26 @@ def sla_clock_started(view: Doc, env: Envelope) -> list[Op]:
     )
 
 
-def sla_paused(view: Doc, env: Envelope) -> list[Op]:
+def sla_paused(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return _sla(view, env, status="paused", remaining_seconds=env.event.remaining_seconds)
 
 
-def sla_resumed(view: Doc, env: Envelope) -> list[Op]:
+def sla_resumed(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     return _sla(
         view, env, status="running", due_at=e.due_at, warn_at=e.warn_at, remaining_seconds=None
     )
 
 
-def sla_warned(view: Doc, env: Envelope) -> list[Op]:
+def sla_warned(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return _sla(view, env, warned=True)
 
 
-def sla_breached(view: Doc, env: Envelope) -> list[Op]:
+def sla_breached(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return _sla(view, env, status="breached")
 
 
-def sla_met(view: Doc, env: Envelope) -> list[Op]:
+def sla_met(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return _sla(view, env, status="met", met_at=env.event.at)
 
 
