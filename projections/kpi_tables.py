@@ -1,4 +1,4 @@
-"""The KPI projection's tables (migration 0008 creates the same; `swarmdesk kpis
+"""The KPI projection's tables (migration 0009 creates the same; `swarmdesk kpis
 --rebuild` empties and refills them). See `projections.kpi_fold` for what each holds."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Reusable by anything that must act at a time (SLA deadlines, invitation expiry, ...):
 
-    timers = Timers(engine)                        # the `timers` table (migration 0007)
+    timers = Timers(engine)                        # the `timers` table (migration 0008)
     await timers.schedule("sla:<case>:resolution:1:breach", "sla", due_at, {"...": 1})
     runner = TimerRunner(timers, clock, {"sla": handle})
     await runner.run(engine, schema)               # leads (advisory lock "timers"), fires

@@ -2,8 +2,8 @@
 kpi_activity, kpi_sla, sla_policies, sla_clocks), and the swarm board's `rank` (its
 order: the urgency time pressure raised, then recency; `projections.rows.board_rows`).
 
-Revision ID: 0008
-Revises: 0007 (0007_timers)
+Revision ID: 0009
+Revises: 0008 (0008_timers)
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from projections.kpi_tables import metadata
 
-revision = "0008"
-down_revision: str | None = "0007"
+revision = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -3,8 +3,8 @@
 Times are Unix seconds. `state` is pending, fired or cancelled; the runner reads the
 pending ones by due time.
 
-Revision ID: 0007
-Revises: 0006 (0006_case_items: the head when this was merged)
+Revision ID: 0008
+Revises: 0007 (0007_case_items_by_seq: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
