@@ -24,6 +24,7 @@ from app.http import (
     me_queries,
     metrics,
     openapi,
+    outcome_routes,
     problems,
     webhook_routes,
 )
@@ -48,6 +49,7 @@ def routers() -> list[APIRouter]:
         board_queries.router,
         matching_queries.router,
         webhook_routes.router,
+        outcome_routes.router,
         command_router(),
         stream_routes.router,
         push_routes.router,

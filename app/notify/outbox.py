@@ -20,10 +20,10 @@ from eventsourcing.persistence import Mapper
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.notify.plan import deliveries, message, notices
+from app.service.expiry_timers import Clock
 from app.service.follower import LogFollower, insert_new
 from app.service.tables import deliveries as deliveries_table
 from app.service.tables import tracking, webhook_subscriptions
-from app.service.timers import Clock
 from app.store import EventStore
 from app.store.codec import decode, event_name
 from app.store.types import RecordedEvent

@@ -17,7 +17,7 @@ from app.matching_settings import NotifySettings
 from app.notify.outbox import Outbox
 from app.notify.sender import Sender
 from app.notify.subscriptions import Subscriptions
-from app.service.timers import Clock
+from app.service.expiry_timers import Clock
 from app.store import EventStore
 from projections.leader import leadership
 

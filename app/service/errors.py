@@ -9,6 +9,7 @@ problem type and a WebSocket close code, along the exception's MRO):
     │   └── ServiceTokensCannotCommand   service tokens follow the stream, never command
     ├── CaseNotFound                 no such case, or one the caller may not see
     ├── ResourceNotFound             no such agent, webhook subscription, ...
+    ├── PolicyNotFound               no such SLA policy
     ├── VersionMismatch              `If-Match` names another version than the current
     ├── ViewBehind                   the read models have not reached a position in time
     ├── CommandTimedOut              a command could not complete within its deadline
@@ -57,6 +58,11 @@ class ResourceNotFound(ApplicationError):
 
     def __init__(self, kind: str, ident: UUID | str) -> None:
         super().__init__(f"no {kind} {ident}", **{f"{kind}_id": str(ident)})
+
+
+class PolicyNotFound(ApplicationError):
+    def __init__(self, policy_id: UUID | str) -> None:
+        super().__init__(f"no SLA policy {policy_id}", policy_id=str(policy_id))
 
 
 class VersionMismatch(ApplicationError):

@@ -1,14 +1,14 @@
 """Invitations that resolve themselves: an unanswered invitation expires as an event.
 
 `InvitationTimers` follows the log (tracking row "timers", `app.service.follower`): an
-`ExpertInvited` with `expires_at` schedules a durable timer (`app.service.timers`) keyed
+`ExpertInvited` with `expires_at` schedules a durable timer (`app.service.expiry_timers`) keyed
 by the invitation; `InvitationDeclined`, `InvitationExpired` and `ExpertJoined` by that
 invitation cancel it. When it is due, the leader runs `Case.expire_invitation` as the
 system (an admin principal, subject `swarmdesk:timers`) with the idempotency key
 `timer:<invitation id>`: the domain refuses a second expiry and a settled invitation,
 and appends are checked against the case version, so the event is appended once, across
 processes and after a restart. `run()` leads under the "timers" lock (one process at a
-time), following the log and firing every `poll_seconds`.
+time, lock "invitation-timers"), following the log and firing every `poll_seconds`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from app.auth.tokens import Principal
 from app.service.cases import CaseService
 from app.service.context import CommandContext
 from app.service.errors import ApplicationError
+from app.service.expiry_timers import Clock, Timers, cancel, schedule, system_clock
 from app.service.follower import LogFollower
-from app.service.timers import Clock, Timers, cancel, schedule, system_clock
 from app.store import EventStore, VersionConflict
 from app.store.codec import decode, event_name
 from app.store.types import RecordedEvent
@@ -121,7 +121,7 @@ class InvitationTimers:
         """Lead (one process at a time), then follow and fire every `poll_seconds`."""
         while True:
             try:
-                async with leadership(self.engine, self.schema, name="timers") as lost:
+                async with leadership(self.engine, self.schema, name="invitation-timers") as lost:
                     while not lost.is_set():
                         try:
                             await self.step()

@@ -26,7 +26,9 @@ def _timers(server: Server) -> list[str]:
         engine = create_views_engine(server.database_url, schema=server.schema)
         try:
             async with engine.connect() as conn:
-                return list((await conn.execute(sa.text("SELECT id FROM timers"))).scalars())
+                return list(
+                    (await conn.execute(sa.text("SELECT id FROM invitation_timers"))).scalars()
+                )
         finally:
             await engine.dispose()
 
