@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from projections.article_view import article_ops
 from projections.case_view import case_ops
 from projections.changes import ViewChange
 from projections.envelope import Doc, Envelope, Op, replace, s
@@ -83,6 +84,8 @@ class ViewSet:
         key = env.key
         if env.name.startswith("Agent."):
             await self.doc("agent", key)
+        elif env.name.startswith("Article."):
+            await self.doc("article", key)
         else:
             case = await self.doc("case", key)
             for agent in _inbox_candidates(env, case):
@@ -105,6 +108,10 @@ class ViewSet:
         docs = self.docs
         if env.name.startswith("Agent."):
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
+            return []
+        if env.name.startswith("Article."):
+            doc = docs.get(("article", key))
+            self._apply("article", key, env.position, env.version, article_ops(doc, env))
             return []
         case = docs.get(("case", key))
         intents = inbox_intents(env, case)
