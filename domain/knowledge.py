@@ -128,7 +128,7 @@ def compose(events: Sequence[Any]) -> Composed:
         for step in proposal.steps:
             resolution += _from(step, proposal_source)
     return Composed(
-        case_id=opened.originator_id,
+        case_id=UUID(str(opened.originator_id)),  # a plain UUID, whatever the store gave
         owner_id=owner,
         title=opened.subject.strip(),
         product_area=opened.product_area,

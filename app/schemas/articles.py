@@ -21,6 +21,8 @@ class EditSections(StrictModel):
     """The new plain text of the sections to change (sentences are split on . ! ? and
     line ends); a section left out keeps its text and provenance."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cause": "The proxy lost it."}]})
+
     problem: SectionText | None = None
     environment: SectionText | None = None
     cause: SectionText | None = None
@@ -45,6 +47,7 @@ class FlagArticle(StrictModel):
 
 
 class RetireArticle(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Superseded by 4.3."}]})
     reason: OptionalLine = ""
 
 
