@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SIMILAR_LIMIT = 5
 SIMILAR_TERMS = 10
+SIMILAR_CANDIDATES = 100  # documents ranked per similar search (its cost is theirs)
 PAGE = 500
 
 _UPSERT = sa.text(
@@ -210,7 +211,11 @@ class KnowledgeIndex:
         """The solved cases and articles most like an open case's text."""
         started = time.perf_counter()
         query = SearchQuery(
-            "", exclude=("case", case_id), limit=SIMILAR_LIMIT, all_terms_first=False
+            "",
+            exclude=("case", case_id),
+            limit=SIMILAR_LIMIT,
+            all_terms_first=False,
+            candidates=SIMILAR_CANDIDATES,
         )
         hits = await search(conn, query, parse(basis, SIMILAR_TERMS))
         self.similar_computed += 1

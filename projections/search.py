@@ -11,6 +11,10 @@ Contract of `search(conn, query)`:
   `ts_rank` with the title weighted over the body, SQLite's `bm25` with the title worth
   four times the body), then, when that gives fewer than `limit`, those holding any term;
   an article's reuses lift its rank (up to x2 at 10 reuses);
+- ranking reads every ranked document's index entry, so at most `candidates` documents
+  are ranked per pass: PostgreSQL takes the first that match (its index does not order
+  them), SQLite the best by `bm25`, then filters; a query matching more documents than
+  that is ranked among those (narrow it with more words or a filter);
 - filters: product area (exact), statuses, kinds; `exclude` leaves one document out;
 - each hit carries a highlight: the best passage of the body (or the title), HTML-escaped,
   matched terms in `<mark>`.
@@ -28,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 MAX_TERMS = 16
+CANDIDATES = 300
 MAX_TERM_CHARS = 64
 DEFAULT_STATUSES = ("resolved", "closed", "published", "flagged")
 KINDS = ("article", "case")
@@ -85,6 +90,7 @@ class SearchQuery:
     limit: int = 20
     exclude: tuple[str, str] | None = None  # (kind, id)
     all_terms_first: bool = True  # False: rank documents holding any term at once
+    candidates: int = CANDIDATES  # documents ranked at most (see the module docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,39 +161,52 @@ async def _postgres(
     conn: AsyncConnection, query: SearchQuery, terms: Terms, *, every: bool
 ) -> list[Hit]:
     params: dict[str, Any] = {"limit": query.limit}
-    parts = []
-    for n, word in enumerate(terms.words):
-        params[f"w{n}"] = word
-        parts.append(f"plainto_tsquery('english', :w{n})")
-    for n, phrase in enumerate(terms.phrases):
-        params[f"p{n}"] = " ".join(phrase)
-        parts.append(f"phraseto_tsquery('english', :p{n})")
+    # The terms are written into the statement as literals (they hold only letters and
+    # digits, `_WORD`; quotes doubled all the same), so the planner folds the query and
+    # estimates its selectivity from the column's statistics: a broad query scans the
+    # table and stops at `candidates` matches, a narrow one uses the GIN index. (As
+    # parameters, a prepared statement's generic plan took the index for every query,
+    # building a bitmap of most of the table for broad ones.)
+    parts = [f"plainto_tsquery('english', {_literal(w)})" for w in terms.words]
+    parts += [f"phraseto_tsquery('english', {_literal(' '.join(p))})" for p in terms.phrases]
     tsquery = (" && " if every else " || ").join(parts)
+    params["candidates"] = query.candidates
     sql = f"""
         WITH q AS (SELECT ({tsquery}) AS q),
+        cand AS (
+            SELECT d.kind, d.id, d.reuse_count, d.position, d.tsv
+            FROM search_docs d
+            WHERE d.tsv @@ ({tsquery}) AND {_filters(query, params, "d.")}
+            LIMIT :candidates
+        ),
         top AS (
-            SELECT d.kind, d.id, d.title, d.body, d.product_area, d.status, d.reuse_count,
-                   d.updated_at,
-                   ts_rank_cd(d.tsv, q.q, 1) * (1 + 0.1 * least(d.reuse_count, 10)) AS rank
-            FROM search_docs d, q
-            WHERE d.tsv @@ q.q AND {_filters(query, params, "d.")}
-            ORDER BY rank DESC, d.position DESC
+            SELECT cand.kind, cand.id, cand.position,
+                   ts_rank_cd(cand.tsv, q.q, 1) * (1 + 0.1 * least(cand.reuse_count, 10))
+                   AS rank
+            FROM cand, q
+            ORDER BY rank DESC, cand.position DESC
             LIMIT :limit
         )
-        SELECT top.kind, top.id, top.title, top.product_area, top.status, top.rank,
-               ts_headline('english', top.body, q.q,
+        SELECT d.kind, d.id, d.title, d.product_area, d.status, top.rank,
+               ts_headline('english', d.body, q.q,
                    'StartSel=' || chr(2) || ', StopSel=' || chr(3)
                    || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')
                    AS highlight,
-               ts_headline('english', top.title, q.q,
+               ts_headline('english', d.title, q.q,
                    'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', HighlightAll=true')
                    AS title_highlight,
-               top.reuse_count, top.updated_at
-        FROM top, q
-        ORDER BY top.rank DESC
+               d.reuse_count, d.updated_at
+        FROM top JOIN search_docs d ON d.kind = top.kind AND d.id = top.id, q
+        ORDER BY top.rank DESC, top.position DESC
     """
     rows = (await conn.execute(_expanding(sql), params)).all()
     return [_hit(r) for r in rows]
+
+
+def _literal(text: str) -> str:
+    if not all(part.isalnum() for part in text.split(" ")):
+        raise ValueError(f"not a search term: {text!r}")
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _fts_string(words: Sequence[str]) -> str:
@@ -198,31 +217,48 @@ async def _sqlite(
     conn: AsyncConnection, query: SearchQuery, terms: Terms, *, every: bool
 ) -> list[Hit]:
     items = [_fts_string([w]) for w in terms.words] + [_fts_string(p) for p in terms.phrases]
+    filtered = query.product_area is not None or query.exclude is not None
     params: dict[str, Any] = {
         "match": (" AND " if every else " OR ").join(items),
         "limit": query.limit,
+        # the filters apply to the candidates: take more when they are narrow
+        "candidates": query.candidates * (8 if filtered else 1),
     }
     sql = f"""
-        SELECT d.kind, d.id, d.title, d.product_area, d.status,
-               -bm25(search_fts, 4.0, 1.0) * (1 + 0.1 * min(d.reuse_count, 10)) AS rank,
-               snippet(search_fts, 1, char(2), char(3), ' … ', 24) AS highlight,
-               highlight(search_fts, 0, char(2), char(3)) AS title_highlight,
+        WITH cand AS (
+            SELECT rowid AS doc_no, rank AS bm FROM search_fts
+            WHERE search_fts MATCH :match AND rank MATCH 'bm25(4.0, 1.0)'
+            ORDER BY rank LIMIT :candidates
+        )
+        SELECT d.doc_no, d.kind, d.id, d.title, d.product_area, d.status,
+               -cand.bm * (1 + 0.1 * min(d.reuse_count, 10)) AS rank,
                d.reuse_count, d.updated_at
-        FROM search_fts JOIN search_docs d ON d.doc_no = search_fts.rowid
-        WHERE search_fts MATCH :match AND {_filters(query, params, "d.")}
+        FROM cand JOIN search_docs d ON d.doc_no = cand.doc_no
+        WHERE {_filters(query, params, "d.")}
         ORDER BY rank DESC, d.position DESC
         LIMIT :limit
     """
     rows = (await conn.execute(_expanding(sql), params)).all()
-    return [_hit(r) for r in rows]
+    if not rows:
+        return []
+    marks = sa.text(
+        "SELECT rowid, snippet(search_fts, 1, char(2), char(3), ' … ', 24),"
+        " highlight(search_fts, 0, char(2), char(3)) FROM search_fts"
+        " WHERE search_fts MATCH :match AND rowid IN :rows"
+    ).bindparams(sa.bindparam("rows", expanding=True))
+    found = await conn.execute(marks, {"match": params["match"], "rows": [r.doc_no for r in rows]})
+    passages = {r[0]: (r[1], r[2]) for r in found}
+    return [_hit(r, *passages.get(r.doc_no, ("", ""))) for r in rows]
 
 
 def _marked(text: str) -> str:
     return html.escape(text).replace(START, "<mark>").replace(STOP, "</mark>")
 
 
-def _hit(row: Any) -> Hit:
-    body, title = row.highlight or "", row.title_highlight or ""
+def _hit(row: Any, body: str | None = None, title: str | None = None) -> Hit:
+    if body is None:
+        body, title = row.highlight, row.title_highlight
+    body, title = body or "", title or ""
     passage = body if START in body or START not in title else title
     return Hit(
         kind=row.kind,
