@@ -13,8 +13,8 @@ Contract of `search(conn, query)`:
   an article's reuses lift its rank (up to x2 at 10 reuses);
 - ranking reads every ranked document's index entry, so at most `candidates` documents
   are ranked per pass: PostgreSQL takes the first that match (its index does not order
-  them), SQLite the best by `bm25`, then filters; a query matching more documents than
-  that is ranked among those (narrow it with more words or a filter);
+  them), SQLite the newest (FTS5 walks its matches by rowid); a query matching more
+  documents than that is ranked among those (narrow it with more words or a filter);
 - filters: product area (exact), statuses, kinds; `exclude` leaves one document out;
 - each hit carries a highlight: the best passage of the body (or the title), HTML-escaped,
   matched terms in `<mark>`.
@@ -217,7 +217,7 @@ async def _sqlite(
     conn: AsyncConnection, query: SearchQuery, terms: Terms, *, every: bool
 ) -> list[Hit]:
     items = [_fts_string([w]) for w in terms.words] + [_fts_string(p) for p in terms.phrases]
-    filtered = query.product_area is not None or query.exclude is not None
+    filtered = query.product_area is not None
     params: dict[str, Any] = {
         "match": (" AND " if every else " OR ").join(items),
         "limit": query.limit,
@@ -228,7 +228,7 @@ async def _sqlite(
         WITH cand AS (
             SELECT rowid AS doc_no, rank AS bm FROM search_fts
             WHERE search_fts MATCH :match AND rank MATCH 'bm25(4.0, 1.0)'
-            ORDER BY rank LIMIT :candidates
+            ORDER BY rowid DESC LIMIT :candidates
         )
         SELECT d.doc_no, d.kind, d.id, d.title, d.product_area, d.status,
                -cand.bm * (1 + 0.1 * min(d.reuse_count, 10)) AS rank,
