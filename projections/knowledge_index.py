@@ -83,10 +83,15 @@ async def move_tracking(conn: AsyncConnection, expected: int, position: int) -> 
 class KnowledgeIndex:
     """See the module docstring. `position`: what it has indexed."""
 
-    def __init__(self, engine: AsyncEngine, *, window: int = 5_000, poll: float = 1.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, window: int = 5_000, poll: float = 1.0, linger: float = 0.05
+    ) -> None:
         self.engine = engine
         self.window = window  # positions per step
         self.poll = poll
+        #: Once woken, wait this long before the step, so that under load one step takes
+        #: many batches of the projector (its reads and its transaction are per step).
+        self.linger = linger
         self.position = 0
         self.steps = 0
         self.similar_computed = 0
@@ -113,6 +118,7 @@ class KnowledgeIndex:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll)
                 self._wake.clear()
+                await asyncio.sleep(self.linger)
 
     async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
         """True once the index has reached `position` (False after `timeout`)."""

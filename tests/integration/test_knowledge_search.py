@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from app.store import EventStore
+from app.store.codec import decode
 from domain import Actor, Case
 from projections.knowledge import Knowledge
 from projections.knowledge_index import KnowledgeIndex
 from projections.projector import Projector
+from projections.rebuild import verify
 from projections.search import SearchQuery
 from tests.conftest import Database
 from tests.knowledge_support import (
@@ -25,7 +27,7 @@ from tests.knowledge_support import (
     project_and_index,
     solved_case,
 )
-from tests.views_support import projector_for
+from tests.views_support import MAPPER, projector_for
 
 
 @dataclass
@@ -247,3 +249,17 @@ async def test_the_index_follows_the_views(
     assert again is not None
     assert again[0] == last
     assert "loop" in again[1]
+
+
+async def test_article_views_replay_equal_live(corpus: Corpus, store: EventStore) -> None:
+    async def read(after: int, limit: int, upto: int) -> Any:
+        return await store.read(after, limit, until=upto)
+
+    _, diffs = await verify(corpus.knowledge.engine, read, lambda r: decode(MAPPER, r))
+    assert diffs == []
+    doc = await corpus.knowledge.article(uuid.UUID(corpus.ids["article"]), corpus.owner)
+    assert doc is not None
+    assert (doc["status"], doc["reuse_count"], doc["standing"]) == ("published", 1, 1)
+    sources = [s["source"]["event"] for s in doc["sections"]["problem"]]
+    assert sources == ["Edited", "Edited"]  # the editor rewrote the whole problem
+    assert doc["authors"][0] == str(corpus.owner.id)
