@@ -7,6 +7,8 @@ from. Derived from the final documents, so they never disagree with the views.
   The customer's name and contact are never indexed;
 - an article is searchable once published (also flagged or retired, with that status);
   a draft is not;
+- the case document's collections are read as lists or maps (`_items`), so a change of
+  the document's shape (windows) does not stop the index;
 - a body is cut at `MAX_BODY_CHARS` (PostgreSQL's `tsvector` has limits; nobody reads a
   snippet that far in).
 """
@@ -24,6 +26,17 @@ SEARCHED_ARTICLES = ("published", "flagged", "retired")
 SIMILAR_CONTEXT = ("symptom", "environment")
 
 
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The entries of a collection of the case document, held as a list or as a map by
+    id (the document's windows may hold either), or of a window `{"items": [...]}`."""
+    if isinstance(value, dict):
+        inner = value.get("items")
+        value = inner if isinstance(inner, list) else list(value.values())
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, dict)]
+
+
 def _join(parts: Iterable[Any]) -> str:
     return "\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
@@ -36,9 +49,9 @@ def case_row(doc: Doc) -> dict[str, Any] | None:
     problem = doc.get("problem") or {}
     parts: list[Any] = [problem.get("description", "")]
     for items in (doc.get("context") or {}).values():
-        parts += [i.get("text") for i in items]
-    parts += [i.get("text") for i in (doc.get("insights") or {}).values()]
-    for proposal in (doc.get("proposals") or {}).values():
+        parts += [i.get("text") for i in _items(items)]
+    parts += [i.get("text") for i in _items(doc.get("insights"))]
+    for proposal in _items(doc.get("proposals")):
         parts += [proposal.get("summary"), *(proposal.get("steps") or [])]
     parts.append(resolution.get("summary"))
     return {
@@ -81,7 +94,7 @@ def similar_basis(doc: Doc) -> str | None:
     context = doc.get("context") or {}
     parts: list[Any] = [problem.get("subject"), problem.get("description")]
     for kind in SIMILAR_CONTEXT:
-        parts += [i.get("text") for i in context.get(kind, [])]
+        parts += [i.get("text") for i in _items(context.get(kind))]
     return _join(parts)
 
 
