@@ -275,8 +275,9 @@ def start_knowledge(stack: contextlib.AsyncExitStack, views: Views) -> Knowledge
     by the projector's batches)."""
     if views.projector is None:
         return Knowledge(views.engine)
-    index = KnowledgeIndex(views.engine)
-    views.projector.add_listener(index.wake)
+    projector = views.projector
+    index = KnowledgeIndex(views.engine, leading=lambda: projector.leading)
+    projector.add_listener(index.wake)
     indexing = asyncio.create_task(index.run(), name="swarmdesk-knowledge-index")
     stack.push_async_callback(_stop, indexing)
     return Knowledge(views.engine, index)

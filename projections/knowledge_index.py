@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,9 +84,18 @@ class KnowledgeIndex:
     """See the module docstring. `position`: what it has indexed."""
 
     def __init__(
-        self, engine: AsyncEngine, *, window: int = 5_000, poll: float = 1.0, linger: float = 0.05
+        self,
+        engine: AsyncEngine,
+        *,
+        window: int = 5_000,
+        poll: float = 1.0,
+        linger: float = 0.05,
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
         self.engine = engine
+        #: Whether this process leads the projection: only the leader's indexer works (the
+        #: tracking compare-and-set would refuse the others' steps anyway, after the work).
+        self.leading = leading
         self.window = window  # positions per step
         self.poll = poll
         #: Once woken, wait this long before the step, so that under load one step takes
@@ -107,7 +116,7 @@ class KnowledgeIndex:
         """Index until cancelled; a failed step is retried after `poll` seconds."""
         while True:
             try:
-                moved = await self.step()
+                moved = await self.step() if self.leading() else False
             except TrackingMoved as exc:
                 log.info("knowledge index restarts: %s", exc)
                 moved = True
