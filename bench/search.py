@@ -268,6 +268,12 @@ async def run_backend(backend: str, args: Any) -> dict[str, Any]:
             similar = await timed_similar(engine, bases(vocab, args.similar, rng))
         finally:
             await engine.dispose()
+        print(
+            f"{backend}: search p50 {LatencyStats.of(seconds).p50_ms:.2f} ms,"
+            f" p99 {LatencyStats.of(seconds).p99_ms:.2f} ms; similar alone p99"
+            f" {LatencyStats.of(similar).p99_ms:.2f} ms",
+            flush=True,
+        )
         batches, steps, searches = await timed_opens(url, schema, vocab, args.opens, rng)
     return {
         "backend": backend,
@@ -351,7 +357,11 @@ def main() -> None:
     backends = ["postgres", "sqlite"] if args.backend == "both" else [args.backend]
 
     async def go() -> list[dict[str, Any]]:
-        return [await run_backend(b, args) for b in backends]
+        out = []
+        for backend in backends:
+            out.append(await run_backend(backend, args))
+            print(report(out[-1:]), "\n", flush=True)  # each backend's figures when done
+        return out
 
     results = run_async(go, args.loop)
     print(report(results))
