@@ -39,6 +39,7 @@ from app.store import create_store
 from bench.common import (
     PG_URL,
     LatencyStats,
+    as_dict,
     common_parser,
     fmt,
     format_table,
@@ -367,7 +368,7 @@ def main() -> None:
     print(report(results))
     if args.json:
         write_json(
-            args.json, {"results": [json.loads(json.dumps(r, default=vars)) for r in results]}
+            args.json, {"results": [json.loads(json.dumps(r, default=as_dict)) for r in results]}
         )
 
 
