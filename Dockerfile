@@ -1,10 +1,19 @@
 # One image, several entrypoints: `swarmdesk serve --migrate` (default), `swarmdesk migrate`, ...
+# The console is built in a Node stage; only its built files reach the image.
+FROM node:20-slim AS console
+WORKDIR /src/console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY console ./
+RUN npx vite build
+
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     SWARMDESK_HOST=0.0.0.0 SWARMDESK_PORT=8000 SWARMDESK_DATA_DIR=/data
 WORKDIR /srv/swarmdesk
 COPY pyproject.toml README.md LICENSE constraints.txt ./
 COPY app app
+COPY --from=console /src/app/http/console_assets app/http/console_assets
 COPY domain domain
 COPY projections projections
 COPY migrations migrations

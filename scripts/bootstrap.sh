@@ -18,3 +18,5 @@ if [ ! -f "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# The console's built files (package data of app/http; see scripts/console.sh).
+bash scripts/console.sh

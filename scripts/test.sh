@@ -24,6 +24,11 @@ if [ ! -f tools/asyncapi/node_modules/.package-lock.json ] || [ "$lock" -nt tool
   npm ci --prefix tools/asyncapi --no-audit --no-fund --ignore-scripts
 fi
 
+# The console's browser tests drive Debian's Chromium (no browser download, ever).
+if ! command -v chromium >/dev/null; then
+  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+fi
+echo "== console"; bash scripts/console.sh check
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; exec .venv/bin/pytest -q -p no:cacheprovider "$@"

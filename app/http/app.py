@@ -17,8 +17,10 @@ from app.http import (
     auth_routes,
     board_queries,
     case_queries,
+    console,
     health,
     knowledge_routes,
+    me_queries,
     metrics,
     openapi,
     problems,
@@ -46,6 +48,8 @@ def routers() -> list[APIRouter]:
         stream_routes.router,
         push_routes.router,
         auth_routes.router,
+        me_queries.router,
+        console.router,
     ]
 
 

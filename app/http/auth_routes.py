@@ -1,7 +1,7 @@
 """Browser sessions: sign-in with the OpenID provider or a login link, sign-out.
 
 Every way in ends the same: an HttpOnly, `SameSite=Lax` session cookie and a redirect to
-the console at `/`. The console is not built yet: `/` is a placeholder page (no script).
+the console at `/` (`app/http/console.py`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from app.auth.callers import cookie_value
 from app.auth.tokens import AuthError, Principal
@@ -18,11 +18,6 @@ from app.http.problems import NOT_FOUND, Problem
 
 router = APIRouter(tags=["sessions"])
 PENDING_COOKIE = "swarmdesk_login"
-PLACEHOLDER = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Swarmdesk</title></head>
-<body><h1>Swarmdesk</h1><p>The console is coming. The API is at <a href="/docs">/docs</a>.</p>
-<form method="post" action="/auth/logout"><button>Sign out</button></form></body></html>
-"""
 
 
 def _base(request: Request, services: ServicesDep) -> str:
@@ -51,12 +46,6 @@ async def _signed_in(request: Request, services: ServicesDep, principal: Princip
     response.delete_cookie(PENDING_COOKIE, path="/auth")
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def console_placeholder() -> HTMLResponse:
-    """The console's place (a later issue builds it)."""
-    return HTMLResponse(PLACEHOLDER)
 
 
 @router.get("/auth/login", status_code=302, responses={404: {"description": "no provider"}})

@@ -85,8 +85,12 @@ async def test_push_frames_match_the_published_schemas(server: Server) -> None:
             snapshot = orjson.loads(await ws.recv())
             await add_context(http, server, owner, case_id, "contract")
             patch = orjson.loads(await ws.recv())
+        async with ws_connect(server, f"/ws/cases/{case_id}?presence=1", owner) as ws:
+            await ws.recv()  # the snapshot
+            presence = orjson.loads(await ws.recv())
         async with ws_connect(server, "/ws/inbox", owner) as ws:
             inbox = orjson.loads(await ws.recv())
+    checks["PushPresence"].validate(presence)
     checks["PushSnapshot"].validate(snapshot)
     checks["PushSnapshot"].validate(inbox)
     checks["PushPatch"].validate(patch)

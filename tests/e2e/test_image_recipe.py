@@ -2,8 +2,11 @@
 no registry to pull `python:3.11-slim` from): the wheel `pip install .` builds from the
 files the Dockerfile copies holds every module and migration; started from that wheel
 alone, away from the source tree, `swarmdesk serve --migrate` (the image's command)
-migrates the embedded database and serves; the image's HEALTHCHECK command, run as
-written, passes against it; the image runs as a non-root user."""
+migrates the embedded database and serves, the console included; the image's HEALTHCHECK
+command, run as written, passes against it; the image runs as a non-root user.
+
+The console stage (`COPY --from=console`) is taken from this checkout's build of the same
+recipe (`scripts/console.sh`, which the test command runs first)."""
 
 from __future__ import annotations
 
@@ -25,11 +28,14 @@ from tests.e2e.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+CONSOLE = "app/http/console_assets"
 
 
-def instruction(name: str) -> list[str]:
-    """The arguments of every `name` instruction, continuation lines joined."""
-    joined = DOCKERFILE.replace("\\\n", " ")
+def instruction(name: str, stage: str = "base") -> list[str]:
+    """The arguments of every `name` instruction of the stage `AS <stage>`, continuation
+    lines joined."""
+    text = DOCKERFILE.split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
+    joined = text.replace("\\\n", " ")
     return [m.group(1).strip() for m in re.finditer(rf"^{name}\s+(.*)$", joined, re.M)]
 
 
@@ -46,13 +52,17 @@ def test_the_image_recipe_builds_a_wheel_that_migrates_and_serves(tmp_path: Path
     # the build context the Dockerfile copies, and nothing else
     context = tmp_path / "context"
     context.mkdir()
+    skip = shutil.ignore_patterns("__pycache__", "console_assets", "node_modules")
     for line in instruction("COPY"):
-        *sources, _ = line.split()
+        *sources, target = line.split()
+        if sources[0] == "--from=console":  # the Node stage's output: the local build
+            assert sources[1] == f"/src/{CONSOLE}"
+            assert target == CONSOLE
+            shutil.copytree(ROOT / CONSOLE, context / CONSOLE, ignore=skip)
+            continue
         for source in sources:
             if (ROOT / source).is_dir():
-                shutil.copytree(
-                    ROOT / source, context / source, ignore=shutil.ignore_patterns("__pycache__")
-                )
+                shutil.copytree(ROOT / source, context / source, ignore=skip)
             else:
                 shutil.copy(ROOT / source, context / source)
     wheels = tmp_path / "wheels"
@@ -74,6 +84,9 @@ def test_the_image_recipe_builds_a_wheel_that_migrates_and_serves(tmp_path: Path
     )
     for module in modules:
         assert module in names
+    assert f"{CONSOLE}/index.html" in names
+    assets = [n for n in names if n.startswith(f"{CONSOLE}/assets/")]
+    assert any(n.endswith(".js") for n in assets), assets
     for version in (ROOT / "migrations" / "versions").glob("0*.py"):
         assert f"migrations/versions/{version.name}" in names
 
@@ -109,6 +122,12 @@ def test_the_image_recipe_builds_a_wheel_that_migrates_and_serves(tmp_path: Path
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         assert (data / "swarmdesk.db").exists()  # migrated: the embedded default
+        page = httpx.get(f"http://127.0.0.1:{port}/cases/1", timeout=5)
+        script = re.search(r'src="(/assets/[^"]+\.js)"', page.text)
+        assert page.status_code == 200
+        assert script is not None, page.text
+        asset = httpx.get(f"http://127.0.0.1:{port}{script.group(1)}", timeout=5)
+        assert asset.status_code == 200
         (check,) = instruction("HEALTHCHECK")
         command = shlex.split(check.split(" CMD ", 1)[1].replace("8000", str(port)))
         assert command[0] == "python"

@@ -53,6 +53,7 @@ class Client:
         "last",
         "limit",
         "pending",
+        "presence",
         "recheck",
         "state",
     )
@@ -63,6 +64,7 @@ class Client:
         self._send = send
         self.actor = actor  # who reads (its access is checked again when members change)
         self.recheck = False  # members changed while it started: check its access again
+        self.presence = False  # counted in, and told, who is in the room (`presence`)
         self._closing: tuple[int, str] | None = None  # a close other than resume
         self.inline = inline  # drive sends inline (`app.server.inline`), else as tasks
         self.channel = channel  # the hub's Channel (typed loosely to avoid a cycle)

@@ -63,6 +63,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "additionalProperties": False,
         "properties": {"type": {"const": "heartbeat"}},
     },
+    "PushPresence": {
+        "type": "object",
+        "title": "PushPresence",
+        "description": "Case sockets opened with `?presence=1` only: who has such a socket "
+        "open on this case (on this server process), sent when one goes live or leaves. "
+        "Carries no position: not a change of the document.",
+        "required": ["type", "here"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "presence"},
+            "here": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "name"],
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                },
+            },
+        },
+    },
 }
 
 #: Close codes of the push sockets (the reason text is in the close frame).
@@ -86,6 +106,11 @@ QUERY: dict[str, Any] = {
             "minimum": 0,
             "description": "the last position the client applied: replay the changes "
             "after it (or a fresh snapshot when it is unknown or too far back)",
+        },
+        "presence": {
+            "enum": ["1", "true"],
+            "description": "case sockets: count the caller as in the room and send "
+            "`PushPresence` frames (the console's case room)",
         },
     },
 }

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from app.realtime.push.client import Client, Send
+from app.realtime.push.presence import presence_frame
 from app.realtime.push.protocol import HEARTBEAT, patch_frame
 from domain.actors import Actor
 from projections.changes import ViewChange
@@ -99,7 +100,21 @@ class Hub:
 
     def unregister(self, client: Client) -> None:
         client.gone()
+        was_in = client in client.channel.clients
         self._leave(client)
+        if was_in and client.presence:
+            self.announce(client.channel)
+
+    def announce(self, channel: Channel) -> None:
+        """Tell the channel's presence readers who is in the room (`presence`)."""
+        present = [c for c in channel.clients if c.presence]
+        if not present:
+            return
+        frame = presence_frame(present)
+        for client in present:
+            if not client.push(0, frame):
+                self.stats.fell_behind += 1
+                self._leave(client)
 
     def _leave(self, client: Client) -> None:
         channel: Channel = client.channel

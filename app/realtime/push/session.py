@@ -25,6 +25,7 @@ from app.edge import request_id_header
 from app.http.problems import problem_of
 from app.realtime.push.client import Client
 from app.realtime.push.hub import REVOKED_REASON, Hub
+from app.realtime.push.presence import wants_presence
 from app.realtime.push.protocol import close_reason, dumps, patch_frame, snapshot_frame
 from app.schemas.base import parse_position
 from app.server.lean import lighten
@@ -43,6 +44,7 @@ class Target:
     key: str
     principal: Principal
     after: int | None
+    presence: bool = False
 
 
 class Refused(Exception):
@@ -141,12 +143,15 @@ class Session:
             _shed(scope)
         reader = target.principal.actor if target.view == "case" else None
         client = self.hub.register(target.view, target.key, send, reader)
+        client.presence = target.presence
         try:
             await self._start(client, target)
             if client.recheck and not await self._readable(target):  # revoked meanwhile
                 raise NotPermitted(REVOKED_REASON)
             del target  # its key, principal and token claims are not needed while idle
             client.go_live()
+            if client.presence:
+                self.hub.announce(client.channel)
             while True:  # clients send nothing; what they send is ignored
                 if ready is not None:
                     await ready()  # idle here: one future, nothing deeper
@@ -163,7 +168,8 @@ class Session:
         principal = await authenticate(scope, self.authenticate)
         after = parse_after(scope)
         key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
-        return Target(view, key, principal, after)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return Target(view, key, principal, after, view == "case" and wants_presence(query))
 
     async def _start(self, client: Client, target: Target) -> None:
         """Check read access, then send the snapshot or the replay (see module docstring)."""

@@ -1,0 +1,111 @@
+// Who is on the case: the owner and experts (with who is in the room right now), the
+// invitations, and for the owner an invite picker over the agents' profiles.
+import { useEffect, useState } from "preact/hooks";
+import { command, get } from "../../api";
+import { Field, ProblemNote, useCommand } from "../../ui/command";
+import { label, when } from "../../ui/format";
+import type { Agent, Page } from "../../views";
+import type { RoomProps } from "./room";
+
+export function People(props: RoomProps) {
+  const { view, present } = props;
+  const people = Object.values(view.participants);
+  const current = people.filter((p) => p.left_at === null);
+  const gone = people.filter((p) => p.left_at !== null);
+  const invitations = Object.values(view.invitations);
+  return (
+    <section class="card people" aria-labelledby="people-title">
+      <h2 id="people-title">People</h2>
+      <ul class="people-list" aria-label="On the case">
+        {current.map((p) => {
+          const here = present?.includes(p.id) ?? false;
+          return (
+            <li key={p.id} data-person={p.id} data-present={here ? "yes" : "no"}>
+              <span class={`presence ${here ? "here" : "away"}`} aria-hidden="true" />
+              {p.name || p.id.slice(0, 8)} <span class="muted">({p.role})</span>
+              {present ? <span class="visually-hidden">{here ? ", in the room now" : ", not in the room"}</span> : null}
+              {here ? <span class="here-label" aria-hidden="true"> · here</span> : null}
+            </li>
+          );
+        })}
+      </ul>
+      {gone.length ? (
+        <p class="muted">Left: {gone.map((p) => `${p.name}${p.note ? ` (“${p.note}”)` : ""}`).join(", ")}</p>
+      ) : null}
+      {invitations.length ? (
+        <>
+          <h3>Invitations</h3>
+          <ul class="entries">
+            {invitations.map((i) => (
+              <li key={i.id} data-invitation={i.expert_id}>
+                {i.expert_name || i.expert_id.slice(0, 8)}: {label(i.status)}
+                {i.decline_reason ? ` (“${i.decline_reason}”)` : ""} <span class="muted">{when(i.at)}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {props.current && props.isOwner && view.status === "open" ? <Invite {...props} /> : null}
+    </section>
+  );
+}
+
+function Invite({ view }: RoomProps) {
+  const cmd = useCommand();
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [expert, setExpert] = useState("");
+  const [reason, setReason] = useState("");
+  useEffect(() => {
+    get<Page<Agent, string>>("/api/agents?limit=500")
+      .then((page) => setAgents(page.items))
+      .catch(() => setAgents([]));
+  }, []);
+  const taken = new Set([
+    ...Object.values(view.participants).filter((p) => p.left_at === null).map((p) => p.id),
+    ...Object.values(view.invitations).filter((i) => i.status === "pending").map((i) => i.expert_id),
+  ]);
+  const choices = agents.filter((a) => !taken.has(a.agent_id));
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const agent = agents.find((a) => a.agent_id === expert);
+    const ok = await cmd.run(() =>
+      command("POST", `/api/cases/${view.case_id}/invitations`, {
+        expert_id: expert,
+        expert_name: agent?.name ?? "",
+        reason,
+      }),
+    );
+    if (ok) {
+      setExpert("");
+      setReason("");
+    }
+  };
+  return (
+    <form class="invite" onSubmit={submit} aria-labelledby="invite-title">
+      <h3 id="invite-title">Invite an expert</h3>
+      <Field label="Expert" id="invite-expert">
+        <select
+          id="invite-expert"
+          value={expert}
+          onChange={(e) => setExpert(e.currentTarget.value)}
+          aria-describedby="invite-problem"
+        >
+          <option value="">Choose…</option>
+          {choices.map((a) => (
+            <option key={a.agent_id} value={a.agent_id}>
+              {a.name || a.subject}
+              {Object.keys(a.skills).length ? ` — ${Object.keys(a.skills).join(", ")}` : ""}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Why them" id="invite-reason">
+        <input id="invite-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      </Field>
+      <button type="submit" disabled={cmd.busy}>
+        Invite
+      </button>
+      <ProblemNote id="invite-problem" problem={cmd.problem} />
+    </form>
+  );
+}

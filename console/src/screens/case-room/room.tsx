@@ -1,0 +1,130 @@
+// The case room: the briefing first, then the swarm (people, insights, proposals), the
+// timeline, and the actions the caller's part allows. Live over /ws/cases/{id}; with
+// `?at_version=V` it shows the case as it stood at version V (read-only).
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, get } from "../../api";
+import { useLive } from "../../live";
+import type { ScreenProps } from "../../routes";
+import { label } from "../../ui/format";
+import { isSupervisor, type CaseView, type Me } from "../../views";
+import { LiveStatus } from "../inbox";
+import { Briefing } from "./briefing";
+import { ExpertActions } from "./expert-actions";
+import { Insights } from "./insights";
+import { OwnerActions } from "./owner-actions";
+import { People } from "./people";
+import { Proposals } from "./proposals";
+import { Timeline } from "./timeline";
+import { VersionSlider } from "./slider";
+
+/** What every part of the room gets. */
+export interface RoomProps {
+  view: CaseView;
+  me: Me;
+  /** false when showing an earlier version: nothing can be done there. */
+  current: boolean;
+  isOwner: boolean;
+  isMember: boolean;
+  /** The version the caller last acknowledged (0: never). */
+  acked: number;
+  /** Agent ids in the room right now (null: not known). */
+  present: string[] | null;
+}
+
+export function CaseRoom({ params, query, me }: ScreenProps) {
+  const caseId = params["id"] ?? "";
+  const atVersion = Number(query.get("at_version") ?? "") || null;
+  const live = useLive<CaseView>(atVersion === null ? `/ws/cases/${caseId}?presence=1` : null);
+  const past = usePast(caseId, atVersion);
+  const view = atVersion === null ? live.view : past.view;
+  if (!view) {
+    const refused = atVersion === null ? live.status === "refused" : past.error !== "";
+    return (
+      <section aria-labelledby="room-title">
+        <h1 id="room-title">Case room</h1>
+        {refused ? (
+          <p class="problem" role="alert">
+            This case cannot be shown: {atVersion === null ? live.detail : past.error}
+          </p>
+        ) : (
+          <p>Loading the case…</p>
+        )}
+      </section>
+    );
+  }
+  const participant = view.participants[me.id];
+  const props: RoomProps = {
+    view,
+    me,
+    current: atVersion === null,
+    isOwner: view.owner.id === me.id,
+    isMember: participant !== undefined && participant.left_at === null,
+    acked: view.acknowledgements[me.id] ?? 0,
+    present: presentIds(atVersion === null ? live.here : null),
+  };
+  const canAct = props.current && (props.isOwner || isSupervisor(me));
+  return (
+    <article class="room" aria-labelledby="room-title" data-version={view.version} data-position={view.position}>
+      <header class="room-head">
+        <h1 id="room-title">{view.problem.subject}</h1>
+        <p class="meta">
+          <span class={`pill status-${view.status}`}>{label(view.status)}</span>{" "}
+          <span class={`pill priority-${view.priority}`}>{view.priority}</span> {view.customer.name} · owner{" "}
+          {view.owner.name || "—"} · version {view.version}
+        </p>
+        {props.current ? (
+          <LiveStatus status={live.status} detail={live.detail} />
+        ) : (
+          <p class="history-note" role="status">
+            You are looking at the case as it stood at version {view.version}.{" "}
+            <a href={`/cases/${caseId}`} data-route>
+              Back to the live case
+            </a>
+          </p>
+        )}
+        <VersionSlider caseId={caseId} latest={props.current ? view.version : past.latest} at={view.version} />
+      </header>
+      <div class="room-grid">
+        <div class="room-main">
+          <Briefing {...props} />
+          <Proposals {...props} />
+          <Insights {...props} />
+          <Timeline {...props} />
+        </div>
+        <aside class="room-side" aria-label="People and actions">
+          <People {...props} />
+          {props.current && !props.isOwner ? <ExpertActions {...props} /> : null}
+          {canAct ? <OwnerActions {...props} /> : null}
+        </aside>
+      </div>
+    </article>
+  );
+}
+
+const presentIds = (here: { id: string }[] | null) => (here === null ? null : here.map((p) => p.id));
+
+/** The case at an earlier version (HTTP `?at_version=`), and the latest version number. */
+function usePast(caseId: string, atVersion: number | null) {
+  const [state, setState] = useState<{ view: CaseView | null; latest: number; error: string }>({
+    view: null,
+    latest: 0,
+    error: "",
+  });
+  useEffect(() => {
+    if (atVersion === null) return;
+    setState((s) => ({ ...s, view: null, error: "" }));
+    Promise.all([
+      get<CaseView>(`/api/cases/${caseId}?at_version=${atVersion}`),
+      get<CaseView>(`/api/cases/${caseId}`),
+    ])
+      .then(([view, now]) => setState({ view, latest: now.version, error: "" }))
+      .catch((error: unknown) =>
+        setState({
+          view: null,
+          latest: 0,
+          error: error instanceof ApiError ? (error.problem.detail ?? error.problem.title) : String(error),
+        }),
+      );
+  }, [caseId, atVersion]);
+  return state;
+}

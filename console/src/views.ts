@@ -1,0 +1,172 @@
+// The documents the server sends (case view, inbox, board, lists): only the members the
+// console reads are typed; the server may add more.
+
+export interface Person {
+  id: string;
+  name: string;
+}
+
+export interface Entry {
+  id: string;
+  author_id: string;
+  text: string;
+  at: string;
+  version: number;
+}
+
+export interface CustomerMessage extends Entry {
+  direction: "inbound" | "outbound";
+}
+
+export interface SwarmRequest {
+  id: string;
+  requested_by: string;
+  help_needed: string;
+  skills_wanted: string[];
+  urgency: string;
+  at: string;
+  version: number;
+  status: string;
+}
+
+export interface Participant {
+  id: string;
+  name: string;
+  role: "owner" | "expert";
+  via: string;
+  joined_at: string;
+  joined_version: number;
+  left_at: string | null;
+  left_version: number | null;
+  note: string;
+}
+
+export interface Invitation {
+  id: string;
+  expert_id: string;
+  expert_name: string;
+  invited_by: string;
+  reason: string;
+  at: string;
+  version: number;
+  status: "pending" | "accepted" | "declined" | "withdrawn";
+  decline_reason: string | null;
+}
+
+export interface Insight {
+  id: string;
+  author_id: string;
+  kind: string;
+  text: string;
+  refers_to: string[];
+  mentions: string[];
+  at: string;
+  version: number;
+}
+
+export interface Proposal {
+  id: string;
+  author_id: string;
+  summary: string;
+  steps: string[];
+  cites: string[];
+  cited_insights: { id: string; kind: string; text: string; author_id: string }[];
+  at: string;
+  version: number;
+  status: "open" | "accepted" | "rejected" | "withdrawn";
+  decided_by?: string | null;
+  reason?: string | null;
+}
+
+export interface TimelineItem {
+  version: number;
+  position: number;
+  at: string;
+  type: string;
+  by: string;
+  text: string;
+}
+
+export interface CaseView {
+  case_id: string;
+  version: number;
+  position: number;
+  status: string;
+  priority: string;
+  channel?: string;
+  product_area?: string;
+  opened_at: string;
+  updated_at: string;
+  owner: Person;
+  customer: { name: string; contact: string };
+  problem: { subject: string; description: string };
+  context: Record<string, Entry[]>;
+  customer_messages: CustomerMessage[];
+  swarm_requests: Record<string, SwarmRequest>;
+  participants: Record<string, Participant>;
+  invitations: Record<string, Invitation>;
+  insights: Record<string, Insight>;
+  proposals: Record<string, Proposal>;
+  resolution: { summary: string; proposal_id: string | null; resolved_by: string; version: number } | null;
+  closure?: unknown;
+  acknowledgements: Record<string, number>;
+  timeline: TimelineItem[];
+  timeline_total: number;
+}
+
+export interface CaseSummary {
+  case_id: string;
+  owner_id: string;
+  status: string;
+  priority: string;
+  subject: string;
+  customer: string;
+  opened_at: string;
+  updated_at: string;
+  version: number;
+  position: number;
+}
+
+export interface Page<T, C = number> {
+  items: T[];
+  next_cursor: C | null;
+}
+
+export interface InboxItem {
+  id: string;
+  kind: "invitation" | "mention" | "decision";
+  case_id: string;
+  subject: string;
+  at: string;
+  position: number;
+  status?: string;
+  reason?: string | null;
+  invited_by?: string;
+  decision?: string;
+  decided_by?: string;
+  text?: string;
+  [member: string]: unknown;
+}
+
+export interface Inbox {
+  agent_id: string;
+  position: number;
+  items: InboxItem[];
+}
+
+export interface Agent {
+  agent_id: string;
+  subject: string;
+  name: string;
+  skills: Record<string, number>;
+  availability: string;
+}
+
+export interface Me {
+  id: string;
+  subject: string;
+  name: string;
+  role: "agent" | "supervisor" | "admin" | "service";
+}
+
+export const isSupervisor = (me: Me): boolean => me.role === "supervisor" || me.role === "admin";
