@@ -11,6 +11,7 @@ import { LiveStatus } from "../inbox";
 import { Briefing } from "./briefing";
 import { ExpertActions } from "./expert-actions";
 import { Insights } from "./insights";
+import { KnowledgePanel } from "./knowledge";
 import { OwnerActions } from "./owner-actions";
 import { People } from "./people";
 import { Proposals } from "./proposals";
@@ -93,6 +94,7 @@ export function CaseRoom({ params, query, me }: ScreenProps) {
         </div>
         <aside class="room-side" aria-label="People and actions">
           <People {...props} />
+          <KnowledgePanel {...props} />
           {props.current && !props.isOwner ? <ExpertActions {...props} /> : null}
           {canAct ? <OwnerActions {...props} /> : null}
         </aside>
