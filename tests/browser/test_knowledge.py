@@ -55,11 +55,13 @@ def solved_case(owner: Person, expert: Person, subject: str) -> str:
 
 
 def test_draft_edit_publish_then_found_before_asked(people: People) -> None:
-    ana, ben, chen = people("Ana"), people("Ben"), people("Chen")
+    # names no other browser test uses: the invite pickers of the shared server list
+    # every agent, and other tests pick theirs by name
+    ana, ben, chen = people("Kira"), people("Lev"), people("Mona")
     word = "zq" + uuid.uuid4().hex[:8]  # only this test's texts hold it
     case_id = solved_case(ana, ben, f"Video {word} stutters on ARM")
 
-    # Ana drafts the article from the case room
+    # Kira drafts the article from the case room
     a = ana.page
     ana.goto(f"/cases/{case_id}")
     expect(a.locator(".room-head .pill").first).to_have_text("resolved")
@@ -69,10 +71,10 @@ def test_draft_edit_publish_then_found_before_asked(people: People) -> None:
     cause = a.locator('[data-section="cause"] .sentence')
     expect(cause).to_have_count(1)
     expect(cause.first).to_contain_text("The ARM build lacks the codec.")
-    expect(cause.first).to_contain_text("insight posted by Ben")
+    expect(cause.first).to_contain_text("insight posted by Lev")
     resolution = a.locator('[data-section="resolution"] .sentence')
     expect(resolution).to_have_count(3)
-    expect(resolution.first).to_contain_text("resolution proposed by Ben")
+    expect(resolution.first).to_contain_text("resolution proposed by Lev")
 
     # she rewrites one step: that sentence is hers, the others keep their source
     a.get_by_label("resolution (one sentence per line)").fill(
@@ -81,20 +83,20 @@ def test_draft_edit_publish_then_found_before_asked(people: People) -> None:
     a.get_by_role("button", name="Save edits").click()
     edited = a.locator('[data-section="resolution"] .sentence.by-editor')
     expect(edited).to_have_count(1)
-    expect(edited).to_contain_text("written by Ana in edit v2")
-    expect(edited).to_contain_text("rewriting resolution proposed by Ben")
+    expect(edited).to_contain_text("written by Kira in edit v2")
+    expect(edited).to_contain_text("rewriting resolution proposed by Lev")
     expect(
         a.locator('[data-section="resolution"] .sentence[data-event="ResolutionProposed"]')
     ).to_have_count(2)
     a.get_by_role("button", name="Publish").click()
     expect(a.locator("article.article")).to_have_attribute("data-status", "published")
 
-    # a refusal next to its control: Ben may flag, but not with an empty reason
+    # a refusal next to its control: Lev may flag, but not with an empty reason
     ben.goto(f"/articles/{article_id}")
     ben.page.get_by_role("button", name="Flag").click()
     expect(ben.page.locator("#flag-problem")).to_contain_text("422")
 
-    # Chen opens a case like it: the room shows the article, and Chen links it
+    # Mona opens a case like it: the room shows the article, and she links it
     opened = chen.api(
         "POST",
         "/api/cases",
