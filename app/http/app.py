@@ -16,6 +16,7 @@ from app.bootstrap import bootstrap
 from app.http import (
     auth_routes,
     board_queries,
+    case_pages,
     case_queries,
     console,
     health,
@@ -42,6 +43,7 @@ def routers() -> list[APIRouter]:
         health.router,
         metrics.router,
         case_queries.router,
+        case_pages.router,
         board_queries.router,
         knowledge_routes.router,
         command_router(),

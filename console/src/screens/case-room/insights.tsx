@@ -46,7 +46,7 @@ function Refs({ insight, view }: RoomProps & { insight: Insight }) {
           {insight.refers_to.map((id, i) => (
             <>
               {i ? ", " : ""}
-              <a href={`#insight-${id}`}>“{(view.insights[id]?.text ?? id.slice(0, 8)).slice(0, 40)}”</a>
+              <a href={`#insight-${id}`}>“{(view.insights.find((i) => i.id === id)?.text ?? id.slice(0, 8)).slice(0, 40)}”</a>
             </>
           ))}
         </span>
