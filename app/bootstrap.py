@@ -136,6 +136,7 @@ async def bootstrap(
             authenticate=callers.principal,
             inline=tweaks.inline_send.active,
             lean=tweaks.lean_sockets.active,
+            stalled_close=tweaks.stalled_close.active,
         )
         push.hub.on_publish = hooks.pushed
         tuning = settings.commands

@@ -82,6 +82,10 @@ class PushSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_PUSH_", extra="ignore")
 
     queue_limit: int = Field(default=256, ge=1)  # frames a client may lag before 4008
+    queue_bytes: int = Field(default=1 << 20, ge=1024)  # bytes a client may lag before 4008
+    stall_seconds: float = Field(default=10.0, gt=0)  # a send suspended this long: 4008
+    close_grace_seconds: float = Field(default=5.0, gt=0)  # then aborted if unanswered
+    max_client_frame: int = Field(default=4096, ge=125)  # bytes a client message may have
     heartbeat_seconds: float = Field(default=15.0, ge=0)  # 0: no heartbeats
     replay_limit: int = Field(default=1000, ge=0)  # more changes than this: a snapshot
     poll_seconds: float = Field(default=1.0, gt=0)  # feed poll when no wake-up comes

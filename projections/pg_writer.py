@@ -28,6 +28,7 @@ import asyncpg
 import orjson
 
 from projections.case_items import Item, ItemKey
+from projections.case_store import assemble, case_sql, loads
 from projections.envelope import Doc
 from projections.fold import Change, Key
 from projections.rows import board_rows, member_rows, summary_row
@@ -119,7 +120,7 @@ WITH upd AS (
     SELECT * FROM unnest(${_I}::text[], ${_I + 1}::text[], ${_I + 2}::text[],
         ${_I + 3}::int[], ${_I + 4}::bigint[], ${_I + 5}::text[])
     WHERE EXISTS (SELECT 1 FROM ok)
-    ON CONFLICT (case_id, kind, item_id) DO UPDATE SET seq = EXCLUDED.seq,
+    ON CONFLICT (case_id, kind, seq) DO UPDATE SET item_id = EXCLUDED.item_id,
         position = EXCLUDED.position, doc = EXCLUDED.doc
 )
 SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) AS moved,
@@ -132,6 +133,8 @@ def _columns(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> list[li
 
 
 async def load_doc(conn: asyncpg.Connection, view: str, key: str) -> Doc | None:
+    if view == "case":
+        return loads(assemble(await conn.fetch(_CASE_SQL, key)))
     text = await conn.fetchval("SELECT doc FROM case_views WHERE view = $1 AND key = $2", view, key)
     if text is None:
         return None
@@ -140,11 +143,16 @@ async def load_doc(conn: asyncpg.Connection, view: str, key: str) -> Doc | None:
 
 
 async def load_docs(conn: asyncpg.Connection, view: str, keys: Sequence[str]) -> dict[str, Doc]:
-    """The documents of `view` that exist among `keys`, in one round trip."""
-    rows = await conn.fetch(
-        "SELECT key, doc FROM case_views WHERE view = $1 AND key = ANY($2::text[])", view, keys
-    )
-    return {key: orjson.loads(text) for key, text in rows}
+    """The documents of `view` that exist among `keys`."""
+    found = {}
+    for key in keys:
+        doc = await load_doc(conn, view, key)
+        if doc is not None:
+            found[key] = doc
+    return found
+
+
+_CASE_SQL = case_sql("$1")
 
 
 async def load_items(conn: asyncpg.Connection, keys: list[ItemKey]) -> dict[ItemKey, Item]:

@@ -69,6 +69,7 @@ def serve(
         ),
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
+        ws_max_size=settings.push.max_client_frame,  # clients send nothing on our sockets
         proxy_headers=True,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
