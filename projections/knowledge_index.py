@@ -33,7 +33,7 @@ from projections.batches import CommittedBatch
 from projections.search import SearchQuery, parse, search
 from projections.search_rows import article_row, case_row, digest, similar_basis
 from projections.search_schema import TRACKING_NAME
-from projections.writer import TrackingMoved
+from projections.writer import TrackingMoved, load_doc
 
 log = logging.getLogger(__name__)
 
@@ -274,15 +274,19 @@ async def _changed(conn: AsyncConnection, after: int, upto: int) -> list[tuple[s
 async def _docs(
     conn: AsyncConnection, keys: Sequence[tuple[str, str]]
 ) -> list[tuple[str, dict[str, Any]]]:
+    """The documents of `keys`: a case's assembled with its windows (`load_doc`: its
+    `case_views` row holds only the core), articles by pages."""
     out: list[tuple[str, dict[str, Any]]] = []
-    for view in ("case", "article"):
-        wanted = [k for v, k in keys if v == view]
-        for n in range(0, len(wanted), PAGE):
-            q = sa.text("SELECT doc FROM case_views WHERE view = :v AND key IN :keys").bindparams(
-                sa.bindparam("keys", expanding=True)
-            )
-            result = await conn.execute(q, {"v": view, "keys": wanted[n : n + PAGE]})
-            out += [(view, json.loads(r[0])) for r in result]
+    for view, key in keys:
+        if view == "case" and (doc := await load_doc(conn, "case", key)) is not None:
+            out.append(("case", doc))
+    wanted = [k for v, k in keys if v == "article"]
+    for n in range(0, len(wanted), PAGE):
+        q = sa.text(
+            "SELECT doc FROM case_views WHERE view = 'article' AND key IN :keys"
+        ).bindparams(sa.bindparam("keys", expanding=True))
+        result = await conn.execute(q, {"keys": wanted[n : n + PAGE]})
+        out += [("article", json.loads(r[0])) for r in result]
     return out
 
 
