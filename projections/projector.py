@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 Subscribe = Callable[[int], AsyncIterator[Any]]
 Decode = Callable[[Any], Any]
 _END = object()
-_NOT_CASES = ("Agent.", "Article.")  # event names whose stream is not a case
 
 
 class Projector:
@@ -321,7 +320,7 @@ class Projector:
         # (absent ones, such as those of cases the batch opens, are known absent). The
         # reads need no transaction with the write: this projector is the views' only
         # writer, and the write's tracking compare-and-set fails if another took over.
-        wanted = {str(e.stream_id) for e in envelopes if not e.name.startswith(_NOT_CASES)}
+        wanted = {str(e.stream_id) for e in envelopes if "." not in e.name}  # case events
         missing = [key for key in wanted if ("case", key) not in cache]
         found = await pg_writer.load_docs(pg, "case", missing) if missing else {}
         prefetched = {("case", key): found.get(key) for key in missing}

@@ -1,4 +1,4 @@
-"""The search tables (Alembic revision 0008 creates them; `projections.knowledge_index`
+"""The search tables (Alembic revision 0010 creates them; `projections.knowledge_index`
 fills them): one row per searchable document, the full-text index kept by the database.
 
 - `search_docs`: a resolved (or closed) case or a published (flagged, retired) article:

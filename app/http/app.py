@@ -24,6 +24,7 @@ from app.http import (
     me_queries,
     metrics,
     openapi,
+    outcome_routes,
     problems,
 )
 from app.http.commands import command_router
@@ -46,6 +47,7 @@ def routers() -> list[APIRouter]:
         case_pages.router,
         board_queries.router,
         knowledge_routes.router,
+        outcome_routes.router,
         command_router(),
         stream_routes.router,
         push_routes.router,

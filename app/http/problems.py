@@ -29,6 +29,7 @@ from app.service.errors import (
     CommandTimedOut,
     InvalidParameter,
     NotPermitted,
+    PolicyNotFound,
     VersionMismatch,
     ViewBehind,
 )
@@ -121,6 +122,7 @@ TABLE: dict[type[BaseException], tuple[Kind, Extra]] = {
     CaseNotFound: (NOT_FOUND, _extra),
     ArticleNotFound: (NOT_FOUND, _extra),
     ArticleExists: (VERSION_CONFLICT, _extra),
+    PolicyNotFound: (NOT_FOUND, _extra),
     VersionMismatch: (PRECONDITION_FAILED, _extra),
     ViewBehind: (VIEW_BEHIND, _extra),
     CommandTimedOut: (TIMED_OUT, _extra),

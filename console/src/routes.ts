@@ -10,6 +10,7 @@ import { InboxScreen } from "./screens/inbox";
 import { ArticleScreen } from "./screens/knowledge/article";
 import { KnowledgeSearch } from "./screens/knowledge/search";
 import { MyCases } from "./screens/my-cases";
+import { Outcomes } from "./screens/outcomes";
 import { Supervisor } from "./screens/supervisor";
 
 export interface ScreenProps {
@@ -40,6 +41,13 @@ export const ROUTES: Route[] = [
     nav: true,
     roles: ["supervisor", "admin"],
     screen: Supervisor,
+  },
+  {
+    pattern: "/outcomes",
+    title: "Outcomes",
+    nav: true,
+    roles: ["supervisor", "admin"],
+    screen: Outcomes,
   },
   { pattern: "/cases/:id", title: "Case room", screen: CaseRoom },
   { pattern: "/knowledge", title: "Knowledge", nav: true, screen: KnowledgeSearch },

@@ -1,8 +1,8 @@
 """Knowledge: the search tables (full text over resolved cases and published articles)
 and the similar cases of open ones (`projections.search_schema`).
 
-Revision ID: 0008
-Revises: 0007 (0007_case_items_by_seq: the head when this was merged)
+Revision ID: 0010
+Revises: 0009 (0009_outcomes: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from projections.search_schema import statements
 
-revision = "0008"
-down_revision: str | None = "0007"
+revision = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 
