@@ -3,9 +3,10 @@
 PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated connection held for as long as
 the projector runs; the key derives from the schema, so test schemas do not contend.
 When the holder dies its session ends, the lock is released, and a waiting process
-(retrying every `retry` seconds) takes over. The holder checks its connection every
-`check` seconds: when it is gone (a database restart ends the session, and the lock
-with it), the `lost` event the context yields is set, so the holder stops at once.
+(retrying every `retry` seconds, also while the database cannot be reached) takes
+over. The holder checks its connection every `check` seconds: when it is gone (a
+database restart ends the session, and the lock with it), the `lost` event the
+context yields is set, so the holder stops at once.
 SQLite: an exclusive, non-blocking `flock` on `<database file>.views.lock`, released by
 the OS when the holder dies (never lost while held).
 """
@@ -16,11 +17,14 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
 
 
 def lock_key(schema: str | None) -> int:
@@ -47,18 +51,29 @@ async def leadership(
 async def _pg_lock(
     engine: AsyncEngine, key: int, retry: float, check: float
 ) -> AsyncIterator[asyncio.Event]:
-    while True:
-        conn = await engine.connect()
+    while True:  # a database that cannot be reached is one more reason to wait
+        try:
+            conn = await engine.connect()
+        except Exception as exc:
+            log.warning("projector cannot try to lead (%s); again in %g s", exc, retry)
+            await asyncio.sleep(retry)
+            continue
         try:
             got = await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
             if got.scalar():
                 await conn.commit()
                 break
             await conn.rollback()
+        except Exception as exc:
+            log.warning("projector cannot try to lead (%s); again in %g s", exc, retry)
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
         except BaseException:
-            await conn.close()
+            with contextlib.suppress(Exception):
+                await conn.close()
             raise
-        await conn.close()
+        with contextlib.suppress(Exception):
+            await conn.close()
         await asyncio.sleep(retry)
     lost = asyncio.Event()
     stop = asyncio.Event()
