@@ -76,6 +76,18 @@ class RetentionSettings(BaseSettings):
     every_seconds: float = Field(default=300.0, gt=0, description="how often to prune")
 
 
+class OutcomeSettings(BaseSettings):
+    """SLA engine and KPI projection (`SWARMDESK_OUTCOMES_`); they run where the projector
+    runs, one leader each per database."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_OUTCOMES_", extra="ignore")
+
+    enabled: bool = Field(default=True, description="run the SLA engine and KPI projection")
+    timer_poll_seconds: float = Field(
+        default=5.0, gt=0, description="timers scheduled by other processes seen within"
+    )
+
+
 class PushSettings(BaseSettings):
     """Live push over WebSockets (`SWARMDESK_PUSH_`); the defaults suit production."""
 
@@ -221,6 +233,7 @@ class Settings(BaseSettings):
     commands: CommandSettings = Field(default_factory=CommandSettings)
     projector: ProjectorSettings = Field(default_factory=ProjectorSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
     oidc: OIDCSettings = Field(default_factory=OIDCSettings)

@@ -79,6 +79,7 @@ from projections.case_people import (
     swarm_requested,
 )
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
+from projections.outcome_view import OUTCOME_REDUCERS
 from projections.timeline import timeline_entry
 
 TIMELINE_MAX = 50
@@ -298,6 +299,7 @@ REDUCERS: dict[str, Reducer] = {
     "Closed": closed,
     "OwnershipTransferred": ownership_transferred,
     "PriorityChanged": priority_changed,
+    **OUTCOME_REDUCERS,
 }
 
 

@@ -19,7 +19,8 @@ import fcntl
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,23 +28,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 log = logging.getLogger(__name__)
 
 
-def lock_key(schema: str | None) -> int:
-    digest = hashlib.blake2b(f"swarmdesk-views:{schema or ''}".encode(), digest_size=8).digest()
+def lock_key(schema: str | None, name: str = "views") -> int:
+    digest = hashlib.blake2b(f"swarmdesk-{name}:{schema or ''}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 @contextlib.asynccontextmanager
 async def leadership(
-    engine: AsyncEngine, schema: str | None, retry: float = 1.0, check: float = 1.0
+    engine: AsyncEngine,
+    schema: str | None,
+    retry: float = 1.0,
+    check: float = 1.0,
+    *,
+    name: str = "views",
 ) -> AsyncIterator[asyncio.Event]:
     """Wait (retrying) until this process leads; leads until the context exits or the
-    event it yields is set (the leadership was lost)."""
+    event it yields is set (the leadership was lost). `name`: what is led (the views,
+    the SLA engine, ...): each name has its own lock."""
     if engine.dialect.name == "postgresql":
-        async with _pg_lock(engine, lock_key(schema), retry, check) as lost:
+        async with _pg_lock(engine, lock_key(schema, name), retry, check) as lost:
             yield lost
         return
     database = engine.url.database or ""
-    async with _file_lock(f"{database}.views.lock", retry):
+    async with _file_lock(f"{database}.{name}.lock", retry):
         yield asyncio.Event()
 
 
@@ -123,3 +130,38 @@ async def _file_lock(path: str, retry: float) -> AsyncIterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+async def lead_forever(
+    engine: AsyncEngine,
+    schema: str | None,
+    name: str,
+    body: Callable[[], Coroutine[Any, Any, None]],
+    *,
+    retry: float = 1.0,
+    leading: Callable[[bool], None] = lambda _: None,
+) -> None:
+    """Lead `name`, run `body` while leading, and lead again when the leadership is
+    lost or `body` fails (logged, after `retry` seconds); until cancelled. `leading` is
+    told when this process starts and stops leading."""
+    while True:
+        try:
+            async with leadership(engine, schema, retry, name=name) as lost:
+                leading(True)
+                tasks = [
+                    asyncio.create_task(body(), name=f"{name}-body"),
+                    asyncio.create_task(lost.wait(), name=f"{name}-leadership"),
+                ]
+                try:
+                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    leading(False)
+                    for task in tasks:
+                        task.cancel()
+                    results = await asyncio.gather(*tasks, return_exceptions=True)
+                error = next((r for r in results if isinstance(r, Exception)), None)
+                if error is not None:
+                    raise error
+        except Exception:
+            log.exception("%s failed or lost its leadership; leading again", name)
+            await asyncio.sleep(retry)

@@ -67,7 +67,7 @@ _IDS = f"${_FIRST_SUMMARY_PARAM}::text[]"  # the touched case ids (summaries' ca
 
 _M = _FIRST_SUMMARY_PARAM + len(_SUMMARY_COLUMNS)  # the first case_members array
 _B = _M + 4  # the first swarm_board array
-_I = _B + 4  # the first case_items array
+_I = _B + 5  # the first case_items array
 
 _BATCH_SQL = f"""
 WITH upd AS (
@@ -106,12 +106,12 @@ WITH upd AS (
     AND NOT EXISTS (SELECT 1 FROM nm WHERE nm.agent_id = o.agent_id AND nm.case_id = o.case_id)
 ), nb AS (
     SELECT * FROM unnest(${_B}::text[], ${_B + 1}::text[], ${_B + 2}::bigint[],
-        ${_B + 3}::text[]) AS n(request_id, case_id, position, doc)
+        ${_B + 3}::text[], ${_B + 4}::bigint[]) AS n(request_id, case_id, position, doc, rank)
 ), b AS (
-    INSERT INTO swarm_board (request_id, case_id, position, doc)
+    INSERT INTO swarm_board (request_id, case_id, position, doc, rank)
     SELECT * FROM nb WHERE EXISTS (SELECT 1 FROM ok)
     ON CONFLICT (request_id) DO UPDATE SET case_id = EXCLUDED.case_id,
-        position = EXCLUDED.position, doc = EXCLUDED.doc
+        position = EXCLUDED.position, doc = EXCLUDED.doc, rank = EXCLUDED.rank
 ), db AS (
     DELETE FROM swarm_board o WHERE o.case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
     AND NOT EXISTS (SELECT 1 FROM nb WHERE nb.request_id = o.request_id)
@@ -210,7 +210,7 @@ async def write_batch(
         channel,
         *_columns(summaries, (c for c, _ in _SUMMARY_COLUMNS)),
         *_columns(members, ("agent_id", "case_id", "relation", "opened_position")),
-        *_columns(board, ("request_id", "case_id", "position", "doc")),
+        *_columns(board, ("request_id", "case_id", "position", "doc", "rank")),
         *_columns(items, ("case_id", "kind", "item_id", "seq", "position", "doc")),
     )
     if moved != 1:

@@ -91,11 +91,13 @@ async def list_cases(
 
 
 async def swarm_board_text(engine: AsyncEngine, limit: int, cursor: int | None) -> str:
-    """`{"items": [...], "next_cursor": ...}`: open swarm requests, most recent first."""
+    """`{"items": [...], "next_cursor": ...}`: open swarm requests, those whose urgency
+    time pressure raised first (critical, then high), then most recent first; the
+    cursor is a rank (`projections.rows.board_rank`: the position when none was raised)."""
     b = swarm_board
-    query = sa.select(b.c.position, b.c.doc).order_by(b.c.position.desc(), b.c.request_id)
+    query = sa.select(b.c.rank.label("position"), b.c.doc).order_by(b.c.rank.desc(), b.c.request_id)
     if cursor is not None:
-        query = query.where(b.c.position < cursor)
+        query = query.where(b.c.rank < cursor)
     async with engine.connect() as conn:
         rows = (await conn.execute(query.limit(limit + 1))).fetchall()
     more = len(rows) > limit

@@ -90,8 +90,11 @@ def table_defs(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
         sa.Column("case_id", sa.Text(), nullable=False),
         sa.Column("position", POSITION, nullable=False),
         sa.Column("doc", sa.Text(), nullable=False),
+        # the board's order: urgency raised by time pressure, then recency (rows.board_rank)
+        sa.Column("rank", POSITION, nullable=False, server_default="0"),
         sa.Index(f"ix_swarm_board{s}_case", "case_id"),
         sa.Index(f"ix_swarm_board{s}_position", "position"),
+        sa.Index(f"ix_swarm_board{s}_rank", "rank"),
     )
     items = sa.Table(
         f"case_items{s}",

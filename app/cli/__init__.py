@@ -1,4 +1,5 @@
-"""The `swarmdesk` command: serve, migrate, token, login-link, demo, rebuild, verify."""
+"""The `swarmdesk` command: serve, migrate, token, login-link, demo, rebuild, verify,
+kpis, sla what-if."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from app.cli.outcomes import kpis_command, sla_cli
 from app.settings import Settings
 
 cli = typer.Typer(help="Swarmdesk: event-sourced swarming support.", no_args_is_help=True)
@@ -171,6 +173,10 @@ def verify() -> None:
 
     if verify_main():
         raise typer.Exit(1)
+
+
+cli.command("kpis")(kpis_command)
+cli.add_typer(sla_cli, name="sla")
 
 
 def main() -> None:
