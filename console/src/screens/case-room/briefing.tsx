@@ -2,6 +2,7 @@
 // customer messages, the open requests for help). For a member who acknowledged an
 // earlier version, whatever is newer is marked "new", and one button acknowledges it all.
 import { command } from "../../api";
+import { useTail } from "../../ui/bounded";
 import { ProblemNote, useCommand } from "../../ui/command";
 import { label, nameIn, when } from "../../ui/format";
 import type { Entry, TimelineItem } from "../../views";
@@ -59,12 +60,14 @@ export const newSince = (timeline: TimelineItem[], acked: number): TimelineItem[
   timeline.filter((item) => item.version > acked && item.type !== "BriefingAcknowledged");
 
 function EntryList(props: RoomProps & { title: string; entries: Entry[]; isNew: (v: number) => boolean }) {
+  const { shown, more } = useTail(props.entries, 20);
   if (props.entries.length === 0) return null;
   return (
     <>
       <h3>{props.title}</h3>
+      {more}
       <ul class="entries">
-        {props.entries.map((entry) => (
+        {shown.map((entry) => (
           <li key={entry.id} class={props.isNew(entry.version) ? "new" : ""}>
             {props.isNew(entry.version) ? <NewMark /> : null} {entry.text}{" "}
             <span class="muted">

@@ -7,6 +7,7 @@ import { label, nameIn, when } from "../../ui/format";
 import type { Proposal } from "../../views";
 import { NewMark } from "./briefing";
 import { Decision } from "./decision";
+import { CITABLE } from "./insights";
 import type { RoomProps } from "./room";
 
 export function Proposals(props: RoomProps) {
@@ -116,7 +117,9 @@ function Propose({ view }: RoomProps) {
   const [summary, setSummary] = useState("");
   const [steps, setSteps] = useState("");
   const [cites, setCites] = useState<string[]>([]);
-  const insights = Object.values(view.insights).sort((a, b) => a.version - b.version);
+  const insights = Object.values(view.insights)
+    .sort((a, b) => a.version - b.version)
+    .slice(-CITABLE);
   const submit = async (event: Event) => {
     event.preventDefault();
     const body = {
