@@ -27,7 +27,6 @@ import time
 import uuid
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
 
 import httpx
 import websockets
@@ -193,21 +192,23 @@ def main() -> None:
     args = parser.parse_args()
     runs, commands = (3, 40) if args.quick else (10, 200)
     raw, packed = assets()
-    with TemporaryDirectory(prefix="bench-console-") as tmp:
-        with running_server(args.backend, Path(tmp)) as server:
-            browsers = launch()
-            browser = next(browsers)
-            try:
-                owner = sign_in(browser, server, "Ana")
-                case_id = fill(owner, args.events)
-                loads, baseline_loads = load_times(owner, case_id, runs)
-                watchers = [
-                    sign_in(browser, server, f"Watcher{n}", Role.SUPERVISOR)
-                    for n in range(args.browsers)
-                ]
-                painted, received = ack_to_paint(server, owner, watchers, commands)
-            finally:
-                browsers.close()
+    with (
+        TemporaryDirectory(prefix="bench-console-") as tmp,
+        running_server(args.backend, Path(tmp)) as server,
+    ):
+        browsers = launch()
+        browser = next(browsers)
+        try:
+            owner = sign_in(browser, server, "Ana", axe=False)
+            case_id = fill(owner, args.events)
+            loads, baseline_loads = load_times(owner, case_id, runs)
+            watchers = [
+                sign_in(browser, server, f"Watcher{n}", Role.SUPERVISOR, axe=False)
+                for n in range(args.browsers)
+            ]
+            painted, received = ack_to_paint(server, owner, watchers, commands)
+        finally:
+            browsers.close()
     load = LatencyStats.of([ms / 1000 for ms in loads])
     http = LatencyStats.of([ms / 1000 for ms in baseline_loads])
     paint = LatencyStats.of([ms / 1000 for ms in painted])
@@ -216,7 +217,8 @@ def main() -> None:
         ["room of a 1,000-event case on screen (ms, p50 / max)",
          f"{fmt(load.p50_ms)} / {fmt(load.max_ms)}",
          f"{fmt(http.p50_ms)} / {fmt(http.max_ms)} (HTTP GET)",
-         fmt(ratio(load.p50_ms, http.p50_ms), 2), "<= 1000", "ok" if load.max_ms <= 1000 else "MISS"],
+         fmt(ratio(load.p50_ms, http.p50_ms), 2), "<= 1000",
+         "ok" if load.max_ms <= 1000 else "MISS"],
         [f"ack to paint, {args.browsers} browsers (ms, p50)", fmt(paint.p50_ms),
          f"{fmt(socket.p50_ms)} (plain socket)", fmt(ratio(paint.p50_ms, socket.p50_ms), 2),
          "<= 50", "ok" if paint.p50_ms <= 50 else "MISS"],

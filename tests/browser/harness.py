@@ -118,13 +118,16 @@ def sign_in(
     *,
     width: int = 1280,
     height: int = 900,
+    axe: bool = True,
 ) -> Person:
-    """A new browser context signed in as a new person called `name` (unique subject)."""
+    """A new browser context signed in as a new person called `name` (unique subject);
+    with `axe`, every page of it loads axe-core first (the benchmarks leave it out)."""
     subject = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
     viewport: ViewportSize = {"width": width, "height": height}
     context = browser.new_context(viewport=viewport, base_url=server.base_url)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(path=str(AXE))
+    if axe:
+        context.add_init_script(path=str(AXE))
     page = context.new_page()
     person = Person(server, subject, name, role, context, page)
 
