@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def launch() -> Iterator[Browser]:
+def launch() -> Generator[Browser, None, None]:
     """Debian's Chromium, headless, for the whole session."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         raise RuntimeError(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
