@@ -196,19 +196,6 @@ class Edge:
             request_id.reset(token)
             if access_log.isEnabledFor(logging.INFO):
                 ms = round((time.perf_counter() - started) * 1000, 1)
-                access_log.info(
-                    "%s %s %d %.1fms request_id=%s",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    ms,
-                    rid.decode(),
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": ms,
-                    },
-                )
+                logs.access(scope["method"], scope["path"], status, ms, rid.decode())
             logs.end_request(fields)
         return status

@@ -86,10 +86,15 @@ def serve(
     separate: bool = False,
     root: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    output: Path | None = None,
+    wrap: Sequence[str] = (),
+    ready_within: float = 30.0,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit; with
     `separate`, the projector runs in a `swarmdesk project` process beside it; `root`:
-    another checkout's server (see `command`)."""
+    another checkout's server (see `command`); `output`: a file for the server's stdout and
+    stderr (its logs), else the terminal's; `wrap`: a command line the server runs under
+    (valgrind, say), given `ready_within` seconds to answer `/readyz`."""
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="swarmdesk-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMDESK_")}
@@ -107,12 +112,13 @@ def serve(
     env.update(extra_env or {})
     argv, extra = command(root, "serve", "--port", str(port))
     env.update(extra)
-    process = subprocess.Popen(argv, cwd=root or ROOT, env=env)
+    sink = open(output, "ab") if output is not None else None  # noqa: SIM115 (closed below)
+    process = subprocess.Popen([*wrap, *argv], cwd=root or ROOT, env=env, stdout=sink, stderr=sink)
     helper = None
     if separate:
         helper = subprocess.Popen(command(root, "project")[0], cwd=root or ROOT, env=env)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_within
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("swarmdesk serve did not become ready")
@@ -127,10 +133,12 @@ def serve(
             helper.wait(10)
         process.terminate()
         try:
-            process.wait(10)
+            process.wait(10 if not wrap else 120)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if sink is not None:
+            sink.close()
 
 
 def http_run(
@@ -144,6 +152,7 @@ def http_run(
     root: Path | None = None,
     tokens: list[str] | None = None,
     extra_env: dict[str, str] | None = None,
+    output: Path | None = None,
 ) -> Row:
     async def with_schema() -> Row:
         async with fresh_pg_schema("bench_http", url=PG_URL) as schema:
@@ -154,7 +163,7 @@ def http_run(
         used = tokens or [
             issuer.issue(f"bench-agent-{n}", "agent", ttl=3600) for n in range(clients)
         ]
-        with serve(schema, projector, separate, root, extra_env) as (process, port):
+        with serve(schema, projector, separate, root, extra_env, output) as (process, port):
             start = time.time() + SPAWN_SLACK + warmup
             window = (start, start + seconds)
             with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:

@@ -12,13 +12,17 @@ In the same run, `bench/append.py`'s in-process store append at the same concurr
 gives the ceiling the HTTP figure is compared with.
 
 Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--rounds N]
-       [--json PATH] [--baseline DIR] [--oidc]
+       [--json PATH] [--baseline DIR] [--oidc] [--telemetry]
 
 `--oidc` instead runs, in each round, the server with the embedded (HS256) tokens and the
 server trusting a real OpenID provider (`tests/oidc`, oidc-provider under node; `npm ci
 --prefix tests/oidc` first) with the provider's RS256 tokens, side by side (projector
 off, so the command path alone), and prints the server CPU per command of each and
 their ratio (target: OIDC at most 1.05x), beside one RS256 verification's own cost.
+
+`--telemetry` runs this tree quiet, with INFO logs, and with traces sampled at 1%, side by
+side (`bench/_http_telemetry.py`); `--telemetry --instructions` counts the server's
+instructions per command in each under valgrind instead (`bench/_http_instructions.py`).
 
 `--baseline DIR` (a checkout of another commit, e.g. `git worktree add /tmp/base REV`)
 instead runs, in each round, that checkout's server and this tree's side by side (the
@@ -75,11 +79,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tree", type=Path, help="with --baseline: run this checkout instead of this tree"
     )
     parser.add_argument("--oidc", action="store_true", help="embedded vs OIDC tokens")
+    parser.add_argument(
+        "--telemetry", action="store_true", help="logs and traces on vs off (issue #18)"
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="with --telemetry: count the server's instructions per command (callgrind)",
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (4.0 if args.quick else 10.0)
     idempotency = not args.no_idempotency
     if args.oidc:
         return embedded_vs_oidc(args, seconds, idempotency)
+    if args.telemetry and args.instructions:
+        from bench._http_instructions import telemetry_instructions
+
+        return telemetry_instructions(args, 30 if args.quick else 150)
+    if args.telemetry:
+        from bench._http_telemetry import telemetry_costs
+
+        return telemetry_costs(args, seconds, idempotency)
     if args.baseline is not None:
         tree = args.tree.resolve() if args.tree else None
         return side_by_side(args.baseline.resolve(), args, seconds, idempotency, tree)

@@ -1,20 +1,48 @@
-"""Reducers of the case view (the briefing): one pure function per event type.
+"""Reducers of the case view (the briefing): one function per event type.
 
-Each reducer is `(view, envelope) -> ops`: it reads the view as it stands before the
-event and returns RFC 6902 ops; it never mutates the view. `case_ops` adds the
+Each reducer is `(view, envelope, items) -> ops`: it reads the view as it stands before
+the event and returns RFC 6902 ops; it never mutates the view. It reads items outside
+the document's windows from `items` (cited insights, decided proposals) and records
+there the `case_items` rows it writes (`projections.case_items`). `case_ops` adds the
 bookkeeping every event shares (version, position, updated_at, timeline entry).
 
-Document shape (all ids are str):
-  case_id, version, position, opened_at, opened_position, updated_at, status, priority, channel,
-  product_area, owner {id, name}, customer {name, contact},
-  problem {subject, description}, context {symptom|environment|step_tried|hypothesis: [..]},
-  customer_messages [..], swarm_requests {id: {.., status open|closed}},
+Bounded by design: the document holds what an expert needs first, and only the newest
+entries of each growing collection (a window), with totals for everything; so its size,
+its snapshot and the write per event do not grow with the number of events. Every item,
+inside its window or not, is also a row of `case_items`, paged on demand:
+``GET /api/cases/{id}/insights|proposals|customer-messages|timeline?before=&limit=`` and
+``GET /api/cases/{id}/context/{kind}?before=&limit=`` (`before` = an item's `seq`, the
+case version that created it; a page is the `limit` items just before it, oldest first,
+with `next_before` while older ones remain). The full history is also
+``GET /api/cases/{id}/events``.
+
+Document shape (all ids are str; "[..] (last N)": a list, oldest first, of the newest N;
+a patch that appends to a full window first removes its entry 0, so a client's copy
+keeps the same window):
+  case_id, version, position, opened_at, opened_position, updated_at, status, priority,
+  channel, product_area, owner {id, name}, customer {name, contact},
+  problem {subject, description},
+  context {symptom|environment|step_tried|hypothesis: [{id, author_id, text, at,
+      version}] (last CONTEXT_WINDOW each)},
+  customer_messages [{id, author_id, direction, text, at, version}] (last MESSAGES_WINDOW),
+  insights [{id, author_id, kind, text, refers_to, mentions, at, version}]
+      (last INSIGHTS_WINDOW),
+  proposals [{id, author_id, summary, steps, cites, cited_insights [{id, kind, text
+      (at most CITED_TEXT characters), author_id}], at, version, status open|accepted|
+      rejected, decided_by, decided_at, reason}] (last PROPOSALS_WINDOW; a decision on
+      an older proposal changes its row only),
+  swarm_requests {id: {id, requested_by, help_needed, skills_wanted, urgency, at, version,
+      status "open"}} (open ones only: resolving or closing removes them),
   participants {agent id: {id, name, role owner|expert, via, joined_at, joined_version,
-  left_at, left_version, note}}, invitations {id: {.., status pending|declined|accepted|
-  withdrawn}}, insights {id: {..}}, proposals {id: {.., status, cited_insights [..]}},
+      left_at, left_version, note}},
+  invitations {id: {id, expert_id, expert_name, invited_by, reason, at, version, status
+      "pending", decided_at null, decline_reason null}} (pending ones only: a decline,
+      a join, a resolution or a transfer removes them),
   resolution null|{..}, closure null|{..}, acknowledgements {agent id: version},
-  timeline [last TIMELINE_MAX entries {version, position, at, type, by, text}],
-  timeline_total (entries ever; the full history is GET /api/cases/{id}/events).
+  timeline [{version, position, at, type, by, text}] (last TIMELINE_MAX),
+  timeline_total (timeline entries ever),
+  totals {insights, proposals, customer_messages, swarm_requests, invitations,
+      context {kind: n}} (items ever, in or out of their windows).
 """
 
 from __future__ import annotations
@@ -22,15 +50,42 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.values import ContextKind
+from projections.case_items import (
+    INSIGHT,
+    MESSAGE,
+    PROPOSAL,
+    TIMELINE,
+    ItemSet,
+    context_kind,
+    index_of,
+    window_add,
+)
+from projections.case_people import (
+    briefing_acknowledged,
+    count,
+    end_swarming,
+    expert_invited,
+    expert_joined,
+    expert_left,
+    invitation_declined,
+    ownership_transferred,
+    participant,
+    swarm_requested,
+)
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
 from projections.timeline import timeline_entry
 
-TIMELINE_MAX = 100
+TIMELINE_MAX = 50
+INSIGHTS_WINDOW = 20
+PROPOSALS_WINDOW = 10
+MESSAGES_WINDOW = 20
+CONTEXT_WINDOW = 5
+CITED_TEXT = 500
 
-Reducer = Callable[[Doc, Envelope], list[Op]]
+Reducer = Callable[[Doc, Envelope, ItemSet], list[Op]]
 
 
-def opened(view: Doc, env: Envelope) -> list[Op]:
+def opened(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     owner = sid(e.owner_id)
     doc: Doc = {
@@ -50,34 +105,36 @@ def opened(view: Doc, env: Envelope) -> list[Op]:
         "context": {kind.value: [] for kind in ContextKind},
         "customer_messages": [],
         "swarm_requests": {},
-        "participants": {owner: _participant(owner, e.owner_name, "owner", "opened", env)},
+        "participants": {owner: participant(owner, e.owner_name, "owner", "opened", env)},
         "invitations": {},
-        "insights": {},
-        "proposals": {},
+        "insights": [],
+        "proposals": [],
         "resolution": None,
         "closure": None,
         "acknowledgements": {},
         "timeline": [],
         "timeline_total": 0,
+        "totals": {
+            "insights": 0,
+            "proposals": 0,
+            "customer_messages": 0,
+            "swarm_requests": 0,
+            "invitations": 0,
+            "context": {kind.value: 0 for kind in ContextKind},
+        },
     }
     return [add("", doc)]
 
 
-def _participant(agent: str, name: str, role: str, via: str, env: Envelope) -> Doc:
-    return {
-        "id": agent,
-        "name": name,
-        "role": role,
-        "via": via,
-        "joined_at": env.at,
-        "joined_version": env.version,
-        "left_at": None,
-        "left_version": None,
-        "note": "",
-    }
+def _item(
+    view: Doc, env: Envelope, items: ItemSet, kind: str, path: str, window: int, item: Doc
+) -> list[Op]:
+    """A new item: its row, its place in its window, its total."""
+    items.put(env.key, kind, item["id"], env.version, env.position, item)
+    return window_add(view, path, window, item)
 
 
-def context_added(view: Doc, env: Envelope) -> list[Op]:
+def context_added(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     item = {
         "id": sid(e.context_id),
@@ -86,10 +143,13 @@ def context_added(view: Doc, env: Envelope) -> list[Op]:
         "at": env.at,
         "version": env.version,
     }
-    return [add(f"/context/{e.kind}/-", item)]
+    kind = str(e.kind)
+    path = f"/context/{kind}"
+    ops = _item(view, env, items, context_kind(kind), path, CONTEXT_WINDOW, item)
+    return [*ops, count(view, f"context/{kind}")]
 
 
-def customer_message_logged(view: Doc, env: Envelope) -> list[Op]:
+def customer_message_logged(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     item = {
         "id": sid(e.message_id),
@@ -99,103 +159,14 @@ def customer_message_logged(view: Doc, env: Envelope) -> list[Op]:
         "at": env.at,
         "version": env.version,
     }
-    return [add("/customer_messages/-", item)]
+    ops = _item(view, env, items, MESSAGE, "/customer_messages", MESSAGES_WINDOW, item)
+    return [*ops, count(view, "customer_messages")]
 
 
-def swarm_requested(view: Doc, env: Envelope) -> list[Op]:
+def insight_posted(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
-    rid = sid(e.request_id)
     item = {
-        "id": rid,
-        "requested_by": sid(e.requested_by),
-        "help_needed": e.help_needed,
-        "skills_wanted": list(e.skills_wanted),
-        "urgency": e.urgency,
-        "at": env.at,
-        "version": env.version,
-        "status": "open",
-    }
-    return [add(f"/swarm_requests/{rid}", item)]
-
-
-def expert_invited(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    iid = sid(e.invitation_id)
-    item = {
-        "id": iid,
-        "expert_id": sid(e.expert_id),
-        "expert_name": e.expert_name,
-        "invited_by": sid(e.invited_by),
-        "reason": e.reason,
-        "at": env.at,
-        "version": env.version,
-        "status": "pending",
-        "decided_at": None,
-        "decline_reason": None,
-    }
-    return [add(f"/invitations/{iid}", item)]
-
-
-def _pending_of(view: Doc, expert: str) -> list[str]:
-    return [
-        i
-        for i, inv in view["invitations"].items()
-        if inv["expert_id"] == expert and inv["status"] == "pending"
-    ]
-
-
-def _settle(view: Doc, ids: list[str], status: str, env: Envelope) -> list[Op]:
-    ops: list[Op] = []
-    for iid in ids:
-        ops.append(replace(f"/invitations/{iid}/status", status))
-        ops.append(replace(f"/invitations/{iid}/decided_at", env.at))
-    return ops
-
-
-def invitation_declined(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    iid = sid(e.invitation_id)
-    ops = _settle(view, [iid], "declined", env)
-    ops.append(replace(f"/invitations/{iid}/decline_reason", e.reason))
-    return ops
-
-
-def expert_joined(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    expert = sid(e.expert_id)
-    accepted = sid(e.invitation_id) if e.invitation_id is not None else None
-    pending = _pending_of(view, expert)
-    ops = _settle(view, [i for i in pending if i == accepted], "accepted", env)
-    ops += _settle(view, [i for i in pending if i != accepted], "withdrawn", env)
-    entry = _participant(expert, e.expert_name, "expert", e.via, env)
-    ops.append(add(f"/participants/{expert}", entry))
-    return ops
-
-
-def expert_left(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    p = f"/participants/{sid(e.expert_id)}"
-    return [
-        replace(f"{p}/left_at", env.at),
-        replace(f"{p}/left_version", env.version),
-        replace(f"{p}/note", e.note),
-    ]
-
-
-def briefing_acknowledged(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    agent = sid(e.participant_id)
-    previous = view["acknowledgements"].get(agent, 0)
-    if e.acknowledged_version <= previous:
-        return []
-    return [add(f"/acknowledgements/{agent}", e.acknowledged_version)]
-
-
-def insight_posted(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    iid = sid(e.insight_id)
-    item = {
-        "id": iid,
+        "id": sid(e.insight_id),
         "author_id": sid(e.author_id),
         "kind": e.kind,
         "text": e.text,
@@ -204,26 +175,30 @@ def insight_posted(view: Doc, env: Envelope) -> list[Op]:
         "at": env.at,
         "version": env.version,
     }
-    return [add(f"/insights/{iid}", item)]
+    ops = _item(view, env, items, INSIGHT, "/insights", INSIGHTS_WINDOW, item)
+    return [*ops, count(view, "insights")]
 
 
-def resolution_proposed(view: Doc, env: Envelope) -> list[Op]:
+def _excerpt(text: str) -> str:
+    return text if len(text) <= CITED_TEXT else text[: CITED_TEXT - 1] + "…"
+
+
+def resolution_proposed(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
-    pid = sid(e.proposal_id)
     cited = []
     for iid in s(e.cites):
-        insight = view["insights"].get(iid)
+        insight = items.get(env.key, INSIGHT, iid)
         if insight is not None:
             cited.append(
                 {
                     "id": iid,
                     "kind": insight["kind"],
-                    "text": insight["text"],
+                    "text": _excerpt(insight["text"]),
                     "author_id": insight["author_id"],
                 }
             )
     item = {
-        "id": pid,
+        "id": sid(e.proposal_id),
         "author_id": sid(e.author_id),
         "summary": e.summary,
         "steps": list(e.steps),
@@ -236,39 +211,38 @@ def resolution_proposed(view: Doc, env: Envelope) -> list[Op]:
         "decided_at": None,
         "reason": None,
     }
-    return [add(f"/proposals/{pid}", item)]
+    ops = _item(view, env, items, PROPOSAL, "/proposals", PROPOSALS_WINDOW, item)
+    return [*ops, count(view, "proposals")]
 
 
-def _decide(env: Envelope, status: str, reason: str | None) -> list[Op]:
+def _decide(view: Doc, env: Envelope, items: ItemSet, status: str, reason: str | None) -> list[Op]:
     e = env.event
-    p = f"/proposals/{sid(e.proposal_id)}"
-    return [
-        replace(f"{p}/status", status),
-        replace(f"{p}/decided_by", sid(e.decided_by)),
-        replace(f"{p}/decided_at", env.at),
-        replace(f"{p}/reason", reason),
-    ]
+    pid = sid(e.proposal_id)
+    decision = {
+        "status": status,
+        "decided_by": sid(e.decided_by),
+        "decided_at": env.at,
+        "reason": reason,
+    }
+    proposal = items.get(env.key, PROPOSAL, pid)
+    if proposal is not None:  # always, for a proposal of this case (the fold loads it)
+        proposal.update(decision)
+        items.put(env.key, PROPOSAL, pid, proposal["version"], env.position, proposal)
+    at = index_of(view["proposals"], pid)
+    if at is None:  # beyond the window: its row only
+        return []
+    return [replace(f"/proposals/{at}/{name}", value) for name, value in decision.items()]
 
 
-def proposal_accepted(view: Doc, env: Envelope) -> list[Op]:
-    return _decide(env, "accepted", None)
+def proposal_accepted(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
+    return _decide(view, env, items, "accepted", None)
 
 
-def proposal_rejected(view: Doc, env: Envelope) -> list[Op]:
-    return _decide(env, "rejected", env.event.reason)
+def proposal_rejected(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
+    return _decide(view, env, items, "rejected", env.event.reason)
 
 
-def _end_swarming(view: Doc, env: Envelope) -> list[Op]:
-    ops = [
-        replace(f"/swarm_requests/{rid}/status", "closed")
-        for rid, req in view["swarm_requests"].items()
-        if req["status"] == "open"
-    ]
-    pending = [i for i, inv in view["invitations"].items() if inv["status"] == "pending"]
-    return ops + _settle(view, pending, "withdrawn", env)
-
-
-def resolved(view: Doc, env: Envelope) -> list[Op]:
+def resolved(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     resolution = {
         "summary": e.summary,
@@ -281,39 +255,21 @@ def resolved(view: Doc, env: Envelope) -> list[Op]:
     return [
         replace("/status", "resolved"),
         replace("/resolution", resolution),
-        *_end_swarming(view, env),
+        *end_swarming(view),
     ]
 
 
-def reopened(view: Doc, env: Envelope) -> list[Op]:
+def reopened(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return [replace("/status", "open"), replace("/resolution", None), replace("/closure", None)]
 
 
-def closed(view: Doc, env: Envelope) -> list[Op]:
+def closed(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     e = env.event
     closure = {"closed_by": sid(e.closed_by), "note": e.note, "at": env.at, "version": env.version}
-    return [replace("/status", "closed"), replace("/closure", closure), *_end_swarming(view, env)]
+    return [replace("/status", "closed"), replace("/closure", closure), *end_swarming(view)]
 
 
-def ownership_transferred(view: Doc, env: Envelope) -> list[Op]:
-    e = env.event
-    to = sid(e.to_owner_id)
-    known = view["participants"].get(to)
-    name = e.to_owner_name or (known["name"] if known else "")
-    ops = [replace("/owner", {"id": to, "name": name})]
-    ops += _settle(view, _pending_of(view, to), "withdrawn", env)
-    if known is None or known["left_at"] is not None:
-        ops.append(add(f"/participants/{to}", _participant(to, name, "owner", "ownership", env)))
-    else:
-        ops.append(replace(f"/participants/{to}/role", "owner"))
-        ops.append(replace(f"/participants/{to}/name", name))
-    previous = sid(e.from_owner_id)
-    if previous != to and previous in view["participants"]:
-        ops.append(replace(f"/participants/{previous}/role", "expert"))
-    return ops
-
-
-def priority_changed(view: Doc, env: Envelope) -> list[Op]:
+def priority_changed(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return [replace("/priority", env.event.priority)]
 
 
@@ -339,20 +295,24 @@ REDUCERS: dict[str, Reducer] = {
 }
 
 
-def case_ops(view: Doc | None, env: Envelope) -> list[Op]:
-    """All ops of one case event on the case view (`None` before `Opened`)."""
+def case_ops(view: Doc | None, env: Envelope, items: ItemSet | None = None) -> list[Op]:
+    """All ops of one case event on the case view (`None` before `Opened`); the rows it
+    writes go to `items` (a throwaway set when None)."""
     reducer = REDUCERS.get(env.name)
     if reducer is None:
         raise KeyError(f"no case reducer for {env.name}")
+    if items is None:
+        items = ItemSet()
+    entry = timeline_entry(env)
+    items.put(env.key, TIMELINE, str(env.version), env.version, env.position, entry)
     if view is None:
         if env.name != "Opened":
             raise ValueError(f"case {env.stream_id}: {env.name} before Opened")
-        view = {}
-        ops = reducer(view, env)
-        ops[0]["value"]["timeline"] = [timeline_entry(env)]
+        ops = reducer({}, env, items)
+        ops[0]["value"]["timeline"] = [entry]
         ops[0]["value"]["timeline_total"] = 1
         return ops
-    ops = reducer(view, env)
+    ops = reducer(view, env, items)
     ops += [
         replace("/version", env.version),
         replace("/position", env.position),
@@ -360,6 +320,6 @@ def case_ops(view: Doc | None, env: Envelope) -> list[Op]:
     ]
     if len(view["timeline"]) >= TIMELINE_MAX:
         ops.append(remove("/timeline/0"))
-    ops.append(add("/timeline/-", timeline_entry(env)))
+    ops.append(add("/timeline/-", entry))
     ops.append(replace("/timeline_total", view["timeline_total"] + 1))
     return ops

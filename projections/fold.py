@@ -18,19 +18,25 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from projections.case_items import INSIGHT, PROPOSAL, Item, ItemKey, ItemSet
 from projections.case_view import case_ops
 from projections.changes import ViewChange
-from projections.envelope import Doc, Envelope, Op, replace, s
+from projections.envelope import Doc, Envelope, Op, replace, s, sid
 from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
 from projections.patch import apply_ops
 
 Key = tuple[str, str]
 Loader = Callable[[str, str], Awaitable[Doc | None]]
+ItemLoader = Callable[[list[ItemKey]], Awaitable[dict[ItemKey, Item]]]
 
 
 async def _nothing(view: str, key: str) -> Doc | None:
     return None
+
+
+async def _no_items(keys: list[ItemKey]) -> dict[ItemKey, Item]:
+    return {}
 
 
 class Change(NamedTuple):
@@ -60,6 +66,9 @@ class ViewSet:
     dirty: dict[Key, int] = field(default_factory=dict)  # key -> last position
     changes: list[Change] = field(default_factory=list)
     inbox_index: InboxIndex = field(default_factory=InboxIndex)  # follows the inboxes
+    #: The case items written by the fold, and those it read (`load_items`).
+    items: ItemSet = field(default_factory=ItemSet)
+    load_items: ItemLoader = _no_items
 
     async def doc(self, view: str, key: str) -> Doc | None:
         k = (view, key)
@@ -85,9 +94,18 @@ class ViewSet:
             await self.doc("agent", key)
         else:
             case = await self.doc("case", key)
-            for agent in _inbox_candidates(env, case):
+            await self._hold_items(env)
+            for agent in _inbox_candidates(env, case, self.items):
                 await self.doc("inbox", agent)
         self.fold(env)
+
+    async def _hold_items(self, env: Envelope) -> None:
+        """Read the items the event needs and the set does not hold yet."""
+        wanted = _items_needed(env)
+        missing = [k for k in wanted if k not in self.items.held]
+        if missing:
+            for k, item in (await self.load_items(missing)).items():
+                self.items.hold(k, item)
 
     def fold(self, env: Envelope) -> None:
         """Fold one event into the documents held in memory (a document not held is
@@ -107,8 +125,8 @@ class ViewSet:
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
             return []
         case = docs.get(("case", key))
-        intents = inbox_intents(env, case)
-        self._apply("case", key, env.position, env.version, case_ops(case, env))
+        intents = inbox_intents(env, case, self.items)
+        self._apply("case", key, env.position, env.version, case_ops(case, env, self.items))
         return intents
 
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
@@ -131,7 +149,17 @@ class ViewSet:
         return changes, dirty
 
 
-def _inbox_candidates(env: Envelope, case: Doc | None) -> list[str]:
+def _items_needed(env: Envelope) -> list[ItemKey]:
+    """The items a case event reads: the insights a proposal cites, a decided proposal."""
+    e = env.event
+    if env.name == "ResolutionProposed":
+        return [(env.key, INSIGHT, iid) for iid in s(list(e.cites))]
+    if env.name in ("ProposalAccepted", "ProposalRejected"):
+        return [(env.key, PROPOSAL, sid(e.proposal_id))]
+    return []
+
+
+def _inbox_candidates(env: Envelope, case: Doc | None, items: ItemSet) -> list[str]:
     """Agents whose inbox the event may touch (loaded before the reducers run)."""
     e = env.event
     out: list[str] = []
@@ -140,18 +168,14 @@ def _inbox_candidates(env: Envelope, case: Doc | None) -> list[str]:
         if value is not None:
             out.append(str(value))
     out += s(list(getattr(e, "mentions", [])))
-    if case is not None:
-        pid = getattr(e, "proposal_id", None)
-        if env.name in ("ProposalAccepted", "ProposalRejected") and pid is not None:
-            proposal = case["proposals"].get(str(pid))
-            if proposal is not None:
-                out.append(proposal["author_id"])
-        if env.name in ("Resolved", "Closed"):
-            out += [
-                inv["expert_id"]
-                for inv in case["invitations"].values()
-                if inv["status"] == "pending"
-            ]
+    if env.name in ("ProposalAccepted", "ProposalRejected"):
+        proposal = items.get(env.key, PROPOSAL, sid(e.proposal_id))
+        if proposal is not None:
+            out.append(proposal["author_id"])
+    if case is not None and env.name in ("Resolved", "Closed"):
+        out += [
+            inv["expert_id"] for inv in case["invitations"].values() if inv["status"] == "pending"
+        ]
     return list(dict.fromkeys(out))
 
 

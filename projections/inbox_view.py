@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from projections.case_items import PROPOSAL, ItemSet
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
 from projections.inbox_index import InboxIndex
 
@@ -69,10 +70,10 @@ def _set_status(
 
 
 def inbox_changes(
-    env: Envelope, case: Doc | None, inboxes: InboxLookup
+    env: Envelope, case: Doc | None, inboxes: InboxLookup, items: ItemSet
 ) -> list[tuple[str, list[Op]]]:
     """Ops per agent inbox for one case event (without the position bookkeeping)."""
-    return intent_ops(inbox_intents(env, case), inboxes)
+    return intent_ops(inbox_intents(env, case, items), inboxes)
 
 
 def intent_ops(
@@ -94,9 +95,10 @@ def intent_ops(
     return out
 
 
-def inbox_intents(env: Envelope, case: Doc | None) -> list[Intent]:
+def inbox_intents(env: Envelope, case: Doc | None, items: ItemSet) -> list[Intent]:
     """What one case event does to inboxes, from the case view as it stood before the
-    event alone (not the inboxes), so cases can be folded apart from the inboxes."""
+    event and its items (not the inboxes), so cases can be folded apart from the
+    inboxes. A decided proposal is read from `items` (it may be beyond the window)."""
     e = env.event
     name = env.name
     if case is None:
@@ -115,7 +117,7 @@ def inbox_intents(env: Envelope, case: Doc | None) -> list[Intent]:
             out.append((agent, "append", item))
         return out
     if name in ("ProposalAccepted", "ProposalRejected"):
-        proposal = case["proposals"].get(sid(e.proposal_id))
+        proposal = items.get(env.key, PROPOSAL, sid(e.proposal_id))
         if proposal is None:
             return []
         item = _base(env, case, "decision", sid(e.proposal_id))

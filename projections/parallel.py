@@ -13,7 +13,7 @@ order. Per document the ops, positions and versions are the sequential fold's
 of different documents are written differs, which the tables do not record.
 
 At the end each worker sends the rows of its documents (`case_views`, `case_summaries`,
-`case_members`, `swarm_board`) and this process adds the rows of its own.
+`case_members`, `swarm_board`, `case_items`) and this process adds the rows of its own.
 
 Workers are forked where the platform allows (modules already imported), else spawned;
 `decoder` must then be importable by name. A worker's failure (the named decode error
@@ -87,6 +87,7 @@ def document_rows(views: ViewSet) -> dict[str, list[dict[str, Any]]]:
         "case_summaries": [summary_row(d) for d in cases],
         "case_members": [r for d in cases for r in member_rows(d)],
         "swarm_board": [r for d in cases for r in board_rows(d)],
+        "case_items": views.items.rows(),
     }
 
 

@@ -8,7 +8,8 @@ own (no BEGIN/COMMIT round trips):
 
 - the tracking compare-and-set; every other write is conditional on it, so a stale
   batch writes nothing and fails with `TrackingMoved`, never with a key violation;
-- case_views upsert, view_changes insert, case_summaries upsert, ``pg_notify``;
+- case_views upsert, view_changes insert, case_summaries upsert, case_items upsert
+  (each item once per batch: `ItemSet` keeps its last state), ``pg_notify``;
 - case_members and swarm_board of the touched cases: the new rows upserted, and the
   rows of those cases that are not among them deleted. The two touch disjoint rows
   (a statement must never modify one row twice: its CTEs run in no set order).
@@ -26,6 +27,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from projections.case_items import Item, ItemKey
 from projections.envelope import Doc
 from projections.fold import Change, Key
 from projections.rows import board_rows, member_rows, summary_row
@@ -64,6 +66,7 @@ _IDS = f"${_FIRST_SUMMARY_PARAM}::text[]"  # the touched case ids (summaries' ca
 
 _M = _FIRST_SUMMARY_PARAM + len(_SUMMARY_COLUMNS)  # the first case_members array
 _B = _M + 4  # the first swarm_board array
+_I = _B + 4  # the first case_items array
 
 _BATCH_SQL = f"""
 WITH upd AS (
@@ -111,6 +114,13 @@ WITH upd AS (
 ), db AS (
     DELETE FROM swarm_board o WHERE o.case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
     AND NOT EXISTS (SELECT 1 FROM nb WHERE nb.request_id = o.request_id)
+), it AS (
+    INSERT INTO case_items (case_id, kind, item_id, seq, position, doc)
+    SELECT * FROM unnest(${_I}::text[], ${_I + 1}::text[], ${_I + 2}::text[],
+        ${_I + 3}::int[], ${_I + 4}::bigint[], ${_I + 5}::text[])
+    WHERE EXISTS (SELECT 1 FROM ok)
+    ON CONFLICT (case_id, kind, item_id) DO UPDATE SET seq = EXCLUDED.seq,
+        position = EXCLUDED.position, doc = EXCLUDED.doc
 )
 SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) AS moved,
        pg_notify($14, ($2::bigint)::text) AS notified
@@ -137,6 +147,19 @@ async def load_docs(conn: asyncpg.Connection, view: str, keys: Sequence[str]) ->
     return {key: orjson.loads(text) for key, text in rows}
 
 
+async def load_items(conn: asyncpg.Connection, keys: list[ItemKey]) -> dict[ItemKey, Item]:
+    """The stored case items among `keys`, in one round trip."""
+    rows = await conn.fetch(
+        "SELECT i.case_id, i.kind, i.item_id, i.seq, i.position, i.doc FROM case_items i"
+        " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(case_id, kind, item_id)"
+        " USING (case_id, kind, item_id)",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+    )
+    return {(r[0], r[1], r[2]): Item(int(r[3]), int(r[4]), str(r[5])) for r in rows}
+
+
 async def write_batch(
     conn: asyncpg.Connection,
     *,
@@ -145,6 +168,7 @@ async def write_batch(
     changes: Sequence[Change],
     dirty: Iterable[Key],
     docs: Mapping[Key, Doc | None],
+    items: Sequence[Mapping[str, Any]] = (),
     channel: str = NOTIFY_CHANNEL,
 ) -> None:
     """As `projections.writer.write_batch`, in one statement (its own transaction).
@@ -171,6 +195,7 @@ async def write_batch(
         *_columns(summaries, (c for c, _ in _SUMMARY_COLUMNS)),
         *_columns(members, ("agent_id", "case_id", "relation", "opened_position")),
         *_columns(board, ("request_id", "case_id", "position", "doc")),
+        *_columns(items, ("case_id", "kind", "item_id", "seq", "position", "doc")),
     )
     if moved != 1:
         raise TrackingMoved(f"tracking is no longer at {expected}")

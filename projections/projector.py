@@ -24,12 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from projections import pg_writer
 from projections.batches import BatchListener, CommittedBatch, settled
+from projections.case_items import Item, ItemKey
 from projections.envelope import Envelope, Recorded
 from projections.fold import Change, ViewSet
 from projections.leader import leadership
 from projections.writer import (
     TrackingMoved,
     load_doc,
+    load_items,
     notify_channel,
     read_tracking,
     write_batch,
@@ -283,7 +285,10 @@ class Projector:
                     return cache.pop((view, key))
                 return await load_doc(conn, view, key)
 
-            views = ViewSet(load=load)
+            async def items(keys: list[ItemKey]) -> dict[ItemKey, Item]:
+                return await load_items(conn, keys)
+
+            views = ViewSet(load=load, load_items=items)
             for row in rows:
                 await views.apply(Envelope(row.position, self.decode(row)))
             changes, dirty = views.take_changes()
@@ -294,6 +299,7 @@ class Projector:
                 changes=changes,
                 dirty=dirty,
                 docs=views.docs,
+                items=views.items.rows(),
                 channel=notify_channel(self.schema),
             )
             if self.before_commit is not None:
@@ -326,7 +332,10 @@ class Projector:
                 return prefetched.pop((view, key))
             return await pg_writer.load_doc(pg, view, key)
 
-        views = ViewSet(load=load)
+        async def items(keys: list[ItemKey]) -> dict[ItemKey, Item]:
+            return await pg_writer.load_items(pg, keys)
+
+        views = ViewSet(load=load, load_items=items)
         step = self.fold_step
         for n, env in enumerate(envelopes, 1):
             await views.apply(env)
@@ -343,6 +352,7 @@ class Projector:
             changes=changes,
             dirty=dirty,
             docs=views.docs,
+            items=views.items.rows(),
             channel=notify_channel(self.schema),
         )
         return await self._committed(views, changes, len(rows), expected, position)

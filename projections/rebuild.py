@@ -114,6 +114,7 @@ def _each_table_rows(result: Replay) -> Iterator[tuple[str, list[dict[str, Any]]
     yield "case_summaries", [summary_row(d) for d in cases]
     yield "case_members", [r for d in cases for r in member_rows(d)]
     yield "swarm_board", [r for d in cases for r in board_rows(d)]
+    yield "case_items", result.views.items.rows()
 
 
 async def _bulk_insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:

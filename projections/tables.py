@@ -7,6 +7,9 @@
 - `view_changes`: the RFC 6902 ops of each change, for replay by the push hub.
 - `case_summaries`, `case_members`, `swarm_board`: rows derived from case documents,
   for `GET /api/cases` (my cases) and `GET /api/swarms`.
+- `case_items`: one row per case item (insight, context item, customer message,
+  proposal, timeline entry), in or beyond its window of the case document
+  (`projections.case_items`); the pages of `GET /api/cases/{id}/insights` and friends.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "TABLES",
+    "case_items",
     "case_members",
     "case_summaries",
     "case_views",
@@ -89,12 +93,24 @@ def table_defs(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
         sa.Index(f"ix_swarm_board{s}_case", "case_id"),
         sa.Index(f"ix_swarm_board{s}_position", "position"),
     )
+    items = sa.Table(
+        f"case_items{s}",
+        metadata,
+        sa.Column("case_id", sa.Text(), primary_key=True),
+        sa.Column("kind", sa.Text(), primary_key=True),
+        sa.Column("item_id", sa.Text(), primary_key=True),
+        sa.Column("seq", sa.Integer(), nullable=False),  # the case version that created it
+        sa.Column("position", POSITION, nullable=False),  # of its last change
+        sa.Column("doc", sa.Text(), nullable=False),
+        sa.Index(f"ix_case_items{s}_seq", "case_id", "kind", "seq"),
+    )
     return {
         "case_views": views,
         "view_changes": changes,
         "case_summaries": summaries,
         "case_members": members,
         "swarm_board": board,
+        "case_items": items,
     }
 
 
@@ -105,6 +121,7 @@ view_changes = TABLES["view_changes"]
 case_summaries = TABLES["case_summaries"]
 case_members = TABLES["case_members"]
 swarm_board = TABLES["swarm_board"]
+case_items = TABLES["case_items"]
 
 # The event store's tracking table (revision 0001); the projector records its position
 # under application name "views" inside its own transaction.

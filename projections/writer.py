@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from projections.case_items import Item, ItemKey
 from projections.envelope import Doc
 from projections.fold import Change, Key, dumps
 from projections.rows import board_rows, member_rows, summary_row
@@ -127,6 +128,9 @@ async def write_derived(
         await conn.execute(tables["swarm_board"].insert(), board)
 
 
+ITEM_KEYS = ["case_id", "kind", "item_id"]
+
+
 async def write_batch(
     conn: AsyncConnection,
     *,
@@ -135,13 +139,15 @@ async def write_batch(
     changes: Sequence[Change],
     dirty: Iterable[Key],
     docs: Mapping[Key, Doc | None],
+    items: Sequence[Mapping[str, Any]] = (),
     channel: str = NOTIFY_CHANNEL,
 ) -> None:
-    """Inside the caller's transaction: tracking CAS, documents, changes, derived rows,
-    and (PostgreSQL) one NOTIFY, which is delivered only when the transaction commits."""
+    """Inside the caller's transaction: tracking CAS, documents, changes, case items,
+    derived rows, and (PostgreSQL) one NOTIFY, delivered only when it commits."""
     await set_tracking(conn, expected, position)
     keys = list(dirty)
     await upsert(conn, TABLES["case_views"], doc_rows(docs, keys), ["view", "key"])
+    await upsert(conn, TABLES["case_items"], items, ITEM_KEYS)
     rows = change_rows(changes)
     if rows:
         await conn.execute(TABLES["view_changes"].insert(), rows)
@@ -159,3 +165,17 @@ async def load_doc(conn: AsyncConnection, view: str, key: str) -> Doc | None:
         return None
     doc: Doc = json.loads(text)
     return doc
+
+
+async def load_items(conn: AsyncConnection, keys: list[ItemKey]) -> dict[ItemKey, Item]:
+    """The stored case items among `keys` (each one a (case, kind, item id))."""
+    t = TABLES["case_items"]
+    found: dict[ItemKey, Item] = {}
+    for case_id, kind in dict.fromkeys((k[0], k[1]) for k in keys):
+        ids = [k[2] for k in keys if k[0] == case_id and k[1] == kind]
+        q = sa.select(t.c.item_id, t.c.seq, t.c.position, t.c.doc).where(
+            t.c.case_id == case_id, t.c.kind == kind, t.c.item_id.in_(ids)
+        )
+        for r in (await conn.execute(q)).fetchall():
+            found[(case_id, kind, r.item_id)] = Item(int(r.seq), int(r.position), str(r.doc))
+    return found

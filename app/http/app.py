@@ -16,6 +16,7 @@ from app.bootstrap import bootstrap
 from app.http import (
     auth_routes,
     board_queries,
+    case_pages,
     case_queries,
     console,
     health,
@@ -41,6 +42,7 @@ def routers() -> list[APIRouter]:
         health.router,
         metrics.router,
         case_queries.router,
+        case_pages.router,
         board_queries.router,
         command_router(),
         stream_routes.router,

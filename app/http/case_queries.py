@@ -136,7 +136,7 @@ async def get_new_since_ack(
     case_id: UUID, services: ServicesDep, principal: PrincipalDep
 ) -> NewSinceAck:
     """What happened since the caller's last `BriefingAcknowledged` (timeline entries
-    with a higher version; the document keeps the last 100)."""
+    with a higher version; the document keeps the last 50)."""
     views = services.views
     found = await case_text(views.engine, case_id, principal.actor, views.pool)
     if found is None or not found.readable:

@@ -13,7 +13,9 @@ class _Open(BaseModel):
 
 
 class CaseView(_Open):
-    """The case briefing (see projections/case_view.py for every member)."""
+    """The case briefing (see projections/case_view.py for every member): the newest
+    entries of each growing collection (a window) and totals; older ones are paged
+    (`GET /api/cases/{id}/insights` and the like)."""
 
     case_id: str
     version: int
@@ -24,14 +26,25 @@ class CaseView(_Open):
     customer: dict[str, Any]
     problem: dict[str, Any]
     context: dict[str, list[dict[str, Any]]]
+    customer_messages: list[dict[str, Any]]
+    swarm_requests: dict[str, dict[str, Any]]
     participants: dict[str, dict[str, Any]]
     invitations: dict[str, dict[str, Any]]
-    insights: dict[str, dict[str, Any]]
-    proposals: dict[str, dict[str, Any]]
+    insights: list[dict[str, Any]]
+    proposals: list[dict[str, Any]]
     resolution: dict[str, Any] | None
     acknowledgements: dict[str, int]
     timeline: list[dict[str, Any]]
     timeline_total: int
+    totals: dict[str, Any]
+
+
+class ItemPage(BaseModel):
+    """A page of a case's items, oldest first; `next_before`: where the older page
+    starts (null: none older)."""
+
+    items: list[dict[str, Any]]
+    next_before: int | None
 
 
 class CaseSummary(BaseModel):

@@ -23,6 +23,14 @@
    on was not appended), the case is reloaded and the command decided again - every
    rule re-checked against the newer state, never a blind overwrite - until
    `conflict_deadline` seconds have passed; then the conflict goes to the caller.
+7. once a line has met a conflict, it keeps a *shadow*: a copy of the case's committed
+   state. Its commands then carry a `Redecide` (`DecideAgain`): when the appender finds
+   the case moved, it decides the command again in the batch itself, under the store's
+   write lock, on the shadow brought up to date with the events it missed, so a command
+   the rules still allow cannot lose the race again (two processes writing one hot case
+   starved each other without it: each reload lost to the other's next commit). The
+   line reloads its own state before its next decision. Without a conflict there is no
+   shadow: an uncontended command pays nothing for this.
 
 Idempotency (checked lazily, which saves a database round trip per command): a repeated
 key is detected by the append itself (same fingerprint: the first result, nothing
@@ -38,17 +46,21 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
+
+from eventsourcing.persistence import Mapper, StoredEvent
 
 from app.service.cache import AggregateCache
 from app.service.context import CommandContext
 from app.service.errors import ApplicationError, CaseNotFound, VersionMismatch
 from app.service.repository import CommandResult, Repository, Submitted
-from app.store import AppendResult, Link, VersionConflict
+from app.store import AppendResult, Link, RecordedEvent, VersionConflict
+from app.store.codec import decode
 from domain.actors import Actor
 from domain.case import Case
+from domain.case_snapshot import case_from_snapshot, snapshot_of
 from domain.errors import DomainError
 
 CONFLICT_DEADLINE = 5.0  # seconds a command may spend deciding again after conflicts
@@ -93,6 +105,52 @@ class Line:
     generation: int = 0
     in_flight: set[asyncio.Future[AppendResult]] = field(default_factory=set)
     users: int = 0
+    #: The case's committed state, kept once the line met a conflict (step 7), and the
+    #: link of the last request decided again on it (if that one failed, so did it).
+    shadow: Case | None = None
+    shadow_link: Link | None = None
+    #: A request was decided again in its batch: `head` no longer describes the case.
+    stale: bool = False
+    contended: bool = False  # it met a conflict: keep a shadow
+
+    def drop_shadow(self) -> None:
+        self.shadow, self.shadow_link = None, None
+
+
+@dataclass(eq=False, slots=True)
+class DecideAgain:
+    """One case command's `app.store.Redecide`: decided again on the line's shadow."""
+
+    line: Line
+    case_id: UUID
+    command: CaseCommand
+    actor: Actor
+    mapper: Mapper[UUID]
+    link: Link | None
+
+    def base(self) -> int:
+        line = self.line
+        valid = line.shadow_link is None or not line.shadow_link.failed
+        return line.shadow.version if line.shadow is not None and valid else -1
+
+    def __call__(self, missing: Sequence[RecordedEvent]) -> Sequence[StoredEvent]:
+        line, shadow = self.line, self.line.shadow
+        if shadow is None:
+            raise VersionConflict(self.case_id, -1, -1)
+        try:
+            for row in missing:
+                decode(self.mapper, row).mutate(shadow)  # type: ignore[attr-defined]
+            if not can_see(shadow, self.actor):
+                raise CaseNotFound(self.case_id)
+            self.command(shadow, self.actor)
+        except BaseException:
+            if shadow.pending_events or shadow.version != (
+                missing[-1].originator_version if missing else shadow.version
+            ):
+                line.drop_shadow()  # half applied: not the case's state
+            raise
+        line.shadow_link, line.stale = self.link, True
+        return [self.mapper.to_stored_event(e) for e in shadow.collect_events()]
 
 
 class CaseService:
@@ -109,6 +167,7 @@ class CaseService:
         self.conflict_deadline = conflict_deadline
         self.lines: dict[UUID, Line] = {}  # only cases with commands under way
         self.redecided = 0  # decisions taken again after a conflict (a metric)
+        self.decided_in_batch = 0  # ... of which in the appender's batch (step 7)
 
     async def open(self, context: CommandContext, opener: CaseOpener) -> CommandResult:
         """Open a case with a server-chosen id; the caller becomes its owner."""
@@ -149,7 +208,10 @@ class CaseService:
                     submitted = await self._decide_once(line, case_id, context, command)
                     generation = line.generation
                 try:
-                    return await self.repository.settle(submitted)
+                    result = await self.repository.settle(submitted)
+                    if submitted.future.result().redecided:
+                        self.decided_in_batch += 1
+                    return result
                 except BaseException as error:
                     # not appended: the state decided since rests on it and must go (the
                     # commands decided on it are refused by the store and decided again)
@@ -158,6 +220,7 @@ class CaseService:
                         line.generation += 1
                     if not isinstance(error, VersionConflict):
                         raise
+                    line.contended = True  # keep a shadow from the next load (step 7)
                     if context.if_match is not None:  # the case moved: 412 from the store
                         await self._precondition(case_id, context.if_match, error)
                     if time.monotonic() >= deadline:
@@ -173,7 +236,7 @@ class CaseService:
             line.users -= 1
             if line.users == 0:
                 del self.lines[case_id]
-                if line.head is not None and not (line.link and line.link.failed):
+                if line.head is not None and not ((line.link and line.link.failed) or line.stale):
                     self.cache.put(line.head)  # committed: keep it for the next command
 
     async def _precondition(self, case_id: UUID, if_match: int, conflict: Exception) -> None:
@@ -192,7 +255,7 @@ class CaseService:
         queued (not awaited)."""
         if context.if_match is not None and line.in_flight:
             await asyncio.wait(set(line.in_flight))  # If-Match is about committed state
-        case = await self._head(line, case_id)
+        case = await self._head(line, case_id, reload=line.stale)
         if case is not None and context.if_match not in (None, case.version):
             case = await self._head(line, case_id, reload=True)  # 412 only from the store
         actor = context.principal.actor
@@ -207,11 +270,17 @@ class CaseService:
             if case.pending_events:  # a decision half taken: this state is not the case's
                 line.head, line.link = None, None
             raise
+        link = Link()
+        again = None
+        if line.shadow is not None and context.if_match is None:  # step 7
+            again = DecideAgain(line, case_id, command, actor, self.repository.mapper, link)
         submitted = self.repository.submit(
             case,
             idempotency_key=context.idempotency_key,
             request_hash=context.fingerprint,
             after=line.link,
+            link=link,
+            redecide=again,
         )
         line.head, line.link = case, submitted.request.link
         line.in_flight.add(submitted.future)
@@ -220,7 +289,10 @@ class CaseService:
             submitted.future.add_done_callback(
                 lambda f: (
                     None
-                    if f.cancelled() or f.exception() is not None or f.result().replayed
+                    if f.cancelled()
+                    or f.exception() is not None
+                    or f.result().replayed
+                    or f.result().redecided  # the snapshot describes the first decision
                     else self.repository.keep_snapshot(case_id, f.result().version, snapshot)
                 )
             )
@@ -234,12 +306,41 @@ class CaseService:
         if line.head is not None and not failed and not reload:
             return line.head
         fresh = reload or line.head is not None or line.link is not None  # not the cache
-        line.head, line.link = None, None
+        line.head, line.link, line.stale = None, None, False
         line.generation += 1
         if line.in_flight:  # let what is on its way commit (or not) before reading
             await asyncio.wait(set(line.in_flight))
         case = None if fresh else self.cache.take(case_id)
+        if case is None and line.contended and self._shadow_valid(line):
+            case = await self._from_shadow(line, case_id)
         if case is None:
             case = await self.repository.load(Case, case_id)
+            if line.contended and case is not None:  # after a conflict: a shadow (step 7)
+                line.shadow = _copy(case)
+                line.shadow_link = None
         line.head = case
         return case
+
+    @staticmethod
+    def _shadow_valid(line: Line) -> bool:
+        link = line.shadow_link
+        return line.shadow is not None and (link is None or not link.failed)
+
+    async def _from_shadow(self, line: Line, case_id: UUID) -> Case | None:
+        """The latest state from the line's shadow and the few events after it (a
+        reload that does not grow with the case's history); None if it cannot be."""
+        shadow = line.shadow
+        assert shadow is not None
+        try:
+            for row in await self.repository.store.read_stream(case_id, gt=shadow.version):
+                decode(self.repository.mapper, row).mutate(shadow)  # type: ignore[attr-defined]
+        except BaseException:
+            line.drop_shadow()
+            raise
+        line.shadow_link = None  # all of it committed
+        return _copy(shadow)
+
+
+def _copy(case: Case) -> Case:
+    """An independent copy of a case with no pending events."""
+    return case_from_snapshot(snapshot_of(case))

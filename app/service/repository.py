@@ -24,6 +24,7 @@ from app.store import (
     EventStore,
     IdempotencyKeyReused,
     Link,
+    Redecide,
     StoreError,
 )
 from app.store.codec import decode
@@ -174,17 +175,21 @@ class Repository:
         idempotency_key: str | None = None,
         request_hash: str = "",
         after: Link | None = None,
+        link: Link | None = None,
+        redecide: Redecide | None = None,
     ) -> Submitted:
         """Queue the aggregate's pending events for the appender now (see
-        `AppendRequest.after` for `after`); `settle` waits for the outcome."""
+        `AppendRequest` for `after`, `link` and `redecide`); `settle` waits for the
+        outcome."""
         events = aggregate.collect_events()
         stored = [self.mapper.to_stored_event(e) for e in events]
         request = AppendRequest(
             stored,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
-            link=Link(),
+            link=link or Link(),
             after=after,
+            redecide=redecide,
         )
         return Submitted(request, self.store.submit(request), aggregate.id, aggregate.version)
 

@@ -11,7 +11,14 @@ from app.store.errors import (
     VersionConflict,
 )
 from app.store.factory import create_store
-from app.store.types import AppendRequest, AppendResult, Link, RecordedEvent, request_hash
+from app.store.types import (
+    AppendRequest,
+    AppendResult,
+    Link,
+    RecordedEvent,
+    Redecide,
+    request_hash,
+)
 
 __all__ = [
     "AppendRequest",
@@ -21,6 +28,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "Link",
     "RecordedEvent",
+    "Redecide",
     "SchemaMissing",
     "StoreError",
     "StoreUnavailable",

@@ -158,8 +158,9 @@ class EventStore(ABC):
         max_position: int,
         versions: dict[UUID, int],
         stored_keys: dict[str, tuple[str, str]],
+        missing: dict[UUID, list[RecordedEvent]] | None = None,
     ) -> BatchPlan:
-        return plan_batch(requests, max_position, versions, stored_keys)
+        return plan_batch(requests, max_position, versions, stored_keys, missing)
 
     # -- reading ----------------------------------------------------------------
     async def subscribe(

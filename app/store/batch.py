@@ -7,8 +7,11 @@ the same for every backend and testable without a database.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from app.store.errors import IdempotencyKeyReused, VersionConflict
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
@@ -69,10 +72,12 @@ def idempotency_keys(requests: list[AppendRequest]) -> list[str]:
     return sorted({r.idempotency_key for r in requests if r.idempotency_key})
 
 
-def check_versions(request: AppendRequest, versions: dict[UUID, int]) -> VersionConflict | None:
+def check_versions(
+    events: Sequence[StoredEvent], versions: dict[UUID, int]
+) -> VersionConflict | None:
     """Each stream's events must continue it without gap or overlap."""
     expected_next: dict[UUID, int] = {}
-    for event in request.events:
+    for event in events:
         oid = as_uuid(event.originator_id)
         want = expected_next.get(oid)
         if want is None:
@@ -96,14 +101,56 @@ def broken_chain(request: AppendRequest, versions: dict[UUID, int]) -> VersionCo
     return VersionConflict(oid, first.originator_version - 1, versions.get(oid, 0))
 
 
+def needs_missing(requests: list[AppendRequest], versions: dict[UUID, int]) -> dict[UUID, int]:
+    """The streams whose committed events a `redecide` of this batch may need: for each,
+    the lowest base version below the stored one (read them: `missing` of `plan_batch`)."""
+    wanted: dict[UUID, int] = {}
+    for request in requests:
+        if request.redecide is None or not request.events:
+            continue
+        oid = as_uuid(request.events[0].originator_id)
+        base = request.redecide.base()
+        if 0 <= base < versions.get(oid, 0) and base < wanted.get(oid, base + 1):
+            wanted[oid] = base
+    return wanted
+
+
+def _again(
+    request: AppendRequest,
+    versions: dict[UUID, int],
+    missing: dict[UUID, list[RecordedEvent]],
+    planned: list[Row],
+) -> Sequence[StoredEvent] | None:
+    """The request decided again (`AppendRequest.redecide`), or None when it cannot be."""
+    again = request.redecide
+    if again is None or not request.events:
+        return None
+    oid = as_uuid(request.events[0].originator_id)
+    if any(as_uuid(e.originator_id) != oid for e in request.events):
+        return None
+    base = again.base()
+    if base < 0:
+        return None
+    seen = [e for e in missing.get(oid, ()) if e.originator_version > base]
+    seen += [
+        r.recorded() for r in planned if r.originator_id == oid and r.originator_version > base
+    ]
+    if (seen[-1].originator_version if seen else base) != versions.get(oid, 0):
+        return None  # the events between its state and the stream's end were not read
+    return again(seen)
+
+
 def plan_batch(
     requests: list[AppendRequest],
     max_position: int,
     versions: dict[UUID, int],
     stored_keys: dict[str, tuple[str, str]],
+    missing: dict[UUID, list[RecordedEvent]] | None = None,
 ) -> BatchPlan:
     """Decide every request of a batch in order; a conflict fails only its own request
-    (and the requests chained after it: `AppendRequest.after`).
+    (and the requests chained after it: `AppendRequest.after`), unless the request can
+    be decided again (`AppendRequest.redecide`, given the stream's events in `missing`
+    and those planned before it): then its new events are appended in its place.
 
     `versions` maps each stream to its stored version and `stored_keys` maps each
     idempotency key already recorded to `(request_hash, result_json)`; both are
@@ -122,15 +169,27 @@ def plan_batch(
             else:
                 plan.outcomes.append(AppendResult.from_json(stored_result))
             continue
-        conflict = check_versions(request, versions)
+        events = request.events
+        conflict = check_versions(events, versions)
         if conflict is None and request.after is not None and request.after.failed:
             conflict = broken_chain(request, versions)
+        redecided = False
+        if conflict is not None and request.redecide is not None:
+            try:
+                again = _again(request, versions, missing or {}, plan.rows)
+            except Exception as error:  # the rules refuse on the newer state
+                request.failed()
+                plan.outcomes.append(error)
+                continue
+            if again is not None:
+                events, redecided = again, True
+                conflict = check_versions(events, versions)
         if conflict is not None:
             request.failed()
             plan.outcomes.append(conflict)
             continue
         positions: list[int] = []
-        for event in request.events:
+        for event in events:
             position += 1
             oid = as_uuid(event.originator_id)
             versions[oid] = event.originator_version
@@ -138,11 +197,12 @@ def plan_batch(
                 Row(position, uuid.uuid4(), oid, event.originator_version, event.topic, event.state)
             )
             positions.append(position)
-        last = request.events[-1] if request.events else None
+        last = events[-1] if events else None
         result = AppendResult(
             positions=positions,
             originator_id=as_uuid(last.originator_id) if last else None,
             version=last.originator_version if last else 0,
+            redecided=redecided,
         )
         if key is not None:
             encoded = result.to_json()

@@ -12,6 +12,7 @@ that name, shared by every store of the process that names it while one holds it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from app.store.base import EventStore
-from app.store.batch import BatchPlan, as_uuid, idempotency_keys, originators
+from app.store.batch import BatchPlan, as_uuid, idempotency_keys, needs_missing, originators
 from app.store.errors import StoreError, StoreUnavailable, TrackingConflict
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
@@ -68,13 +69,18 @@ def named_log(name: str) -> MemoryLog:
 class MemoryEventStore(EventStore):
     """An `EventStore` over a `MemoryLog` (a fresh one unless given).
 
-    Test hook: `conflict_next(stream, times)` makes the next `times` appends touching
-    `stream` fail with `VersionConflict` as if another process had written first.
+    Test hooks: `conflict_next(stream, times)` makes the next `times` appends touching
+    `stream` fail with `VersionConflict` as if another process had written first;
+    `redecide=False` makes a store that never decides a request again in its batch
+    (`AppendRequest.redecide` is ignored), as a backend without that ability.
     """
 
-    def __init__(self, log: MemoryLog | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, log: MemoryLog | None = None, *, redecide: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.log = log if log is not None else MemoryLog()
+        self.redecide = redecide
         self._open_now = False
         self._conflicts: dict[UUID, int] = {}
 
@@ -120,7 +126,13 @@ class MemoryEventStore(EventStore):
                 if oid in log.streams
             }
             stored = {k: log.keys[k] for k in idempotency_keys(requests) if k in log.keys}
-            plan = self._plan(requests, len(log.rows), versions, stored)
+            missing = {  # what a request decided again missed (`AppendRequest.redecide`)
+                oid: [r for r in log.streams[oid] if r.originator_version > base]
+                for oid, base in needs_missing(requests, versions).items()
+            }
+            if not self.redecide:
+                requests = [dataclasses.replace(r, redecide=None) for r in requests]
+            plan = self._plan(requests, len(log.rows), versions, stored, missing)
             if self.before_commit is not None:
                 await self.before_commit(requests)  # raising from it applies nothing
             log.apply(plan)

@@ -3,6 +3,8 @@ row conversion, kept apart from the connection and batching logic."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from app.store.errors import TrackingConflict
@@ -37,6 +39,26 @@ STATE_SQL = (
     " UNION ALL SELECT NULL, NULL, key, request_hash, result FROM idempotency_keys"
     " WHERE key = ANY($2::text[])"
 )
+
+
+#: Events of several streams, each after its own version (a batch deciding again).
+MISSING_SQL = f"""
+SELECT {COLUMNS} FROM events e
+JOIN unnest($1::uuid[], $2::int[]) AS w(id, v)
+  ON e.originator_id = w.id AND e.originator_version > w.v
+ORDER BY e.originator_id, e.originator_version
+"""
+
+
+async def read_missing(
+    conn: asyncpg.Connection, after: dict[UUID, int]
+) -> dict[UUID, list[RecordedEvent]]:
+    """Each stream's events after the given version (a batch deciding again reads them
+    under its lock)."""
+    found: dict[UUID, list[RecordedEvent]] = {}
+    for r in await conn.fetch(MISSING_SQL, list(after), list(after.values())):
+        found.setdefault(r[2], []).append(row(r))
+    return found
 
 
 async def record_tracking(conn: asyncpg.Connection, application_name: str, position: int) -> None:

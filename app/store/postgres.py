@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from app.store.base import EventStore
-from app.store.batch import BatchPlan, idempotency_keys, originators
+from app.store.batch import BatchPlan, idempotency_keys, needs_missing, originators
 from app.store.errors import (
     SchemaMissing,
     StoreError,
@@ -21,7 +21,7 @@ from app.store.errors import (
     TrackingConflict,
 )
 from app.store.listen import events_channel, listen_forever
-from app.store.pg_sql import COLUMNS, LATEST, STATE_SQL, record_tracking, row
+from app.store.pg_sql import COLUMNS, LATEST, STATE_SQL, read_missing, record_tracking, row
 from app.store.types import AppendRequest, AppendResult, RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,9 @@ class PostgresEventStore(EventStore):
                     max_position = r[1]
                 else:
                     versions[r[0]] = r[1]
-            plan = self._plan(requests, max_position, versions, stored)
+            wanted = needs_missing(requests, versions)  # decided again: what they missed
+            missing = await read_missing(conn, wanted) if wanted else None
+            plan = self._plan(requests, max_position, versions, stored, missing)
             await self._insert(conn, plan)
             if self.before_commit is not None:
                 await self.before_commit(requests)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -38,6 +38,22 @@ class Link:
     failed: bool = False
 
 
+class Redecide(Protocol):
+    """A request's decision taken again inside its batch, under the write lock, when its
+    stream moved (another process appended first) or what it was decided on top of was
+    not appended: the caller's rules run once more on the stream's committed state, so a
+    command the rules still allow never fails for having lost a race.
+
+    `base()` is the version of the state it decides on (-1: it cannot decide again);
+    called with the stream's events after that version (committed, then planned earlier
+    in the same batch, in version order), it returns the new events (continuing the
+    stream) or raises: the rule's error, or `VersionConflict` when it cannot decide."""
+
+    def base(self) -> int: ...
+
+    def __call__(self, missing: Sequence[RecordedEvent]) -> Sequence[StoredEvent]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class AppendRequest:
     """The events of one command, appended together or not at all.
@@ -51,6 +67,10 @@ class AppendRequest:
     process, not yet known to be committed); this one commits only if that one did,
     even if the versions happen to line up (another process's event could fill the
     gap). The store marks `link.failed` when this request appends nothing.
+
+    `redecide`: how to decide the request again in its batch instead of failing it with
+    a conflict (see `Redecide`; one stream only; the PostgreSQL store reads the missing
+    events under its lock, the others pass what the batch itself planned).
     """
 
     events: Sequence[StoredEvent]
@@ -58,6 +78,7 @@ class AppendRequest:
     request_hash: str = ""
     link: Link | None = None
     after: Link | None = None
+    redecide: Redecide | None = None
 
     def failed(self) -> None:
         """Mark the request as not appended (its successors will be refused)."""
@@ -74,6 +95,9 @@ class AppendResult:
     version: int
     replayed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Decided again in its batch (`AppendRequest.redecide`): the events committed are
+    #: not the ones the request carried.
+    redecided: bool = False
 
     @property
     def position(self) -> int:

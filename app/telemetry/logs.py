@@ -17,6 +17,7 @@ import datetime
 import logging
 import re
 import sys
+import time
 from typing import Any, Literal, TextIO
 
 import orjson
@@ -68,7 +69,10 @@ _second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
 
 
 def _time(record: logging.LogRecord) -> str:
-    created = record.created
+    return _time_of(record.created)
+
+
+def _time_of(created: float) -> str:
     whole = int(created)
     if whole != _second[0]:  # formatted once a second; the milliseconds appended
         moment = datetime.datetime.fromtimestamp(whole, tz=datetime.UTC)
@@ -116,6 +120,68 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The JSON handler, with a direct path for the access log (`access`)."""
+
+    def line(self, text: str) -> None:
+        """Write one formatted line as `emit` would (under the handler's lock)."""
+        self.acquire()
+        try:
+            self.stream.write(text + self.terminator)
+            self.flush()
+        finally:
+            self.release()
+
+
+_ours: list[JsonLines | None] = [None]  # the JSON handler `configure` installed
+_access = logging.getLogger("swarmdesk.access")
+
+
+def access(method: str, path: str, status: int, ms: float, request_id: str) -> None:
+    """The access line of one request (logger `swarmdesk.access`, INFO), as the JSON
+    formatter would write it. Measured: a line through `logging` cost ~25 us of a
+    ~350 us command (7%); written directly by the installed JSON handler it costs about a
+    tenth of that. The direct path is taken when that handler is on the root logger and
+    the access logger has no handler or filter of its own; any other handler on the root
+    (a test's capture) still gets the record; without the JSON handler (text format,
+    another configuration) the line goes through `logging` as any other."""
+    if not _access.isEnabledFor(logging.INFO):
+        return
+    message = f"{method} {path} {status} {ms:.1f}ms request_id={request_id}"
+    extra = {"method": method, "path": path, "status": status, "duration_ms": ms}
+    ours = _ours[0]
+    handlers = logging.root.handlers
+    if (
+        ours is None
+        or ours not in handlers
+        or _access.handlers
+        or _access.filters
+        or ours.filters
+        or ours.level > logging.INFO
+    ):
+        _access.info(message, extra=extra)
+        return
+    out: dict[str, Any] = {
+        "time": _time_of(time.time()),
+        "level": "info",
+        "logger": "swarmdesk.access",
+        "message": redact(message),
+    }
+    fields = _FIELDS.get()
+    if fields:
+        out.update(fields)
+    out.update(extra)
+    out["path"] = redact(path)
+    ours.line(orjson.dumps(out).decode())
+    if len(handlers) > 1:  # others beside ours (a test's capture): they get the record
+        record = _access.makeRecord(
+            _access.name, logging.INFO, "(edge)", 0, message, (), None, extra=extra
+        )
+        for handler in handlers:
+            if handler is not ours and record.levelno >= handler.level:
+                handler.handle(record)
+
+
 def configure(
     level: str = "info", fmt: LogFormat = "json", stream: TextIO | None = None
 ) -> logging.Handler:
@@ -125,9 +191,13 @@ def configure(
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    out = stream or sys.stderr
+    handler: logging.StreamHandler = (  # type: ignore[type-arg]
+        JsonLines(out) if fmt == "json" else logging.StreamHandler(out)
+    )
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    _ours[0] = handler if isinstance(handler, JsonLines) else None
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Attributes no line shows (logging's documented optimisation): cheaper records.

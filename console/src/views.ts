@@ -104,14 +104,18 @@ export interface CaseView {
   customer_messages: CustomerMessage[];
   swarm_requests: Record<string, SwarmRequest>;
   participants: Record<string, Participant>;
+  // Bounded (projections/case_view.py): pending invitations and open swarm requests
+  // only; the newest insights and proposals (older ones: GET /api/cases/{id}/insights
+  // and /proposals?before=&limit=); totals counts everything.
   invitations: Record<string, Invitation>;
-  insights: Record<string, Insight>;
-  proposals: Record<string, Proposal>;
+  insights: Insight[];
+  proposals: Proposal[];
   resolution: { summary: string; proposal_id: string | null; resolved_by: string; version: number } | null;
   closure?: unknown;
   acknowledgements: Record<string, number>;
   timeline: TimelineItem[];
   timeline_total: number;
+  totals?: { insights: number; proposals: number; customer_messages: number; swarm_requests: number; invitations: number; context: Record<string, number> };
 }
 
 export interface CaseSummary {

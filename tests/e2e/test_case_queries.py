@@ -58,7 +58,7 @@ async def test_case_view_access_and_history(server: Server) -> None:
         assert r.status_code == 200
         then = r.json()
         assert then["version"] == 7
-        assert then["insights"] == {}
+        assert then["insights"] == []
         assert str(agent_id_for(names["expert"])) in then["participants"]
         r = await http.get(url, params={"at_version": 99}, headers=server.headers(names["owner"]))
         assert r.status_code == 404

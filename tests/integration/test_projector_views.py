@@ -62,7 +62,7 @@ async def check_live_views(database: Database, store: EventStore, pool: Any) -> 
         position, doc = found
         assert doc["position"] == position
         assert doc["version"] == case.version
-        assert doc["proposals"][next(iter(doc["proposals"]))]["status"] == "accepted"
+        assert doc["proposals"][0]["status"] == "accepted"
         assert set(doc["participants"]) == {str(owner.id), str(expert.id)}
         assert doc["acknowledgements"] == {str(expert.id): 8}
         # access: owner, expert, the pending invitee, a supervisor; not a stranger

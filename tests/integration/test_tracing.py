@@ -6,6 +6,7 @@ carries the append's trace context. Off by default."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import websockets
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.trace import SpanKind
 from pydantic import SecretStr
 
@@ -31,8 +33,10 @@ from tests.e2e.server import uvicorn_in_process
 SECRET = "tracing-secret-key-that-is-long-enough"
 
 
-@pytest.fixture
-async def traced(tmp_path: Path) -> AsyncIterator[tuple[InMemorySpanExporter, str]]:
+@contextlib.asynccontextmanager
+async def _serving(
+    tmp_path: Path, sampler: Sampler | None = None
+) -> AsyncIterator[tuple[InMemorySpanExporter, str]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
     await upgrade_async(url)
     settings = Settings(
@@ -42,10 +46,16 @@ async def traced(tmp_path: Path) -> AsyncIterator[tuple[InMemorySpanExporter, st
         projector=ProjectorSettings(enabled=True),
     )
     exporter = InMemorySpanExporter()
-    tracing = Tracing(processor=SimpleSpanProcessor(exporter))
+    tracing = Tracing(processor=SimpleSpanProcessor(exporter), sampler=sampler)
     edge = build_asgi(settings, tracing=tracing)
     async with uvicorn_in_process(edge, lifespan="on") as (_, port):
         yield exporter, f"127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def traced(tmp_path: Path) -> AsyncIterator[tuple[InMemorySpanExporter, str]]:
+    async with _serving(tmp_path) as served:
+        yield served
 
 
 def _one(spans: list[ReadableSpan], name: str) -> ReadableSpan:
@@ -126,3 +136,47 @@ def test_traces_are_off_unless_the_environment_names_an_exporter() -> None:
     off = Tracing.from_env({})
     off.start()
     assert off.tracer is None
+
+
+async def test_the_head_sampler_decides_once_at_the_edge(tmp_path: Path) -> None:
+    """A ratio of 0: a request without a sampled parent makes no span at all, not even the
+    push or projector spans of its change; a request whose caller sampled it is traced
+    whole, its projector batch and push included (roots the ratio alone would drop)."""
+    owner = {"Authorization": f"Bearer {TokenIssuer(SECRET).issue('ana', Role.AGENT)}"}
+    never = ParentBased(TraceIdRatioBased(0.0))
+    async with _serving(tmp_path, never) as (exporter, address):
+        async with httpx.AsyncClient(base_url=f"http://{address}", headers=owner) as client:
+            opened = await client.post("/api/cases", json={"customer": "A", "subject": "t"})
+            case_id = opened.json()["case_id"]
+            async with websockets.connect(
+                f"ws://{address}/ws/cases/{case_id}", additional_headers=owner
+            ) as socket:
+                await socket.recv()  # the snapshot
+                quiet = await client.post(
+                    f"/api/cases/{case_id}/context", json={"kind": "symptom", "text": "a"}
+                )
+                await asyncio.wait_for(socket.recv(), 10)  # its patch was pushed
+                assert quiet.status_code == 200
+                assert exporter.get_finished_spans() == ()
+                caller_trace = uuid.uuid4().hex
+                traced = await client.post(
+                    f"/api/cases/{case_id}/context",
+                    headers={"traceparent": f"00-{caller_trace}-{'3' * 16}-01"},
+                    json={"kind": "symptom", "text": "b"},
+                )
+                assert traced.status_code == 200
+                await asyncio.wait_for(socket.recv(), 10)
+
+        def names() -> set[str]:
+            return {s.name for s in exporter.get_finished_spans()}
+
+        async with asyncio.timeout(10):
+            while not {"push", "projector batch"} <= names():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    spans = exporter.get_finished_spans()
+    assert sorted(s.name for s in spans) == sorted(
+        ["HTTP POST", "command add_context", "append", "projector batch", "push"]
+    )
+    assert {
+        s.context.trace_id for s in spans if s.name != "projector batch" and s.name != "push"
+    } == {int(caller_trace, 16)}

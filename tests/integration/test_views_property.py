@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,7 +40,9 @@ from app.store.migrate import upgrade_async
 from app.store.postgres import PostgresEventStore
 from domain import Actor, Case, Role
 from domain.errors import DomainError
+from projections.case_view import INSIGHTS_WINDOW, PROPOSALS_WINDOW, TIMELINE_MAX
 from projections.changes import load_view, read_changes
+from projections.item_queries import item_page_text
 from projections.rebuild import replay, verify
 from tests.conftest import Database
 from tests.support import PG_URL, drop_schema_sql, fresh_schema, require_postgres
@@ -63,8 +66,13 @@ KINDS = [
     "close",
     "transfer",
     "priority",
+    "burst",
 ]
 CASES = 3
+#: A "burst" posts more insights and proposals than the case document's windows hold
+#: (`projections.case_view`), so the windows' patches and the rows beyond them are tested.
+BURST_INSIGHTS = INSIGHTS_WINDOW + 1
+BURST_PROPOSALS = PROPOSALS_WINDOW + 1
 Step = tuple[str, int, int, int]  # (kind, case index, actor index, seed)
 
 steps_strategy = st.lists(
@@ -159,6 +167,7 @@ class World:
             "priority": lambda: case.change_priority(
                 actor, priority=rnd.choice(["low", "normal", "high", "urgent"]), reason=text
             ),
+            "burst": lambda: self._burst(case, actor, rnd, insights, proposals, text),
         }
         commands[kind]()
 
@@ -183,6 +192,22 @@ class World:
         cites = rnd.sample(insights, rnd.randint(0, len(insights)))
         case.propose_resolution(actor, proposal_id=pid, summary=text, steps=["a"], cites=cites)
         proposals.append(pid)
+
+    def _burst(
+        self,
+        case: Case,
+        actor: Actor,
+        rnd: random.Random,
+        insights: list[uuid.UUID],
+        proposals: list[uuid.UUID],
+        text: str,
+    ) -> None:
+        """Insights, then proposals, past the windows (the first refusal records nothing:
+        the same rules hold for the rest)."""
+        for _ in range(BURST_INSIGHTS):
+            self._insight(case, actor, rnd, insights, text)
+        for _ in range(BURST_PROPOSALS):
+            self._propose(case, actor, rnd, insights[-60:], proposals, text)
 
 
 def _pick(rnd: random.Random, ids: list[uuid.UUID]) -> uuid.UUID:
@@ -223,6 +248,7 @@ async def _example(db: Database, steps: list[Step], split: int) -> None:
                 for change in await read_changes(engine, view, key, after, 100_000):
                     client = jsonpatch.apply_patch(client if client is not None else {}, change.ops)
                 assert canonical(client) == canonical(stored), (view, key)
+            await _check_windows(engine, world)
             if view_case := next(iter(world.cases.values()), None):
                 found = await load_view(engine, "case", str(view_case.id))
                 assert found is not None
@@ -233,6 +259,28 @@ async def _example(db: Database, steps: list[Step], split: int) -> None:
         finally:
             await projector.close()
             await projector.engine.dispose()
+
+
+async def _check_windows(engine: Any, world: World) -> None:
+    """Each case document's windows are the newest of its items, and its items are every
+    one the case handed out, in order (as the pages give them)."""
+    windows = {
+        "insight": ("insights", INSIGHTS_WINDOW, world.insights),
+        "proposal": ("proposals", PROPOSALS_WINDOW, world.proposals),
+    }
+    for index, case in world.cases.items():
+        found = await load_view(engine, "case", str(case.id))
+        assert found is not None
+        doc = found[1]
+        for kind, (member, window, ids) in windows.items():
+            text = await item_page_text(engine, str(case.id), kind, None, 100_000)
+            items = json.loads(text)["items"]
+            assert [i["id"] for i in items] == [str(i) for i in ids[index]]
+            assert doc[member] == items[-window:]
+            assert doc["totals"][member] == len(items)
+        timeline = json.loads(await item_page_text(engine, str(case.id), "timeline", None, 10**6))
+        assert [t["version"] for t in timeline["items"]] == list(range(1, case.version + 1))
+        assert doc["timeline"] == timeline["items"][-TIMELINE_MAX:]
 
 
 def _documents(world: World) -> list[tuple[str, str]]:

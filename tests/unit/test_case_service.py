@@ -159,14 +159,31 @@ async def test_conflicts_are_decided_again_on_the_newer_state(world: World) -> N
 
 
 async def test_conflicts_past_the_deadline_are_refused(world: World) -> None:
+    """When the store cannot decide a request again in its batch (`redecide=False`),
+    a command that keeps losing is refused at the deadline."""
     case = await world.open()
-    impatient = world_on(world.store, deadline=0.05)
-    world.store.conflict_next(case, times=1_000_000)  # another process always wins
+    blind = MemoryEventStore(world.store.log, redecide=False)
+    await blind.start()
+    impatient = world_on(blind, deadline=0.05)
+    blind.conflict_next(case, times=1_000_000)  # another process always wins
     with pytest.raises(VersionConflict):
         await impatient.run("acknowledge_briefing", OWNER, ACK, case=case)
+    await blind.close()
     versions = await world.versions(case)
     assert versions == list(range(1, len(versions) + 1))
     assert len(versions) > 2  # it kept deciding again until the deadline
+
+
+async def test_a_command_that_keeps_losing_is_decided_again_in_the_batch(world: World) -> None:
+    """The same pressure on a store that decides again in its batch: after the first
+    conflict (which leaves a shadow), the command wins within its batch."""
+    case = await world.open()
+    world.store.conflict_next(case, times=1_000_000)  # another process always wins
+    answer = await world_on(world.store, deadline=0.05).run(
+        "acknowledge_briefing", OWNER, ACK, case=case
+    )
+    assert answer.result.model_dump()["version"] == len(await world.versions(case))
+    world.store.conflict_next(case, times=-1_000_000)
 
 
 async def test_a_stale_cached_copy_is_reloaded_and_if_match_answered_from_the_store(
@@ -348,5 +365,33 @@ async def test_two_processes_on_one_hot_case_all_succeed(world: World) -> None:
         versions = sorted(a.result.model_dump()["version"] for a in answers)
         assert versions == list(range(4, 4 + 48))
         assert world.cases.redecided + other.cases.redecided > 0  # they did collide
+    finally:
+        await other_store.close()
+
+
+async def test_a_hot_line_decides_later_conflicts_again_in_the_batch(world: World) -> None:
+    """Once a line met a conflict it keeps a shadow of the committed case: the next
+    conflicts (the other process wrote first) are decided again inside the appender's
+    batch, on the shadow brought up to date, instead of failing and reloading. A short
+    deadline: without that, commands would run out of time deciding again."""
+    other_store = MemoryEventStore(world.store.log)
+    await other_store.start()
+    try:
+        ours, other = world_on(world.store, deadline=0.5), world_on(other_store, deadline=0.5)
+        case = await _swarm(world)
+
+        async def writer(w: World, who: Principal, n: int) -> list[Answer]:
+            return [  # one after another, as a client does
+                await w.run("post_insight", who, _insight(f"{n}-{i}"), case=case) for i in range(10)
+            ]
+
+        answers = await asyncio.gather(
+            *(writer(w, who, n) for n, who in enumerate([OWNER, EXPERT] * 4)
+              for w in (ours, other))
+        )  # fmt: skip
+        versions = sorted(a.result.model_dump()["version"] for b in answers for a in b)
+        assert versions == list(range(4, 4 + 160))
+        assert ours.cases.decided_in_batch + other.cases.decided_in_batch > 0
+        assert ours.cases.lines == other.cases.lines == {}  # the shadows went with the lines
     finally:
         await other_store.close()

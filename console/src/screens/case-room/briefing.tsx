@@ -2,7 +2,7 @@
 // customer messages, the open requests for help). For a member who acknowledged an
 // earlier version, whatever is newer is marked "new", and one button acknowledges it all.
 import { command } from "../../api";
-import { useTail } from "../../ui/bounded";
+import { useEarlier } from "../../ui/earlier";
 import { ProblemNote, useCommand } from "../../ui/command";
 import { label, nameIn, when } from "../../ui/format";
 import type { Entry, TimelineItem } from "../../views";
@@ -32,14 +32,27 @@ export function Briefing(props: RoomProps) {
         {view.channel ? ` · via ${view.channel}` : ""}
       </p>
       {KINDS.map(([kind, title]) => (
-        <EntryList key={kind} title={title} entries={view.context[kind] ?? []} isNew={isNew} {...props} />
+        <EntryList key={kind} kind={kind} title={title} entries={view.context[kind] ?? []} isNew={isNew} {...props} />
       ))}
+      <Messages {...props} isNew={isNew} />
+      <HandsRaised {...props} isNew={isNew} />
+    </section>
+  );
+}
+
+function Messages(props: RoomProps & { isNew: (v: number) => boolean }) {
+  const { view, isNew } = props;
+  const total = view.totals?.customer_messages ?? view.customer_messages.length;
+  const { all: messages, more } = useEarlier(view.case_id, "customer-messages", view.customer_messages, total, props.current);
+  return (
+    <>
       <h3>Customer messages</h3>
-      {view.customer_messages.length === 0 ? (
+      {more}
+      {messages.length === 0 ? (
         <p class="muted">None logged.</p>
       ) : (
         <ul class="entries">
-          {view.customer_messages.map((m) => (
+          {messages.map((m) => (
             <li key={m.id} class={isNew(m.version) ? "new" : ""}>
               {isNew(m.version) ? <NewMark /> : null}
               <span class="muted">{m.direction === "inbound" ? "From the customer" : "To the customer"}:</span>{" "}
@@ -48,8 +61,7 @@ export function Briefing(props: RoomProps) {
           ))}
         </ul>
       )}
-      <HandsRaised {...props} isNew={isNew} />
-    </section>
+    </>
   );
 }
 
@@ -59,9 +71,10 @@ export const NewMark = () => <strong class="new-mark">New</strong>;
 export const newSince = (timeline: TimelineItem[], acked: number): TimelineItem[] =>
   timeline.filter((item) => item.version > acked && item.type !== "BriefingAcknowledged");
 
-function EntryList(props: RoomProps & { title: string; entries: Entry[]; isNew: (v: number) => boolean }) {
-  const { shown, more } = useTail(props.entries, 20);
-  if (props.entries.length === 0) return null;
+function EntryList(props: RoomProps & { kind: string; title: string; entries: Entry[]; isNew: (v: number) => boolean }) {
+  const total = props.view.totals?.context[props.kind] ?? props.entries.length;
+  const { all: shown, more } = useEarlier(props.view.case_id, `context/${props.kind}`, props.entries, total, props.current);
+  if (shown.length === 0) return null;
   return (
     <>
       <h3>{props.title}</h3>

@@ -3,7 +3,7 @@
 import { memo } from "preact/compat";
 import { useState } from "preact/hooks";
 import { command } from "../../api";
-import { useTail } from "../../ui/bounded";
+import { useEarlier } from "../../ui/earlier";
 import { Field, ProblemNote, useCommand } from "../../ui/command";
 import { nameIn, when } from "../../ui/format";
 import type { Insight } from "../../views";
@@ -16,23 +16,24 @@ export const CITABLE = 20;
 
 export function Insights(props: RoomProps) {
   const { view } = props;
-  const insights = Object.values(view.insights).sort((a, b) => a.version - b.version);
+  // the document holds the newest; older ones are paged in on request
+  const { all: insights, more } = useEarlier(view.case_id, "insights", view.insights, view.totals?.insights ?? view.insights.length, props.current);
+  const byId = new Map(insights.map((i) => [i.id, i]));
   const highlight = props.current && props.isMember && !props.isOwner;
   const canPost = props.current && view.status === "open" && (props.isMember || props.isOwner);
-  const { shown, more } = useTail(insights, 30);
   return (
     <section class="card insights" aria-labelledby="insights-title">
       <h2 id="insights-title">Insights</h2>
       {insights.length === 0 ? <p class="muted">No insights yet.</p> : null}
       {more}
       <ul class="entries">
-        {shown.map((insight) => (
+        {insights.map((insight) => (
           <InsightRow
             key={insight.id}
             insight={insight}
             isNew={highlight && insight.version > props.acked}
             author={nameIn(view, insight.author_id)}
-            cites={insight.refers_to.map((id) => [id, (view.insights[id]?.text ?? id.slice(0, 8)).slice(0, 40)])}
+            cites={insight.refers_to.map((id) => [id, (byId.get(id)?.text ?? id.slice(0, 8)).slice(0, 40)])}
             mentions={insight.mentions.map((id) => nameIn(view, id)).join(", ")}
           />
         ))}

@@ -1,6 +1,6 @@
 // The timeline: every event of the case in order, newest last; what is newer than the
 // caller's acknowledgement is marked.
-import { useTail } from "../../ui/bounded";
+import { useEarlier } from "../../ui/earlier";
 import { nameIn, when, words } from "../../ui/format";
 import { NewMark } from "./briefing";
 import type { RoomProps } from "./room";
@@ -20,12 +20,10 @@ const Row = memo(function Row({ item, who, isNew }: { item: TimelineItem; who: s
 export function Timeline(props: RoomProps) {
   const { view, acked } = props;
   const highlight = props.current && props.isMember && !props.isOwner;
-  const earlier = view.timeline_total - view.timeline.length;
-  const { shown, more } = useTail(view.timeline, 50);
+  const { all: shown, more } = useEarlier(view.case_id, "timeline", view.timeline, view.timeline_total, props.current);
   return (
     <section class="card timeline" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
-      {earlier > 0 ? <p class="muted">{earlier} earlier events are not in this document.</p> : null}
       {more}
       <ol class="timeline-list" aria-label="Events, oldest first">
         {shown.map((item) => (
