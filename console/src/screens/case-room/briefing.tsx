@@ -19,11 +19,9 @@ export function Briefing(props: RoomProps) {
   const { view, acked } = props;
   const highlight = props.current && props.isMember && !props.isOwner;
   const isNew = (version: number) => highlight && version > acked;
-  const newCount = highlight ? newSince(view.timeline, acked).length : 0;
   return (
     <section class="card briefing" aria-labelledby="briefing-title">
       <h2 id="briefing-title">Briefing</h2>
-      {highlight ? <Acknowledge {...props} newCount={newCount} /> : null}
       <p class="problem-statement">{view.problem.description || <span class="muted">No description.</span>}</p>
       <p class="muted">
         Customer: {view.customer.name}
@@ -114,10 +112,12 @@ function HandsRaised(props: RoomProps & { isNew: (v: number) => boolean }) {
   );
 }
 
-function Acknowledge(props: RoomProps & { newCount: number }) {
+/** For a member who is not the owner: how much is new, and one button to acknowledge it. */
+export function Acknowledge(props: RoomProps) {
   const cmd = useCommand();
   const { view, acked } = props;
-  const upToDate = props.newCount === 0 && acked > 0;
+  const newCount = newSince(view.timeline, acked).length;
+  const upToDate = newCount === 0 && acked > 0;
   const ack = () =>
     void cmd.run(() =>
       command("POST", `/api/cases/${view.case_id}/briefing-acks`, { version: view.version }),
@@ -130,7 +130,7 @@ function Acknowledge(props: RoomProps & { newCount: number }) {
         <p role="status">
           {acked === 0
             ? "You have not acknowledged this briefing yet."
-            : `${props.newCount} change${props.newCount === 1 ? "" : "s"} since you acknowledged version ${acked} (marked New).`}
+            : `${newCount} change${newCount === 1 ? "" : "s"} since you acknowledged version ${acked} (marked New).`}
         </p>
       )}
       {upToDate ? null : (
