@@ -87,14 +87,11 @@ def serve(
     root: Path | None = None,
     extra_env: dict[str, str] | None = None,
     output: Path | None = None,
-    wrap: Sequence[str] = (),
-    ready_within: float = 30.0,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`swarmdesk serve` on a free port (uvicorn: uvloop + httptools), until exit; with
     `separate`, the projector runs in a `swarmdesk project` process beside it; `root`:
     another checkout's server (see `command`); `output`: a file for the server's stdout and
-    stderr (its logs), else the terminal's; `wrap`: a command line the server runs under
-    (valgrind, say), given `ready_within` seconds to answer `/readyz`."""
+    stderr (its logs), else the terminal's."""
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="swarmdesk-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMDESK_")}
@@ -113,12 +110,12 @@ def serve(
     argv, extra = command(root, "serve", "--port", str(port))
     env.update(extra)
     sink = open(output, "ab") if output is not None else None  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([*wrap, *argv], cwd=root or ROOT, env=env, stdout=sink, stderr=sink)
+    process = subprocess.Popen(argv, cwd=root or ROOT, env=env, stdout=sink, stderr=sink)
     helper = None
     if separate:
         helper = subprocess.Popen(command(root, "project")[0], cwd=root or ROOT, env=env)
     try:
-        deadline = time.monotonic() + ready_within
+        deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("swarmdesk serve did not become ready")
@@ -133,7 +130,7 @@ def serve(
             helper.wait(10)
         process.terminate()
         try:
-            process.wait(10 if not wrap else 120)
+            process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -21,8 +21,7 @@ off, so the command path alone), and prints the server CPU per command of each a
 their ratio (target: OIDC at most 1.05x), beside one RS256 verification's own cost.
 
 `--telemetry` runs this tree quiet, with INFO logs, and with traces sampled at 1%, side by
-side (`bench/_http_telemetry.py`); `--telemetry --instructions` counts the server's
-instructions per command in each under valgrind instead (`bench/_http_instructions.py`).
+side (`bench/_http_telemetry.py`).
 
 `--baseline DIR` (a checkout of another commit, e.g. `git worktree add /tmp/base REV`)
 instead runs, in each round, that checkout's server and this tree's side by side (the
@@ -82,20 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--telemetry", action="store_true", help="logs and traces on vs off (issue #18)"
     )
-    parser.add_argument(
-        "--instructions",
-        action="store_true",
-        help="with --telemetry: count the server's instructions per command (callgrind)",
-    )
+
     args = parser.parse_args(argv)
     seconds = args.seconds or (4.0 if args.quick else 10.0)
     idempotency = not args.no_idempotency
     if args.oidc:
         return embedded_vs_oidc(args, seconds, idempotency)
-    if args.telemetry and args.instructions:
-        from bench._http_instructions import telemetry_instructions
-
-        return telemetry_instructions(args, 30 if args.quick else 150)
     if args.telemetry:
         from bench._http_telemetry import telemetry_costs
 
