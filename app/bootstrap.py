@@ -32,9 +32,14 @@ from app.server.tweaks import Tweaks, probe
 from app.service.agents import AgentService
 from app.service.cache import AggregateCache
 from app.service.cases import CaseService
+from app.service.clock import Clock, SystemClock
 from app.service.commands import CommandRunner
+from app.service.outcomes import Outcomes
 from app.service.repository import Repository
 from app.service.retention import Retention
+from app.service.sla_engine import SlaEngine
+from app.service.sla_policies import SlaPolicyService
+from app.service.timers import Timers
 from app.settings import Settings, comma_list
 from app.store import EventStore, create_store
 from app.store.codec import create_mapper
@@ -44,6 +49,7 @@ from app.telemetry.hooks import Hooks
 from app.telemetry.metrics import Metrics
 from app.telemetry.tracing import Tracing
 from projections.db import create_views_engine
+from projections.kpi_projector import KpiProjector
 from projections.projector import Projector
 from projections.service import Views
 from projections.watchdog import Watchdog
@@ -74,6 +80,7 @@ class Services:
     metrics: Metrics
     shutdown: Shutdown
     tracing: Tracing
+    outcomes: Outcomes  # SLA policies, the SLA engine, the KPI projection, timers
 
 
 @contextlib.asynccontextmanager
@@ -87,6 +94,7 @@ async def bootstrap(
     tweaks: Tweaks | None = None,
     shutdown: Shutdown | None = None,
     tracing: Tracing | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Services]:
     """Start the store, the read side and push; stop everything in reverse order."""
     async with contextlib.AsyncExitStack() as stack:
@@ -131,12 +139,14 @@ async def bootstrap(
             authenticate=callers.principal,
             inline=tweaks.inline_send.active,
             lean=tweaks.lean_sockets.active,
+            stalled_close=tweaks.stalled_close.active,
         )
         push.hub.on_publish = hooks.pushed
         tuning = settings.commands
         deadline = tuning.conflict_deadline_seconds
         cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
         agents = AgentService(repository, deadline)
+        outcomes = start_outcomes(stack, settings, store, engine, cases, clock)
         yield Services(
             settings=settings,
             store=store,
@@ -168,7 +178,31 @@ async def bootstrap(
             metrics=metrics,
             shutdown=shutdown or Shutdown(),
             tracing=tracing,
+            outcomes=outcomes,
         )
+
+
+def start_outcomes(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    store: EventStore,
+    engine: AsyncEngine,
+    cases: CaseService,
+    clock: Clock | None,
+) -> Outcomes:
+    """SLA policies; where the projector runs, the SLA engine (its timers on `clock`)
+    and the KPI projection, each leading its own lock (`stack` stops them)."""
+    tuning = settings.outcomes
+    clock = clock or SystemClock(max_sleep=tuning.timer_poll_seconds)
+    policies = SlaPolicyService(cases.repository, settings.commands.conflict_deadline_seconds)
+    if not (tuning.enabled and settings.projector.enabled):
+        return Outcomes(policies, Timers(engine), clock, engine)
+    schema = settings.database_schema
+    sla = SlaEngine(store, engine, cases, clock, replay_decoder(), schema=schema)
+    kpis = KpiProjector(engine, store.subscribe, replay_decoder(), schema=schema)
+    for name, run in (("swarmdesk-sla", sla.run()), ("swarmdesk-kpis", kpis.run())):
+        stack.push_async_callback(_stop, asyncio.create_task(run, name=name))
+    return Outcomes(policies, sla.timers, clock, engine, sla, kpis)
 
 
 async def start_oidc(

@@ -76,12 +76,28 @@ class RetentionSettings(BaseSettings):
     every_seconds: float = Field(default=300.0, gt=0, description="how often to prune")
 
 
+class OutcomeSettings(BaseSettings):
+    """SLA engine and KPI projection (`SWARMDESK_OUTCOMES_`); they run where the projector
+    runs, one leader each per database."""
+
+    model_config = SettingsConfigDict(env_prefix="SWARMDESK_OUTCOMES_", extra="ignore")
+
+    enabled: bool = Field(default=True, description="run the SLA engine and KPI projection")
+    timer_poll_seconds: float = Field(
+        default=5.0, gt=0, description="timers scheduled by other processes seen within"
+    )
+
+
 class PushSettings(BaseSettings):
     """Live push over WebSockets (`SWARMDESK_PUSH_`); the defaults suit production."""
 
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_PUSH_", extra="ignore")
 
     queue_limit: int = Field(default=256, ge=1)  # frames a client may lag before 4008
+    queue_bytes: int = Field(default=1 << 20, ge=1024)  # bytes a client may lag before 4008
+    stall_seconds: float = Field(default=10.0, gt=0)  # a send suspended this long: 4008
+    close_grace_seconds: float = Field(default=5.0, gt=0)  # then aborted if unanswered
+    max_client_frame: int = Field(default=4096, ge=125)  # bytes a client message may have
     heartbeat_seconds: float = Field(default=15.0, ge=0)  # 0: no heartbeats
     replay_limit: int = Field(default=1000, ge=0)  # more changes than this: a snapshot
     poll_seconds: float = Field(default=1.0, gt=0)  # feed poll when no wake-up comes
@@ -217,6 +233,7 @@ class Settings(BaseSettings):
     commands: CommandSettings = Field(default_factory=CommandSettings)
     projector: ProjectorSettings = Field(default_factory=ProjectorSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
     oidc: OIDCSettings = Field(default_factory=OIDCSettings)

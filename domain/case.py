@@ -9,7 +9,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import case_events as ev
+from domain import outcome_events as oc
 from domain.actors import Actor, Role
+from domain.case_outcomes import CaseOutcomes
 from domain.case_rules import CaseRules
 from domain.case_state import Proposal
 from domain.errors import NotAllowed
@@ -31,7 +33,7 @@ from domain.values import (
 __all__ = ["Case"]
 
 
-class Case(Aggregate, CaseRules):
+class Case(Aggregate, CaseRules, CaseOutcomes):
     """A support case and its swarm. Create with ``Case.open``, never ``Case(...)``."""
 
     Opened = ev.Opened
@@ -52,6 +54,11 @@ class Case(Aggregate, CaseRules):
     Closed = ev.Closed
     OwnershipTransferred = ev.OwnershipTransferred
     PriorityChanged = ev.PriorityChanged
+    # outcomes (domain.outcome_events, commands in domain.case_outcomes)
+    AwaitingCustomer, SatisfactionRecorded = oc.AwaitingCustomer, oc.SatisfactionRecorded
+    SlaClockStarted, SlaPaused, SlaResumed = oc.SlaClockStarted, oc.SlaPaused, oc.SlaResumed
+    SlaWarned, SlaBreached, SlaMet = oc.SlaWarned, oc.SlaBreached, oc.SlaMet
+    SwarmUrgencyRaised = oc.SwarmUrgencyRaised
 
     @classmethod
     def open(

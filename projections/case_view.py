@@ -16,6 +16,12 @@ case version that created it; a page is the `limit` items just before it, oldest
 with `next_before` while older ones remain). The full history is also
 ``GET /api/cases/{id}/events``.
 
+Stored (`projections.case_store`): the `case_views` row of a case holds the document
+without its windows (small: it is what changes with every event); the windows are the
+newest `case_items` rows, read with that row in one statement. The push snapshot and
+`GET /api/cases/{id}` are that document; `?at_version=V` folds the case's events up to
+V with the same reducers (the windows as they stood).
+
 Document shape (all ids are str; "[..] (last N)": a list, oldest first, of the newest N;
 a patch that appends to a full window first removes its entry 0, so a client's copy
 keeps the same window):
@@ -73,6 +79,7 @@ from projections.case_people import (
     swarm_requested,
 )
 from projections.envelope import Doc, Envelope, Op, add, remove, replace, s, sid
+from projections.outcome_view import OUTCOME_REDUCERS
 from projections.timeline import timeline_entry
 
 TIMELINE_MAX = 50
@@ -292,6 +299,7 @@ REDUCERS: dict[str, Reducer] = {
     "Closed": closed,
     "OwnershipTransferred": ownership_transferred,
     "PriorityChanged": priority_changed,
+    **OUTCOME_REDUCERS,
 }
 
 

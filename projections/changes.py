@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.actors import Actor
+from projections.case_store import assemble, case_sql
 from projections.tables import case_members, case_views, view_changes
 
 __all__ = [
@@ -114,7 +115,11 @@ async def load_view(
 async def load_view_text(
     engine: AsyncConnection | AsyncEngine, view: str, key: str
 ) -> tuple[int, str] | None:
-    """(position, document as stored JSON text): the hot path, no parsing."""
+    """(position, document as JSON text): the hot path, no parsing. A case document is
+    its core row and its windows, read in one statement (`projections.case_store`)."""
+    if view == "case":
+        found = assemble(await _rows(engine, sa.text(case_sql(":k")).bindparams(k=key)))
+        return (found.position, found.doc) if found is not None else None
     t = case_views
     query = sa.select(t.c.position, t.c.doc).where(t.c.view == view, t.c.key == key)
     rows = await _rows(engine, query)

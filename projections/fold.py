@@ -90,6 +90,8 @@ class ViewSet:
     async def apply(self, env: Envelope) -> None:
         """Fold one event into every view it changes (documents loaded first)."""
         key = env.key
+        if env.name.startswith("SlaPolicy."):
+            return  # no view: policies are read by the SLA engine and the KPI projection
         if env.name.startswith("Agent."):
             await self.doc("agent", key)
         else:
@@ -121,6 +123,8 @@ class ViewSet:
         may be folded apart (`projections.parallel`)."""
         key = env.key
         docs = self.docs
+        if env.name.startswith("SlaPolicy."):
+            return []
         if env.name.startswith("Agent."):
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
             return []

@@ -3,9 +3,10 @@
 PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated connection held for as long as
 the projector runs; the key derives from the schema, so test schemas do not contend.
 When the holder dies its session ends, the lock is released, and a waiting process
-(retrying every `retry` seconds) takes over. The holder checks its connection every
-`check` seconds: when it is gone (a database restart ends the session, and the lock
-with it), the `lost` event the context yields is set, so the holder stops at once.
+(retrying every `retry` seconds, also while the database cannot be reached) takes
+over. The holder checks its connection every `check` seconds: when it is gone (a
+database restart ends the session, and the lock with it), the `lost` event the
+context yields is set, so the holder stops at once.
 SQLite: an exclusive, non-blocking `flock` on `<database file>.views.lock`, released by
 the OS when the holder dies (never lost while held).
 """
@@ -16,30 +17,40 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+log = logging.getLogger(__name__)
 
-def lock_key(schema: str | None) -> int:
-    digest = hashlib.blake2b(f"swarmdesk-views:{schema or ''}".encode(), digest_size=8).digest()
+
+def lock_key(schema: str | None, name: str = "views") -> int:
+    digest = hashlib.blake2b(f"swarmdesk-{name}:{schema or ''}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 @contextlib.asynccontextmanager
 async def leadership(
-    engine: AsyncEngine, schema: str | None, retry: float = 1.0, check: float = 1.0
+    engine: AsyncEngine,
+    schema: str | None,
+    retry: float = 1.0,
+    check: float = 1.0,
+    *,
+    name: str = "views",
 ) -> AsyncIterator[asyncio.Event]:
     """Wait (retrying) until this process leads; leads until the context exits or the
-    event it yields is set (the leadership was lost)."""
+    event it yields is set (the leadership was lost). `name`: what is led (the views,
+    the SLA engine, ...): each name has its own lock."""
     if engine.dialect.name == "postgresql":
-        async with _pg_lock(engine, lock_key(schema), retry, check) as lost:
+        async with _pg_lock(engine, lock_key(schema, name), retry, check) as lost:
             yield lost
         return
     database = engine.url.database or ""
-    async with _file_lock(f"{database}.views.lock", retry):
+    async with _file_lock(f"{database}.{name}.lock", retry):
         yield asyncio.Event()
 
 
@@ -47,18 +58,29 @@ async def leadership(
 async def _pg_lock(
     engine: AsyncEngine, key: int, retry: float, check: float
 ) -> AsyncIterator[asyncio.Event]:
-    while True:
-        conn = await engine.connect()
+    while True:  # a database that cannot be reached is one more reason to wait
+        try:
+            conn = await engine.connect()
+        except Exception as exc:
+            log.warning("projector cannot try to lead (%s); again in %g s", exc, retry)
+            await asyncio.sleep(retry)
+            continue
         try:
             got = await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
             if got.scalar():
                 await conn.commit()
                 break
             await conn.rollback()
+        except Exception as exc:
+            log.warning("projector cannot try to lead (%s); again in %g s", exc, retry)
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
         except BaseException:
-            await conn.close()
+            with contextlib.suppress(Exception):
+                await conn.close()
             raise
-        await conn.close()
+        with contextlib.suppress(Exception):
+            await conn.close()
         await asyncio.sleep(retry)
     lost = asyncio.Event()
     stop = asyncio.Event()
@@ -108,3 +130,38 @@ async def _file_lock(path: str, retry: float) -> AsyncIterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+async def lead_forever(
+    engine: AsyncEngine,
+    schema: str | None,
+    name: str,
+    body: Callable[[], Coroutine[Any, Any, None]],
+    *,
+    retry: float = 1.0,
+    leading: Callable[[bool], None] = lambda _: None,
+) -> None:
+    """Lead `name`, run `body` while leading, and lead again when the leadership is
+    lost or `body` fails (logged, after `retry` seconds); until cancelled. `leading` is
+    told when this process starts and stops leading."""
+    while True:
+        try:
+            async with leadership(engine, schema, retry, name=name) as lost:
+                leading(True)
+                tasks = [
+                    asyncio.create_task(body(), name=f"{name}-body"),
+                    asyncio.create_task(lost.wait(), name=f"{name}-leadership"),
+                ]
+                try:
+                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    leading(False)
+                    for task in tasks:
+                        task.cancel()
+                    results = await asyncio.gather(*tasks, return_exceptions=True)
+                error = next((r for r in results if isinstance(r, Exception)), None)
+                if error is not None:
+                    raise error
+        except Exception:
+            log.exception("%s failed or lost its leadership; leading again", name)
+            await asyncio.sleep(retry)

@@ -28,6 +28,7 @@ import asyncpg
 import orjson
 
 from projections.case_items import Item, ItemKey
+from projections.case_store import assemble, case_sql, loads
 from projections.envelope import Doc
 from projections.fold import Change, Key
 from projections.rows import board_rows, member_rows, summary_row
@@ -66,7 +67,7 @@ _IDS = f"${_FIRST_SUMMARY_PARAM}::text[]"  # the touched case ids (summaries' ca
 
 _M = _FIRST_SUMMARY_PARAM + len(_SUMMARY_COLUMNS)  # the first case_members array
 _B = _M + 4  # the first swarm_board array
-_I = _B + 4  # the first case_items array
+_I = _B + 5  # the first case_items array
 
 _BATCH_SQL = f"""
 WITH upd AS (
@@ -105,12 +106,12 @@ WITH upd AS (
     AND NOT EXISTS (SELECT 1 FROM nm WHERE nm.agent_id = o.agent_id AND nm.case_id = o.case_id)
 ), nb AS (
     SELECT * FROM unnest(${_B}::text[], ${_B + 1}::text[], ${_B + 2}::bigint[],
-        ${_B + 3}::text[]) AS n(request_id, case_id, position, doc)
+        ${_B + 3}::text[], ${_B + 4}::bigint[]) AS n(request_id, case_id, position, doc, rank)
 ), b AS (
-    INSERT INTO swarm_board (request_id, case_id, position, doc)
+    INSERT INTO swarm_board (request_id, case_id, position, doc, rank)
     SELECT * FROM nb WHERE EXISTS (SELECT 1 FROM ok)
     ON CONFLICT (request_id) DO UPDATE SET case_id = EXCLUDED.case_id,
-        position = EXCLUDED.position, doc = EXCLUDED.doc
+        position = EXCLUDED.position, doc = EXCLUDED.doc, rank = EXCLUDED.rank
 ), db AS (
     DELETE FROM swarm_board o WHERE o.case_id = ANY({_IDS}) AND EXISTS (SELECT 1 FROM ok)
     AND NOT EXISTS (SELECT 1 FROM nb WHERE nb.request_id = o.request_id)
@@ -119,7 +120,7 @@ WITH upd AS (
     SELECT * FROM unnest(${_I}::text[], ${_I + 1}::text[], ${_I + 2}::text[],
         ${_I + 3}::int[], ${_I + 4}::bigint[], ${_I + 5}::text[])
     WHERE EXISTS (SELECT 1 FROM ok)
-    ON CONFLICT (case_id, kind, item_id) DO UPDATE SET seq = EXCLUDED.seq,
+    ON CONFLICT (case_id, kind, seq) DO UPDATE SET item_id = EXCLUDED.item_id,
         position = EXCLUDED.position, doc = EXCLUDED.doc
 )
 SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) AS moved,
@@ -132,6 +133,8 @@ def _columns(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> list[li
 
 
 async def load_doc(conn: asyncpg.Connection, view: str, key: str) -> Doc | None:
+    if view == "case":
+        return loads(assemble(await conn.fetch(_CASE_SQL, key)))
     text = await conn.fetchval("SELECT doc FROM case_views WHERE view = $1 AND key = $2", view, key)
     if text is None:
         return None
@@ -140,11 +143,16 @@ async def load_doc(conn: asyncpg.Connection, view: str, key: str) -> Doc | None:
 
 
 async def load_docs(conn: asyncpg.Connection, view: str, keys: Sequence[str]) -> dict[str, Doc]:
-    """The documents of `view` that exist among `keys`, in one round trip."""
-    rows = await conn.fetch(
-        "SELECT key, doc FROM case_views WHERE view = $1 AND key = ANY($2::text[])", view, keys
-    )
-    return {key: orjson.loads(text) for key, text in rows}
+    """The documents of `view` that exist among `keys`."""
+    found = {}
+    for key in keys:
+        doc = await load_doc(conn, view, key)
+        if doc is not None:
+            found[key] = doc
+    return found
+
+
+_CASE_SQL = case_sql("$1")
 
 
 async def load_items(conn: asyncpg.Connection, keys: list[ItemKey]) -> dict[ItemKey, Item]:
@@ -194,7 +202,7 @@ async def write_batch(
         channel,
         *_columns(summaries, (c for c, _ in _SUMMARY_COLUMNS)),
         *_columns(members, ("agent_id", "case_id", "relation", "opened_position")),
-        *_columns(board, ("request_id", "case_id", "position", "doc")),
+        *_columns(board, ("request_id", "case_id", "position", "doc", "rank")),
         *_columns(items, ("case_id", "kind", "item_id", "seq", "position", "doc")),
     )
     if moved != 1:

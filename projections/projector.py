@@ -320,7 +320,7 @@ class Projector:
         # (absent ones, such as those of cases the batch opens, are known absent). The
         # reads need no transaction with the write: this projector is the views' only
         # writer, and the write's tracking compare-and-set fails if another took over.
-        wanted = {str(e.stream_id) for e in envelopes if not e.name.startswith("Agent.")}
+        wanted = {str(e.stream_id) for e in envelopes if "." not in e.name}  # case events
         missing = [key for key in wanted if ("case", key) not in cache]
         found = await pg_writer.load_docs(pg, "case", missing) if missing else {}
         prefetched = {("case", key): found.get(key) for key in missing}

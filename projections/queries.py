@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.actors import Actor
+from projections.case_store import assemble, case_sql
 from projections.tables import case_members, case_summaries, case_views, swarm_board
 
 
@@ -22,41 +23,28 @@ class CaseText:
     readable: bool
 
 
-_CASE_TEXT_SQL = (
-    "SELECT v.position, v.doc, (SELECT m.relation FROM case_members m"
-    " WHERE m.case_id = v.key AND m.agent_id = $2)"
-    " FROM case_views v WHERE v.view = 'case' AND v.key = $1"
-)
+_CASE_TEXT_SQL = case_sql("$1", "$2")
 
 
 async def case_text(
     engine: AsyncEngine, case_id: UUID, actor: Actor, pool: Any = None
 ) -> CaseText | None:
-    """The stored case document and whether `actor` may read it, in one round trip.
+    """The case document (its core row and windows, `projections.case_store`) and
+    whether `actor` may read it, in one statement.
 
     With an asyncpg `pool` (PostgreSQL), one plain statement outside any transaction:
     SQLAlchemy's connection adds a BEGIN and a ROLLBACK round trip to every read."""
     if pool is not None:
-        record = await pool.fetchrow(_CASE_TEXT_SQL, str(case_id), str(actor.id))
-        if record is None:
-            return None
-        readable = actor.is_supervisor or record[2] is not None
-        return CaseText(int(record[0]), str(record[1]), readable)
-    v, m = case_views, case_members
-    relation = (
-        sa.select(m.c.relation)
-        .where(m.c.case_id == v.c.key, m.c.agent_id == str(actor.id))
-        .scalar_subquery()
-    )
-    query = sa.select(v.c.position, v.c.doc, relation.label("relation")).where(
-        v.c.view == "case", v.c.key == str(case_id)
-    )
-    async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
-    if row is None:
+        rows = await pool.fetch(_CASE_TEXT_SQL, str(case_id), str(actor.id))
+    else:
+        query = sa.text(case_sql(":k", ":a")).bindparams(k=str(case_id), a=str(actor.id))
+        async with engine.connect() as conn:
+            rows = (await conn.execute(query)).fetchall()
+    found = assemble(rows)
+    if found is None:
         return None
-    readable = actor.is_supervisor or row.relation is not None
-    return CaseText(int(row.position), str(row.doc), readable)
+    readable = actor.is_supervisor or found.relation is not None
+    return CaseText(found.position, found.doc, readable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +91,13 @@ async def list_cases(
 
 
 async def swarm_board_text(engine: AsyncEngine, limit: int, cursor: int | None) -> str:
-    """`{"items": [...], "next_cursor": ...}`: open swarm requests, most recent first."""
+    """`{"items": [...], "next_cursor": ...}`: open swarm requests, those whose urgency
+    time pressure raised first (critical, then high), then most recent first; the
+    cursor is a rank (`projections.rows.board_rank`: the position when none was raised)."""
     b = swarm_board
-    query = sa.select(b.c.position, b.c.doc).order_by(b.c.position.desc(), b.c.request_id)
+    query = sa.select(b.c.rank.label("position"), b.c.doc).order_by(b.c.rank.desc(), b.c.request_id)
     if cursor is not None:
-        query = query.where(b.c.position < cursor)
+        query = query.where(b.c.rank < cursor)
     async with engine.connect() as conn:
         rows = (await conn.execute(query.limit(limit + 1))).fetchall()
     more = len(rows) > limit

@@ -45,8 +45,18 @@ def member_rows(doc: Doc) -> list[dict[str, Any]]:
     ]
 
 
+#: `swarm_urgency` (raised as an SLA deadline nears) -> how far up the board it moves
+URGENCY_RANKS = {"high": 1, "critical": 2}
+
+
+def board_rank(doc: Doc) -> int:
+    """The board's sort key: the urgency time pressure raised, then the position."""
+    return (URGENCY_RANKS.get(doc.get("swarm_urgency") or "", 0) << 40) + int(doc["position"])
+
+
 def board_rows(doc: Doc) -> list[dict[str, Any]]:
-    """One row per open swarm request of an open case (the swarm board)."""
+    """One row per open swarm request of an open case (the swarm board), ranked by
+    `board_rank`."""
     if doc["status"] != "open":
         return []
     rows = []
@@ -61,6 +71,7 @@ def board_rows(doc: Doc) -> list[dict[str, Any]]:
             "product_area": doc["product_area"],
             "owner": doc["owner"],
             "participants": sum(1 for p in doc["participants"].values() if p["left_at"] is None),
+            "swarm_urgency": doc.get("swarm_urgency"),
         }
         rows.append(
             {
@@ -68,6 +79,7 @@ def board_rows(doc: Doc) -> list[dict[str, Any]]:
                 "case_id": doc["case_id"],
                 "position": doc["position"],
                 "doc": dumps(entry),
+                "rank": board_rank(doc),
             }
         )
     return rows

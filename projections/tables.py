@@ -90,19 +90,23 @@ def table_defs(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
         sa.Column("case_id", sa.Text(), nullable=False),
         sa.Column("position", POSITION, nullable=False),
         sa.Column("doc", sa.Text(), nullable=False),
+        # the board's order: urgency raised by time pressure, then recency (rows.board_rank)
+        sa.Column("rank", POSITION, nullable=False, server_default="0"),
         sa.Index(f"ix_swarm_board{s}_case", "case_id"),
         sa.Index(f"ix_swarm_board{s}_position", "position"),
+        sa.Index(f"ix_swarm_board{s}_rank", "rank"),
     )
     items = sa.Table(
         f"case_items{s}",
         metadata,
+        # keyed by creation (one item of a kind per event): the pages' and windows' order;
+        # an item is found by id within its case and kind (rare: cites, decisions)
         sa.Column("case_id", sa.Text(), primary_key=True),
         sa.Column("kind", sa.Text(), primary_key=True),
-        sa.Column("item_id", sa.Text(), primary_key=True),
-        sa.Column("seq", sa.Integer(), nullable=False),  # the case version that created it
+        sa.Column("seq", sa.Integer(), primary_key=True),  # the case version that made it
+        sa.Column("item_id", sa.Text(), nullable=False),
         sa.Column("position", POSITION, nullable=False),  # of its last change
         sa.Column("doc", sa.Text(), nullable=False),
-        sa.Index(f"ix_case_items{s}_seq", "case_id", "kind", "seq"),
     )
     return {
         "case_views": views,

@@ -30,6 +30,8 @@ _BY = {
     "Closed": "closed_by",
     "OwnershipTransferred": "transferred_by",
     "PriorityChanged": "changed_by",
+    "AwaitingCustomer": "set_by",
+    "SatisfactionRecorded": "recorded_by",
 }
 _TEXT = ("subject", "text", "help_needed", "reason", "summary", "note", "handoff_note", "priority")
 

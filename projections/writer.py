@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from projections.case_items import Item, ItemKey
+from projections.case_store import assemble, case_sql, core_of, loads
 from projections.envelope import Doc
 from projections.fold import Change, Key, dumps
 from projections.rows import board_rows, member_rows, summary_row
@@ -90,7 +91,7 @@ def doc_rows(docs: Mapping[Key, Doc | None], keys: Iterable[Key]) -> list[dict[s
                 "key": key,
                 "position": doc["position"],
                 "version": doc.get("version", 0) if view == "case" else 0,
-                "doc": dumps(doc),
+                "doc": dumps(core_of(doc) if view == "case" else doc),
             }
         )
     return rows
@@ -128,7 +129,7 @@ async def write_derived(
         await conn.execute(tables["swarm_board"].insert(), board)
 
 
-ITEM_KEYS = ["case_id", "kind", "item_id"]
+ITEM_KEYS = ["case_id", "kind", "seq"]
 
 
 async def write_batch(
@@ -158,6 +159,9 @@ async def write_batch(
 
 
 async def load_doc(conn: AsyncConnection, view: str, key: str) -> Doc | None:
+    if view == "case":
+        rows = await conn.execute(sa.text(case_sql(":k")), {"k": key})
+        return loads(assemble(rows.fetchall()))
     t = TABLES["case_views"]
     q = sa.select(t.c.doc).where(t.c.view == view, t.c.key == key)
     text = (await conn.execute(q)).scalar()

@@ -49,6 +49,49 @@ def case_story(full: bool = True) -> Case:
     return case
 
 
+def outcome_story() -> Case:
+    """A case through every outcome event (waiting, satisfaction, SLA facts)."""
+    from domain.case_outcomes import SlaFact
+
+    owner, engine = Actor(uuid4(), Role.AGENT, "Olga Owner"), Actor(uuid4(), Role.ADMIN, "SLA")
+    case = Case.open(owner, customer="ACME", subject="Slow pages")
+    at, due = "2026-01-05T09:00:00+00:00", "2026-01-05T10:00:00+00:00"
+    clock = {"target": "resolution", "cycle": 1}
+    case.record_sla(
+        engine,
+        SlaFact(
+            "SlaClockStarted",
+            **clock,
+            policy_id=uuid4(),
+            minutes=60,
+            started_at=at,
+            due_at=due,
+            warn_at=due,
+        ),
+    )
+    case.await_customer(owner, awaiting=True, note="waiting for logs")
+    case.record_sla(engine, SlaFact("SlaPaused", **clock, at=at, remaining_seconds=3600))
+    case.record_sla(engine, SlaFact("SlaResumed", **clock, at=at, due_at=due, warn_at=due))
+    case.record_sla(engine, SlaFact("SlaWarned", **clock, due_at=due))
+    case.record_sla(
+        engine,
+        SlaFact(
+            "SwarmUrgencyRaised",
+            urgency="high",
+            previous="",
+            target="resolution",
+            reason="due soon",
+        ),
+    )
+    case.record_sla(engine, SlaFact("SlaBreached", **clock, due_at=due))
+    case.record_sla(
+        engine,
+        SlaFact("SlaMet", target="first_response", cycle=1, at=at, due_at=due, business_seconds=60),
+    )
+    case.record_satisfaction(owner, score=4, comment="ok")
+    return case
+
+
 def agent_story() -> Agent:
     agent = Agent.register(uuid4(), name="Ada", skills={"sso": 4}, interests=["auth"])
     agent.update_profile(Actor(agent.id, Role.AGENT, "Ada"), capacity=5)

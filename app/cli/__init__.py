@@ -1,4 +1,5 @@
-"""The `swarmdesk` command: serve, migrate, token, login-link, demo, rebuild, verify."""
+"""The `swarmdesk` command: serve, migrate, token, login-link, demo, rebuild, verify,
+kpis, sla what-if."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from app.cli.outcomes import kpis_command, sla_cli
 from app.settings import Settings
 
 cli = typer.Typer(help="Swarmdesk: event-sourced swarming support.", no_args_is_help=True)
@@ -69,6 +71,7 @@ def serve(
         ),
         ws="websockets-sansio",  # cheapest WebSocket path, see bench/push.py
         ws_per_message_deflate=False,
+        ws_max_size=settings.push.max_client_frame,  # clients send nothing on our sockets
         proxy_headers=True,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
@@ -170,6 +173,10 @@ def verify() -> None:
 
     if verify_main():
         raise typer.Exit(1)
+
+
+cli.command("kpis")(kpis_command)
+cli.add_typer(sla_cli, name="sla")
 
 
 def main() -> None:

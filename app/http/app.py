@@ -23,6 +23,7 @@ from app.http import (
     me_queries,
     metrics,
     openapi,
+    outcome_routes,
     problems,
 )
 from app.http.commands import command_router
@@ -44,6 +45,7 @@ def routers() -> list[APIRouter]:
         case_queries.router,
         case_pages.router,
         board_queries.router,
+        outcome_routes.router,
         command_router(),
         stream_routes.router,
         push_routes.router,

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 ASSETS = Path(__file__).with_name("console_assets")
 # The console's screens (console/src/routes.ts): the page is served at each of them.
-CONSOLE_PATHS = ("/", "/inbox", "/board", "/supervisor")
+CONSOLE_PATHS = ("/", "/inbox", "/board", "/supervisor", "/outcomes")
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Swarmdesk</title></head>
 <body><h1>Swarmdesk</h1><p>The console is not built in this checkout: run

@@ -28,6 +28,7 @@ from app.service.errors import (
     CommandTimedOut,
     InvalidParameter,
     NotPermitted,
+    PolicyNotFound,
     VersionMismatch,
     ViewBehind,
 )
@@ -118,6 +119,7 @@ TABLE: dict[type[BaseException], tuple[Kind, Extra]] = {
     CrossSiteRefused: (CROSS_SITE, _none),
     NotPermitted: (FORBIDDEN, _extra),
     CaseNotFound: (NOT_FOUND, _extra),
+    PolicyNotFound: (NOT_FOUND, _extra),
     VersionMismatch: (PRECONDITION_FAILED, _extra),
     ViewBehind: (VIEW_BEHIND, _extra),
     CommandTimedOut: (TIMED_OUT, _extra),

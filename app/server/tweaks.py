@@ -13,6 +13,8 @@ in `pyproject.toml` are bounded tightly for the same reason.
 - `lean_sockets` (`app.server.lean`): idle push sockets shed handshake data; off: only
   the scope's headers are dropped.
 - `inline_send` (`app.server.inline`): push sends driven inline; off: a task per send.
+- `stalled_close` (`app.server.stalled`): a push socket that stopped reading is closed
+  (4008) without waiting for it to drain; off: a stock close, which waits.
 - `gc_policy` (`app.server.gc`): freeze start-up, collect less often; off: CPython's.
 
 `corked_http` and `gc_policy` are for `swarmdesk serve` only (`serve=True`); an app
@@ -27,7 +29,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from app.server import inline
+from app.server import inline, stalled
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class Tweaks:
     lean_sockets: TweakStatus
     inline_send: TweakStatus
     gc_policy: TweakStatus
+    stalled_close: TweakStatus
 
     def all(self) -> tuple[TweakStatus, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -97,6 +100,15 @@ def probe_lean_sockets() -> str | None:
     return None
 
 
+def probe_stalled_close() -> str | None:
+    return _has(
+        "uvicorn.protocols.websockets.websockets_sansio_impl",
+        "WebSocketsSansIOProtocol",
+        ("send",),
+        stalled.ATTRIBUTES,
+    )
+
+
 def probe_gc_policy() -> str | None:
     return None if callable(getattr(gc, "freeze", None)) else "gc.freeze is missing"
 
@@ -119,6 +131,7 @@ def probe(*, serve: bool) -> Tweaks:
         lean_sockets=_status("lean_sockets", probe_lean_sockets, True, ""),
         inline_send=_status("inline_send", inline.probe, True, ""),
         gc_policy=_status("gc_policy", probe_gc_policy, serve, only_serve),
+        stalled_close=_status("stalled_close", probe_stalled_close, True, ""),
     )
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from app.auth.tokens import Principal
 from app.schemas import case_commands as cmd
+from app.schemas import outcomes as oc
 from app.schemas.agents import AgentProfile
 from app.schemas.results import (
     CommandAccepted,
@@ -256,6 +257,22 @@ COMMANDS: tuple[Command, ...] = (
         CommandAccepted, body=cmd.ChangePriority,
         decide=lambda case, actor, c: case.change_priority(
             actor, priority=c.body.priority, reason=c.body.reason
+        ),
+    ),
+    Command(
+        "await_customer", "POST", f"{CASE}/awaiting-customer",
+        "The owner says the case waits on the customer, pausing SLA clocks (`AwaitingCustomer`).",
+        CommandAccepted, body=oc.AwaitCustomer, tag="outcomes",
+        decide=lambda case, actor, c: case.await_customer(
+            actor, awaiting=c.body.awaiting, note=c.body.note
+        ),
+    ),
+    Command(
+        "record_satisfaction", "POST", f"{CASE}/satisfaction",
+        "Record customer satisfaction, 1 to 5 (`SatisfactionRecorded`).",
+        CommandAccepted, body=oc.RecordSatisfaction, tag="outcomes",
+        decide=lambda case, actor, c: case.record_satisfaction(
+            actor, score=c.body.score, comment=c.body.comment, source=c.body.source
         ),
     ),
     Command(

@@ -8,6 +8,7 @@ problem type and a WebSocket close code, along the exception's MRO):
     ├── NotPermitted                 the caller's role may not do this
     │   └── ServiceTokensCannotCommand   service tokens follow the stream, never command
     ├── CaseNotFound                 no such case, or one the caller may not see
+    ├── PolicyNotFound               no such SLA policy
     ├── VersionMismatch              `If-Match` names another version than the current
     ├── ViewBehind                   the read models have not reached a position in time
     ├── CommandTimedOut              a command could not complete within its deadline
@@ -49,6 +50,11 @@ class CaseNotFound(ApplicationError):
     def __init__(self, case_id: UUID | str, detail: str = "") -> None:
         super().__init__(detail or f"no case {case_id}", case_id=str(case_id))
         self.case_id = str(case_id)
+
+
+class PolicyNotFound(ApplicationError):
+    def __init__(self, policy_id: UUID | str) -> None:
+        super().__init__(f"no SLA policy {policy_id}", policy_id=str(policy_id))
 
 
 class VersionMismatch(ApplicationError):

@@ -118,7 +118,7 @@ class PostgresEventStore(EventStore):
         """A new connection to the store's database and schema for writing *derived*
         data only (the read models): its commits do not wait for the WAL flush
         (``synchronous_commit = off``). Never for events: they must be durable."""
-        return await self._connect(synchronous_commit="off")
+        return await self._connect(synchronous_commit="off", application_name="swarmdesk-projector")
 
     async def _open(self) -> None:
         try:
@@ -177,7 +177,7 @@ class PostgresEventStore(EventStore):
         """The appender's own connection: no pool round trips, reconnected when lost."""
         conn = self._writer_conn
         if conn is None or conn.is_closed():
-            conn = self._writer_conn = await self._connect()
+            conn = self._writer_conn = await self._connect(application_name="swarmdesk-appender")
         return conn
 
     async def _write_batch(self, requests: list[AppendRequest]) -> BatchPlan:

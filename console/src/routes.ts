@@ -8,6 +8,7 @@ import { Board } from "./screens/board";
 import { CaseRoom } from "./screens/case-room/room";
 import { InboxScreen } from "./screens/inbox";
 import { MyCases } from "./screens/my-cases";
+import { Outcomes } from "./screens/outcomes";
 import { Supervisor } from "./screens/supervisor";
 
 export interface ScreenProps {
@@ -38,6 +39,13 @@ export const ROUTES: Route[] = [
     nav: true,
     roles: ["supervisor", "admin"],
     screen: Supervisor,
+  },
+  {
+    pattern: "/outcomes",
+    title: "Outcomes",
+    nav: true,
+    roles: ["supervisor", "admin"],
+    screen: Outcomes,
   },
   { pattern: "/cases/:id", title: "Case room", screen: CaseRoom },
 ];

@@ -239,12 +239,20 @@ def test_security_headers_on_every_path(edge_server: Server) -> None:
 def test_requests_per_address_are_limited(edge_server: Server) -> None:
     time.sleep(2.5)  # earlier tests' share of the address bucket refills (50/s)
 
-    async def run() -> list[int]:
-        async with httpx.AsyncClient(base_url=edge_server.base_url, timeout=10) as http:
-            # no credential: only the address's bucket (burst 100) applies
-            answers = await asyncio.gather(*(http.get("/") for _ in range(160)))
-            return [a.status_code for a in answers]
+    async def wave(http: httpx.AsyncClient) -> list[int]:
+        return [a.status_code for a in await asyncio.gather(*(http.get("/") for _ in range(160)))]
 
-    codes = asyncio.run(run())
-    assert codes.count(200) >= 100
-    assert 429 in codes
+    async def run() -> tuple[list[int], bool]:
+        async with httpx.AsyncClient(base_url=edge_server.base_url, timeout=10) as http:
+            # no credential: only the address's bucket (burst 100, 50/s) applies
+            first = await wave(http)
+            limited = 429 in first
+            for _ in range(10):  # a slow machine may take longer than the refill: again
+                if limited:
+                    break
+                limited = 429 in await wave(http)
+            return first, limited
+
+    codes, limited = asyncio.run(run())
+    assert codes.count(200) >= 100  # the burst allowance
+    assert limited  # and no more than the rate beyond it

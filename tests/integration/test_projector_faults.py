@@ -9,6 +9,7 @@ import asyncio
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.store import EventStore
 from app.store.factory import asyncpg_dsn
@@ -99,6 +100,45 @@ async def test_lost_leadership_stops_then_leads_again(pg_database: Database) -> 
             end = await _backlog(store, 2)
             assert await projector.wait_for(end, 20)  # leads again and catches up
             assert projector.leading
+        finally:
+            await asyncio.wait_for(projector.close(), 5)
+            await projector.engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_it_keeps_trying_to_lead_while_the_database_cannot_be_reached(
+    pg_database: Database,
+) -> None:
+    """Found by the chaos suite (a database stopped for 2 s): the lock's session ended,
+    the projector tried to lead again while connections were refused, and that error
+    ended its task for good: views froze until the process restarted."""
+    down = False
+
+    async def connect() -> asyncpg.Connection:
+        if down:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return await asyncpg.connect(
+            asyncpg_dsn(PG_URL), server_settings={"search_path": pg_database.schema or ""}
+        )
+
+    async with pg_database.store() as store:
+        projector = projector_for(store, pg_database.url, pg_database.schema)
+        projector.engine = create_async_engine(PG_URL, async_creator=connect)
+        projector.start()
+        try:
+            assert await projector.wait_for(await _backlog(store, 1), 20)
+            down = True
+            assert await _terminate_leader(pg_database.schema) == 1
+            for _ in range(250):
+                if not projector.leading:
+                    break
+                await asyncio.sleep(0.02)
+            assert not projector.leading
+            await asyncio.sleep(0.5)  # several attempts to lead are refused meanwhile
+            down = False
+            end = await _backlog(store, 1)
+            assert await projector.wait_for(end, 20), "it gave up leading for good"
+            assert projector.leaderships == 2
         finally:
             await asyncio.wait_for(projector.close(), 5)
             await projector.engine.dispose()

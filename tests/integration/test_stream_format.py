@@ -20,11 +20,15 @@ from app.realtime.stream.models import CloudEvent, event_message_model, json_sch
 from app.service.errors import InvalidParameter
 from app.store import RecordedEvent
 from app.store.codec import create_mapper, decode, event_data
-from tests.stream_scenario import agent_story, case_story
+from tests.stream_scenario import agent_story, case_story, outcome_story
 
 
 def recorded(mapper: Mapper[UUID]) -> list[RecordedEvent]:
-    events = [*case_story().collect_events(), *agent_story().collect_events()]
+    events = [
+        *case_story().collect_events(),
+        *outcome_story().collect_events(),
+        *agent_story().collect_events(),
+    ]
     rows = []
     for position, event in enumerate(events, start=1):
         stored = mapper.to_stored_event(event)
@@ -44,7 +48,7 @@ def recorded(mapper: Mapper[UUID]) -> list[RecordedEvent]:
 def test_every_declared_event_type_is_produced_by_the_scenario() -> None:
     rows = recorded(create_mapper())
     assert {r.topic for r in rows} == {info.topic for info in known_topics()}
-    assert len(known_topics()) == 20
+    assert len(known_topics()) == 29
 
 
 def test_envelope_attributes_and_naming() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.server import inline
+from app.server import inline, stalled
 from app.server.tweaks import _has, _status, probe
 
 
@@ -17,7 +17,15 @@ def test_every_tweak_is_active_for_serve_with_the_pinned_libraries() -> None:
         ("lean_sockets", True),
         ("inline_send", True),
         ("gc_policy", True),
+        ("stalled_close", True),
     ]
+
+
+def test_stalled_close_does_nothing_on_another_server() -> None:
+    async def send(message: object) -> None:
+        raise AssertionError("nothing is sent")
+
+    assert not stalled.close_stalled(send, 4008, "resume after=1", 1.0)
 
 
 def test_corked_http_and_gc_policy_are_for_serve_only() -> None:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from app.realtime.push.client import Client, Send
+from app.realtime.push.client import Client, ForceClose, Send
 from app.realtime.push.presence import presence_frame
 from app.realtime.push.protocol import HEARTBEAT, patch_frame
 from domain.actors import Actor
@@ -74,8 +74,20 @@ class Hub:
         *,
         inline: bool = True,
         access: Access | None = None,
+        queue_bytes: int = 1 << 20,
+        stall_seconds: float = 10.0,
+        close_grace_seconds: float = 5.0,
+        force_close: ForceClose | None = None,
     ) -> None:
         self.queue_limit = queue_limit
+        #: Per-socket budgets (`app.realtime.push.client`): bytes queued, seconds a send
+        #: may stay suspended (checked by a sweep every quarter of it), and how long a
+        #: forced close waits for the peer's answer before aborting the connection.
+        self.queue_bytes = queue_bytes
+        self.stall_seconds = stall_seconds
+        self.close_grace_seconds = close_grace_seconds
+        self.force_close = force_close
+        self._sweep: asyncio.Task[None] | None = None
         self.inline = inline  # the `inline_send` server tweak
         #: Checks who may still read a case when its members change; readers who may
         #: not are closed (4403) before the change, or any later one, reaches them.
@@ -94,7 +106,15 @@ class Hub:
         channel = self.channels.get((view, key))
         if channel is None:
             channel = self.channels[(view, key)] = Channel((view, key))
-        client = Client(send, channel, self.queue_limit, inline=self.inline, actor=actor)
+        client = Client(
+            send,
+            channel,
+            self.queue_limit,
+            inline=self.inline,
+            actor=actor,
+            byte_limit=self.queue_bytes,
+            force_close=self.force_close,
+        )
         channel.clients.add(client)
         return client
 
@@ -211,17 +231,46 @@ class Hub:
                     self.stats.fell_behind += 1
                     self._leave(client)
 
+    def sweep(self, now: float) -> int:
+        """Close every client whose send has been suspended over `stall_seconds` (its
+        peer does not read): counted as fallen behind unless it was being closed
+        already. How many were closed."""
+        closed = 0
+        for channel in list(self.channels.values()):
+            for client in list(channel.clients):
+                if client.stalled(now, self.stall_seconds):
+                    if client.state.value in ("starting", "live"):
+                        self.stats.fell_behind += 1
+                    client.abandon(self.close_grace_seconds)
+                    self._leave(client)
+                    closed += 1
+                    if client.presence:
+                        self.announce(channel)
+        return closed
+
     # -- life cycle ----------------------------------------------------------------
     async def start(self) -> None:
         if self._heartbeat is None and self.heartbeat_seconds > 0:
             self._heartbeat = asyncio.create_task(self._beat(), name="swarmdesk-push-heartbeat")
+        if self._sweep is None and self.stall_seconds > 0:
+            self._sweep = asyncio.create_task(self._sweeping(), name="swarmdesk-push-sweep")
 
     async def close(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-            self._heartbeat = None
+        for task in (self._heartbeat, self._sweep):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._heartbeat = self._sweep = None
+
+    async def _sweeping(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.stall_seconds / 4)
+            try:
+                self.sweep(loop.time())
+            except Exception:  # a bug here must not stop the sweeps
+                log.exception("push sweep failed")
 
     async def _beat(self) -> None:
         while True:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.realtime.push.feed import ChangeFeed
 from app.realtime.push.hub import Hub
 from app.realtime.push.session import Authenticate, Session
+from app.server.stalled import close_stalled
 from app.settings import Settings
 from app.store import EventStore
 from app.store.factory import asyncpg_dsn
@@ -38,6 +39,7 @@ async def start_push(
     authenticate: Authenticate,
     inline: bool = True,
     lean: bool = True,
+    stalled_close: bool = True,
 ) -> PushService:
     """Start the hub and the change feed (closed by `stack`); the feed follows the
     in-process projector's batches directly when there is one."""
@@ -52,7 +54,16 @@ async def start_push(
             allowed = {a.id for a in actors if await can_read_case(conn, case_id, a)}
         return allowed, seen
 
-    hub = Hub(tuning.queue_limit, tuning.heartbeat_seconds, inline=inline, access=readers)
+    hub = Hub(
+        tuning.queue_limit,
+        tuning.heartbeat_seconds,
+        inline=inline,
+        access=readers,
+        queue_bytes=tuning.queue_bytes,
+        stall_seconds=tuning.stall_seconds,
+        close_grace_seconds=tuning.close_grace_seconds,
+        force_close=close_stalled if stalled_close else None,
+    )
     feed = ChangeFeed(
         engine,
         hub,

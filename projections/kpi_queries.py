@@ -1,0 +1,331 @@
+"""KPI queries over the KPI tables, for any period, by day or week, optionally split by
+product area, priority or owner, and filtered by them. Definitions: README "KPIs".
+
+`kpis(engine, Period(...))` answers `{"from", "to", "by", "group", "families",
+"series": [{"period": "2026-01-05", "group": "high" | null, <family>: {...}}, ...]}`:
+one entry per period (the first day of the day or week, weeks starting on Monday) and
+group that has data. Durations are seconds, with a histogram over `BINS` and
+percentiles estimated from it (linear inside a bin: "approximate"). Each family is one
+SQL statement (two for backlog); only the families asked for run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla
+
+__all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpis"]
+
+BINS = (0, 900, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400)  # lower bounds
+FAMILIES = ("intake", "swarm", "resolution", "sla", "backlog", "satisfaction", "specialists")
+GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
+EPOCH = date(1970, 1, 1)
+Key = tuple[int, str | None]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    by: str = "week"  # day | week
+    group: str | None = None  # a key of GROUPS
+    filters: dict[str, str] = field(default_factory=dict)  # GROUPS key -> value
+    families: tuple[str, ...] = FAMILIES
+
+    @property
+    def days(self) -> tuple[int, int]:
+        return (self.start - EPOCH).days, (self.end - EPOCH).days
+
+
+def _bucket(col: Any, by: str) -> Any:
+    return col if by == "day" else (col + 3) // 7  # 1970-01-01 was a Thursday
+
+
+def _bucket_start(bucket: int, by: str) -> date:
+    return EPOCH + timedelta(days=bucket if by == "day" else bucket * 7 - 3)
+
+
+def _bucket_end_day(bucket: int, by: str) -> int:
+    return bucket if by == "day" else bucket * 7 + 3
+
+
+def _sum_if(condition: Any) -> Any:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _duration(col: Any) -> list[Any]:
+    edges = [*BINS[1:], None]
+    cols = [sa.func.count(col), sa.func.sum(col), sa.func.max(col)]
+    for lo, hi in zip(BINS, edges, strict=True):
+        cols.append(_sum_if(col >= lo if hi is None else sa.and_(col >= lo, col < hi)))
+    return cols
+
+
+def _duration_doc(values: Sequence[Any]) -> dict[str, Any]:
+    count, total, top = int(values[0] or 0), float(values[1] or 0), values[2]
+    hist = [int(v or 0) for v in values[3:]]
+    doc: dict[str, Any] = {
+        "count": count,
+        "mean_s": round(total / count, 1) if count else None,
+        "max_s": top,
+        "histogram": [{"from_s": lo, "count": n} for lo, n in zip(BINS, hist, strict=True)],
+    }
+    for q in (50, 90):
+        doc[f"p{q}_s"] = _percentile(hist, q / 100, top) if count else None
+    return doc
+
+
+def _percentile(hist: list[int], q: float, top: float | None) -> float:
+    rank = q * sum(hist)
+    seen = 0
+    for i, n in enumerate(hist):
+        if n and seen + n >= rank:
+            lo = BINS[i]
+            hi = BINS[i + 1] if i + 1 < len(BINS) else max(float(top or lo), lo)
+            return round(lo + (hi - lo) * (rank - seen) / n, 1)
+        seen += n
+    return float(top or 0)
+
+
+def _rate(part: Any, whole: Any) -> float | None:
+    return round(int(part or 0) / int(whole), 4) if whole else None
+
+
+class _Query:
+    def __init__(self, period: Period) -> None:
+        self.p = period
+        self.series: dict[Key, dict[str, Any]] = defaultdict(dict)
+
+    def group_col(self, table: sa.Table) -> Any:
+        g = self.p.group
+        return table.c[GROUPS[g]] if g else sa.literal(None)
+
+    def where(self, table: sa.Table, day_col: Any) -> list[Any]:
+        lo, hi = self.p.days
+        out = [day_col >= lo, day_col <= hi]
+        out += [table.c[GROUPS[k]] == v for k, v in self.p.filters.items()]
+        return out
+
+    async def grouped(
+        self, conn: Any, table: sa.Table, day_col: Any, cols: list[Any], extra: Sequence[Any] = ()
+    ) -> list[Any]:
+        bucket = _bucket(day_col, self.p.by).label("bucket")
+        grp = self.group_col(table).label("grp")
+        q = (
+            sa.select(bucket, grp, *extra, *cols)
+            .where(*self.where(table, day_col))
+            .group_by(bucket, grp, *extra)
+        )
+        return list((await conn.execute(q)).all())
+
+
+async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
+    q = _Query(period)
+    c = kpi_cases.c
+
+    async def intake_swarm(conn: Any) -> None:
+        rows = await q.grouped(
+            conn,
+            kpi_cases,
+            c.opened_day,
+            [
+                sa.func.count(),
+                _sum_if(c.swarmed),
+                *_duration(c.first_response_s),
+                *_duration(c.first_expert_s),
+                sa.func.sum(c.swarm_size),
+                sa.func.sum(c.invitations),
+                sa.func.sum(c.declines),
+                sa.func.count(c.proposals_before_accept),
+                sa.func.sum(c.proposals_before_accept),
+                sa.func.sum(c.acked_first),
+                sa.func.sum(c.insight_experts),
+            ],
+        )
+        n = 3 + len(BINS)
+        for r in rows:
+            opened, swarmed = int(r[2]), r[3]
+            first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
+            size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n :]
+            entry = q.series[(r.bucket, r.grp)]
+            if "intake" in period.families:
+                entry["intake"] = {"opened": opened, "first_response": _duration_doc(first)}
+            if "swarm" in period.families:
+                entry["swarm"] = {
+                    "swarm_rate": _rate(swarmed, opened),
+                    "swarmed": int(swarmed or 0),
+                    "time_to_first_expert": _duration_doc(expert),
+                    "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
+                    "decline_rate": _rate(dec, inv),
+                    "proposals_before_acceptance_mean": (
+                        round(int(before or 0) / accepted, 2) if accepted else None
+                    ),
+                    "briefing_first_rate": _rate(acked, authors),
+                }
+
+    async def resolution(conn: Any) -> None:
+        rows = await q.grouped(
+            conn,
+            kpi_cases,
+            c.resolved_day,
+            [
+                sa.func.count(),
+                _sum_if(c.first_touch),
+                _sum_if(c.owner_retained),
+                _sum_if(c.handed_off),
+                *_duration(c.resolution_s),
+            ],
+        )
+        for r in rows:
+            resolved = int(r[2])
+            q.series[(r.bucket, r.grp)]["resolution"] = {
+                "resolved": resolved,
+                "first_contact_resolution_rate": _rate(r[3], resolved),
+                "owner_retained_rate": _rate(r[4], resolved),
+                "handoff_rate": _rate(r[5], resolved),
+                "resolution_time": _duration_doc(r[6:]),
+            }
+
+    async def satisfaction(conn: Any) -> None:
+        scores = [_sum_if(c.csat == s) for s in range(1, 6)]
+        rows = await q.grouped(
+            conn, kpi_cases, c.csat_day, [sa.func.count(), sa.func.sum(c.csat), *scores]
+        )
+        for r in rows:
+            n = int(r[2])
+            q.series[(r.bucket, r.grp)]["satisfaction"] = {
+                "responses": n,
+                "mean": round(int(r[3]) / n, 2) if n else None,
+                "satisfied_rate": _rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
+                "distribution": {
+                    str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
+                },
+            }
+
+    async def sla(conn: Any) -> None:
+        s = kpi_sla.c
+        rows = await q.grouped(
+            conn, kpi_sla, s.ended_day, [sa.func.count(), _sum_if(s.met)], extra=[s.target]
+        )
+        for r in rows:
+            total, met = int(r[3]), int(r[4] or 0)
+            sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
+            sla[r.target] = {
+                "met": met,
+                "breached": total - met,
+                "compliance": _rate(met, total),
+            }
+
+    async def backlog(conn: Any) -> None:
+        await _backlog(conn, q)
+
+    async def specialists(conn: Any) -> None:
+        a = kpi_activity.c
+        bucket = _bucket(a.day, period.by).label("bucket")
+        lo, hi = period.days
+        agents = (
+            await conn.execute(
+                sa.select(
+                    bucket,
+                    sa.func.count(sa.distinct(a.agent_id)),
+                    sa.func.count(sa.distinct(sa.case((a.expert, a.agent_id)))),
+                )
+                .where(a.day >= lo, a.day <= hi)
+                .group_by(bucket)
+            )
+        ).all()
+        for r in agents:
+            q.series[(r[0], None)]["specialists"] = {
+                "active_agents": int(r[1]),
+                "acting_as_experts": int(r[2]),
+                "specialist_allocation": _rate(r[2], r[1]),
+            }
+
+    jobs = []
+    if "intake" in period.families or "swarm" in period.families:
+        jobs.append(intake_swarm)
+    if "resolution" in period.families:
+        jobs.append(resolution)
+    if "satisfaction" in period.families:
+        jobs.append(satisfaction)
+    if "sla" in period.families:
+        jobs.append(sla)
+    if "backlog" in period.families:
+        jobs.append(backlog)
+    if "specialists" in period.families and period.group is None:
+        jobs.append(specialists)
+
+    async def run(job: Any) -> None:  # each family on a connection of its own
+        async with engine.connect() as conn:
+            await job(conn)
+
+    await asyncio.gather(*(run(job) for job in jobs))
+    series = [
+        {"period": _bucket_start(b, period.by).isoformat(), "group": g, **v}
+        for (b, g), v in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
+    ]
+    return {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "by": period.by,
+        "group": period.group,
+        "families": list(period.families),
+        "series": series,
+    }
+
+
+async def _backlog(conn: Any, q: _Query) -> None:
+    """Open cases at the end of each period, and their mean age then: cumulative
+    opened minus ended (with the sums of their opening times), from before the range."""
+    c = kpi_cases.c
+    p = q.p
+    lo, hi = p.days
+    grp = q.group_col(kpi_cases).label("grp")
+    filters = [kpi_cases.c[GROUPS[k]] == v for k, v in p.filters.items()]
+    moves: dict[str | None, dict[int, list[float]]] = defaultdict(
+        lambda: defaultdict(lambda: [0.0] * 4)
+    )
+    for day_col, slot in ((c.opened_day, 0), (c.ended_day, 2)):
+        day = sa.case((day_col < lo, lo - 1), else_=day_col).label("d")
+        rows = (
+            await conn.execute(
+                sa.select(day, grp, sa.func.count(), sa.func.sum(c.opened_at))
+                .where(day_col <= hi, *filters)
+                .group_by(day, grp)
+            )
+        ).all()
+        for d, g, n, total in rows:
+            moves[g][int(d)][slot] += int(n)
+            moves[g][int(d)][slot + 1] += float(total or 0)
+    for g, by_day in moves.items():
+        n = total = 0.0
+        days = sorted(by_day)
+        i = 0
+        bucket = _bucket_int(lo, p.by)
+        while _bucket_start(bucket, p.by) <= p.end:
+            end_day = min(_bucket_end_day(bucket, p.by), hi)
+            while i < len(days) and days[i] <= end_day:
+                opened, opened_sum, ended, ended_sum = by_day[days[i]]
+                n += opened - ended
+                total += opened_sum - ended_sum
+                i += 1
+            end_ts = (end_day + 1) * 86400.0
+            if n > 0:
+                q.series[(bucket, g)]["backlog"] = {
+                    "open": int(n),
+                    "mean_age_s": round(end_ts - total / n, 1),
+                }
+            bucket += 1
+
+
+def _bucket_int(day: int, by: str) -> int:
+    return day if by == "day" else (day + 3) // 7

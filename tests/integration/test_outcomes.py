@@ -1,0 +1,294 @@
+"""Outcomes end to end on both backends, below HTTP: an admin defines an SLA policy; two
+SLA engines run (one leads); cases are worked; deadlines fire on a `ManualClock` (nothing
+sleeps); the SLA facts land once on each case's stream; what-if of the policy in force
+equals what was recorded and writes nothing; the KPI projection equals a replay of the
+log, and its answers match values computed by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth.tokens import Principal
+from app.service.cases import CaseService
+from app.service.clock import ManualClock
+from app.service.context import CommandContext
+from app.service.repository import Repository
+from app.service.sla_engine import SlaEngine
+from app.service.sla_policies import SlaPolicyService
+from app.service.what_if import TOPICS, log_rows, what_if
+from app.store import EventStore
+from app.store.codec import create_mapper
+from app.store.replay_codec import replay_decoder
+from domain.actors import Role
+from domain.case import Case
+from projections.db import create_views_engine
+from projections.envelope import Envelope
+from projections.kpi_projector import KpiProjector, replay
+from projections.kpi_queries import Period, kpis
+from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks
+from tests.conftest import Database
+
+ADMIN = Principal("admin", "Admin", Role.ADMIN)
+ALICE = Principal("alice", "Alice", Role.AGENT)
+BOB = Principal("bob", "Bob", Role.AGENT)
+POLICY: dict[str, Any] = {
+    "name": "Tight",
+    "warn_share": 0.5,
+    "targets": [
+        {"target": "first_response", "minutes": 10},
+        {"target": "next_response", "minutes": 5},
+        {"target": "resolution", "minutes": 60},
+    ],
+}
+SLA_NAMES = (
+    "SlaClockStarted",
+    "SlaPaused",
+    "SlaResumed",
+    "SlaWarned",
+    "SlaBreached",
+    "SlaMet",
+    "SwarmUrgencyRaised",
+)
+
+
+class World:
+    def __init__(self, store: EventStore, database: Database) -> None:
+        self.store = store
+        self.database = database
+        self.repository = Repository(store, create_mapper())
+        self.cases = CaseService(self.repository)
+        self.clock = ManualClock(datetime.now(UTC))
+        self.engines = [create_views_engine(database.url, schema=database.schema) for _ in range(2)]
+
+    def sla(self, n: int) -> SlaEngine:
+        return SlaEngine(
+            self.store,
+            self.engines[n],
+            CaseService(self.repository),
+            self.clock,
+            replay_decoder(),
+            schema=self.database.schema,
+            retry=0.1,
+        )
+
+    async def do(self, who: Principal, case_id: uuid.UUID, command: Any) -> None:
+        await self.cases.execute(case_id, CommandContext(who), command)
+
+    async def open(self, who: Principal, **fields: Any) -> uuid.UUID:
+        result = await self.cases.open(
+            CommandContext(who),
+            lambda actor, cid: Case.open(
+                actor, case_id=cid, customer="Acme", subject="s", **fields
+            ),
+        )
+        return result.case_id
+
+    async def names(self, case_id: uuid.UUID) -> list[str]:
+        rows = await self.store.read_stream(case_id)
+        mapper = create_mapper()
+        return [type(mapper.to_domain_event(r.to_stored_event())).__name__ for r in rows]
+
+    async def settle(self, *engines: SlaEngine) -> None:
+        head = await self.store.max_position()
+        leader = next(e for e in engines if e.leading)
+        assert await leader.wait_for(head, 20)
+        for _ in range(200):  # the facts it records move the head again
+            await asyncio.sleep(0.02)
+            new_head = await self.store.max_position()
+            if new_head == head and leader.position >= head:
+                return
+            head = new_head
+            assert await leader.wait_for(head, 20)
+
+
+@pytest.fixture
+async def world(database: Database, store: EventStore) -> AsyncIterator[World]:
+    w = World(store, database)
+    yield w
+    for e in w.engines:
+        await e.dispose()
+
+
+async def _wait_leading(*engines: Any) -> None:
+    for _ in range(400):
+        if any(e.leading for e in engines):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("no leader")
+
+
+async def test_sla_facts_kpis_and_what_if(world: World) -> None:
+    policies = SlaPolicyService(world.repository)
+    await policies.define(CommandContext(ADMIN), POLICY)
+    engines = [world.sla(0), world.sla(1)]
+    tasks = [asyncio.create_task(e.run()) for e in engines]
+    try:
+        await _wait_leading(*engines)
+        a = await world.open(ALICE, priority="high", channel="email", product_area="payments")
+        b = await world.open(BOB, priority="low", channel="chat", product_area="identity")
+        await world.settle(*engines)
+        await world.do(
+            ALICE,
+            a,
+            lambda c, x: c.log_customer_message(
+                x, message_id=uuid.uuid4(), direction="outbound", text="On it"
+            ),
+        )
+        await world.do(ALICE, a, lambda c, x: c.await_customer(x, awaiting=True))
+        await world.do(
+            ALICE,
+            a,
+            lambda c, x: c.log_customer_message(
+                x, message_id=uuid.uuid4(), direction="inbound", text="Logs attached"
+            ),
+        )
+        await world.do(
+            ALICE,
+            a,
+            lambda c, x: c.log_customer_message(
+                x, message_id=uuid.uuid4(), direction="outbound", text="Thanks"
+            ),
+        )
+        await world.do(ALICE, a, lambda c, x: c.resolve(x, summary="Fixed"))
+        await world.do(ALICE, a, lambda c, x: c.record_satisfaction(x, score=4))
+        await world.settle(*engines)
+        # 11 minutes later: b's first response warned (at 5 min), then breached (10 min)
+        await world.clock.advance(11 * 60)
+        for e in engines:
+            e.runner.wake()
+        for _ in range(200):
+            if "SlaBreached" in await world.names(b):
+                break
+            await asyncio.sleep(0.05)
+        await world.settle(*engines)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    names_a = [n for n in await world.names(a) if n in SLA_NAMES]
+    assert names_a == [
+        "SlaClockStarted",
+        "SlaClockStarted",  # first response, resolution
+        "SlaMet",  # first response
+        "SlaPaused",  # resolution, waiting on the customer
+        "SlaResumed",
+        "SlaClockStarted",  # the customer wrote: resumed, next response
+        "SlaMet",  # next response
+        "SlaMet",  # resolution
+    ]
+    names_b = [n for n in await world.names(b) if n in SLA_NAMES]
+    assert names_b == [
+        "SlaClockStarted",
+        "SlaClockStarted",
+        "SlaWarned",
+        "SwarmUrgencyRaised",
+        "SlaBreached",
+        "SwarmUrgencyRaised",
+    ]
+
+    # what-if of the policy in force: the same outcomes as recorded; nothing written
+    head = await world.store.max_position()
+    start, end = date.today() - timedelta(days=1), date.today() + timedelta(days=1)
+    result = await what_if(
+        log_rows(world.store, topics=TOPICS),
+        replay_decoder(),
+        POLICY,
+        start,
+        end,
+        world.clock.now(),
+    )
+    assert result.proposed.by_clock == result.recorded.by_clock
+    assert Counter(result.recorded.by_clock.values()) == Counter({True: 3, False: 1})
+    assert len(result.recorded.by_clock) == 4  # a: 3 met; b: first response breached
+    report = result.report()
+    assert report["targets"]["first_response"]["recorded"] == {
+        "met": 1,
+        "breached": 1,
+        "compliance": 0.5,
+    }
+    assert report["targets"]["first_response"]["breaches_difference"] == 0
+    lenient = {**POLICY, "targets": [{"target": "first_response", "minutes": 20}]}
+    report = (
+        await what_if(
+            log_rows(world.store), replay_decoder(), lenient, start, end, world.clock.now()
+        )
+    ).report()["targets"]
+    # b's first response is not due yet under 20 minutes: one breach fewer
+    assert report["first_response"]["proposed"] == {"met": 1, "breached": 0, "compliance": 1.0}
+    assert report["first_response"]["breaches_difference"] == -1
+    assert report["resolution"]["proposed"]["met"] == 0  # no resolution target proposed
+    assert await world.store.max_position() == head
+
+    # the KPI projection, run to the head, equals a replay of the whole log
+    engine = world.engines[0]
+    projector = KpiProjector(
+        engine, world.store.subscribe, replay_decoder(), schema=world.database.schema, batch_size=3
+    )
+    task = asyncio.create_task(projector.run())
+    try:
+        assert await projector.wait_for(head, 20)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    decode = replay_decoder()
+    replayed = replay([Envelope(r.position, decode(r)) async for r in log_rows(world.store)])
+    async with engine.connect() as conn:
+        cases = {r.case_id: r._asdict() for r in (await conn.execute(sa.select(kpi_cases)))}
+        sla = {
+            (r.case_id, r.target, r.cycle): r._asdict()
+            for r in await conn.execute(sa.select(kpi_sla))
+        }
+        activity = {
+            (r.day, r.agent_id): r.expert for r in await conn.execute(sa.select(kpi_activity))
+        }
+        clocks = (await conn.execute(sa.select(sla_clocks))).all()
+    assert {k: {**v, "state": None} for k, v in cases.items()} == {
+        k: {**row, "state": None} for k, row in _rows(replayed.cases).items()
+    }
+    assert sla == {k: {**v} for k, v in replayed.sla.items()}
+    assert activity == replayed.activity
+    # a's clocks ended with its resolution; b's breached one stays at risk until it ends
+    assert sorted((c.case_id, c.target, c.status) for c in clocks) == [
+        (str(b), "first_response", "breached"),
+        (str(b), "resolution", "running"),
+    ]
+
+    # values by hand
+    today = date.today()
+    answer = await kpis(engine, Period(today, today, "day"))
+    [day] = answer["series"]
+    assert day["intake"]["opened"] == 2
+    assert day["intake"]["first_response"]["count"] == 1
+    assert day["swarm"]["swarm_rate"] == 0.0
+    assert day["resolution"]["resolved"] == 1
+    assert day["resolution"]["first_contact_resolution_rate"] == 1.0
+    assert day["resolution"]["owner_retained_rate"] == 1.0
+    assert day["sla"]["first_response"] == {"met": 1, "breached": 1, "compliance": 0.5}
+    assert day["sla"]["resolution"] == {"met": 1, "breached": 0, "compliance": 1.0}
+    assert day["satisfaction"]["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
+    assert day["backlog"]["open"] == 1
+    assert day["specialists"] == {
+        "active_agents": 2,
+        "acting_as_experts": 0,
+        "specialist_allocation": 0.0,
+    }
+    by_priority = await kpis(engine, Period(today, today, "day", "priority", families=("intake",)))
+    assert {(s["group"], s["intake"]["opened"]) for s in by_priority["series"]} == {
+        ("high", 1),
+        ("low", 1),
+    }
+
+
+def _rows(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    from projections.kpi_fold import case_row
+
+    return {k: case_row(s) for k, s in states.items()}
