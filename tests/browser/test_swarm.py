@@ -63,7 +63,7 @@ def test_three_browsers_play_a_whole_swarm(people: People) -> None:
     expect(briefing.get_by_text("Someone who knows the 3DS retry path")).to_be_visible()
 
     # invite Ben from the picker: it appears in his inbox without a reload
-    a.get_by_label("Expert", exact=True).select_option(label="Ben")
+    a.get_by_label("Expert", exact=True).select_option(value=ben.agent_id)
     a.get_by_label("Why them").fill("You wrote the retry path")
     a.get_by_role("button", name="Invite", exact=True).click()
     expect(a.locator(f'[data-invitation="{ben.agent_id}"]')).to_contain_text("pending")
