@@ -32,6 +32,7 @@ from app.realtime.stream.config import StreamService
 from app.server.drain import Shutdown
 from app.server.tweaks import Tweaks, probe
 from app.service.agents import AgentService
+from app.service.articles import ArticleService
 from app.service.cache import AggregateCache
 from app.service.cases import CaseService
 from app.service.clock import Clock, SystemClock
@@ -53,6 +54,8 @@ from app.telemetry.hooks import Hooks
 from app.telemetry.metrics import Metrics
 from app.telemetry.tracing import Tracing
 from projections.db import create_views_engine
+from projections.knowledge import Knowledge
+from projections.knowledge_index import KnowledgeIndex
 from projections.kpi_projector import KpiProjector
 from projections.projector import Projector
 from projections.service import Views
@@ -78,6 +81,7 @@ class Services:
     agents: AgentService
     commands: CommandRunner
     views: Views
+    knowledge: Knowledge  # search, articles, similar cases
     push: PushService
     stream: StreamService
     tweaks: Tweaks
@@ -132,6 +136,7 @@ async def bootstrap(
             store, mapper, snapshot_every=settings.commands.snapshot_every, tracing=tracing
         )
         views = await start_views(stack, settings, store, engine)
+        knowledge = start_knowledge(stack, views)
         metrics = Metrics()
         hooks = Hooks(metrics, tracing)
         store.on_batch = metrics.observe_append
@@ -170,9 +175,15 @@ async def bootstrap(
             cases=cases,
             agents=agents,
             commands=CommandRunner(
-                cases, agents, tuning.deadline_seconds, metrics=metrics, tracing=tracing
+                cases,
+                agents,
+                tuning.deadline_seconds,
+                metrics=metrics,
+                tracing=tracing,
+                articles=ArticleService(repository, deadline),
             ),
             views=views,
+            knowledge=knowledge,
             push=push,
             stream=StreamService(
                 CloudEventEncoder(
@@ -354,6 +365,19 @@ def start_notifier(
         task = asyncio.create_task(notifier.run(), name="swarmdesk-notifier")
         stack.push_async_callback(_stop, task)
     return notifier
+
+
+def start_knowledge(stack: contextlib.AsyncExitStack, views: Views) -> Knowledge:
+    """The knowledge read side; with the projector here, its search indexer too (woken
+    by the projector's batches)."""
+    if views.projector is None:
+        return Knowledge(views.engine)
+    projector = views.projector
+    index = KnowledgeIndex(views.engine, leading=lambda: projector.leading)
+    projector.add_listener(index.wake)
+    indexing = asyncio.create_task(index.run(), name="swarmdesk-knowledge-index")
+    stack.push_async_callback(_stop, indexing)
+    return Knowledge(views.engine, index)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

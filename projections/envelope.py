@@ -28,8 +28,8 @@ class Envelope:
     """A domain event at global log `position` (treat as immutable).
 
     Computed once, on construction, because reducers read them many times per event:
-    `name` (the event's class name, qualified for agent and SLA policy events:
-    "Agent.Registered", "SlaPolicy.Changed"), `at` (its
+    `name` (the event's class name, qualified for agent, SLA policy and article events:
+    "Agent.Registered", "SlaPolicy.Changed", "Article.Drafted"), `at` (its
     timestamp in ISO 8601, "" if it has none), `key` (the stream id as text: the view
     key) and `version` (the stream version)."""
 
@@ -74,12 +74,13 @@ _NAMES: dict[type, str] = {}
 
 
 def _event_name(cls: type) -> str:
-    """The event's class name, qualified by aggregate for agent and policy events."""
+    """The event's class name, qualified by aggregate for agent, policy and article events."""
     name = _NAMES.get(cls)
     if name is None:
         qual = cls.__qualname__
         owner = qual.partition(".")[0]
-        name = f"{owner}.{cls.__name__}" if owner in ("Agent", "SlaPolicy") else cls.__name__
+        qualified = ("Agent", "SlaPolicy", "Article")
+        name = f"{owner}.{cls.__name__}" if owner in qualified else cls.__name__
         _NAMES[cls] = name
     return name
 

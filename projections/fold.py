@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from projections.article_view import article_ops
 from projections.case_items import INSIGHT, PROPOSAL, Item, ItemKey, ItemSet
 from projections.case_view import case_ops
 from projections.changes import ViewChange
@@ -95,6 +96,8 @@ class ViewSet:
             return  # no view: policies are read by the SLA engine and the KPI projection
         if env.name.startswith("Agent."):
             await self.doc("agent", key)
+        elif env.name.startswith("Article."):
+            await self.doc("article", key)
         else:
             case = await self.doc("case", key)
             await self._hold_items(env)
@@ -130,6 +133,10 @@ class ViewSet:
             return []
         if env.name.startswith("Agent."):
             self._apply("agent", key, env.position, 0, agent_ops(docs.get(("agent", key)), env))
+            return []
+        if env.name.startswith("Article."):
+            doc = docs.get(("article", key))
+            self._apply("article", key, env.position, env.version, article_ops(doc, env))
             return []
         case = docs.get(("case", key))
         intents = inbox_intents(env, case, self.items)

@@ -15,7 +15,9 @@ from app.store import AppendRequest, EventStore, create_store
 from app.store.codec import create_mapper
 from domain.actors import Actor, Role
 from domain.agent import Agent
+from domain.article import Article
 from domain.case import Case
+from domain.knowledge import compose
 
 
 def case_story(full: bool = True) -> Case:
@@ -100,6 +102,26 @@ def agent_story() -> Agent:
     agent = Agent.register(uuid4(), name="Ada", skills={"sso": 4}, interests=["auth"])
     agent.update_profile(Actor(agent.id, Role.AGENT, "Ada"), capacity=5)
     return agent
+
+
+def article_story() -> Article:
+    """An article through every kind of event (from a small swarm-resolved case)."""
+    owner, expert = Actor(uuid4(), Role.AGENT, "Olga Owner"), Actor(uuid4(), Role.AGENT, "Eve")
+    case = Case.open(owner, customer="ACME", subject="Login fails", description="since 9:00")
+    case.invite_expert(owner, invitation_id=uuid4(), expert_id=expert.id, reason="SSO")
+    case.join(expert)
+    insight, proposal = uuid4(), uuid4()
+    case.post_insight(expert, insight_id=insight, kind="finding", text="Clock skew.")
+    case.propose_resolution(expert, proposal_id=proposal, summary="Sync NTP.", cites=[insight])
+    case.accept_proposal(owner, proposal_id=proposal)
+    case.resolve(owner, summary="NTP fixed", proposal_id=proposal)
+    article = Article.draft(owner, compose(list(case.collect_events())))
+    article.edit(owner, sections={"resolution": "Sync NTP on every node."})
+    article.publish(owner)
+    article.record_reuse(expert, case_id=uuid4())
+    article.flag(expert, reason="NTP is chrony now")
+    article.retire(owner, reason="superseded")
+    return article
 
 
 def requests_for(aggregates: Sequence[Aggregate]) -> list[AppendRequest]:

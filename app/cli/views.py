@@ -113,17 +113,19 @@ def verify_main() -> int:
 
 async def run_projector(settings: Settings, stop: asyncio.Event) -> None:
     """The projector alone (leader election included) until `stop` is set: only the
-    store, the views engine and the projector are built (`app.bootstrap`'s own steps)."""
+    store, the views engine, the projector and the knowledge indexer that follows it
+    are built (`app.bootstrap`'s own steps)."""
     import contextlib
 
-    from app.bootstrap import open_engine, start_store, start_views
+    from app.bootstrap import open_engine, start_knowledge, start_store, start_views
     from app.server import gc as gc_policy
 
     enabled = settings.projector.model_copy(update={"enabled": True})
     settings = settings.model_copy(update={"projector": enabled})
     async with contextlib.AsyncExitStack() as stack:
         store = await start_store(stack, settings)
-        await start_views(stack, settings, store, open_engine(stack, settings))
+        views = await start_views(stack, settings, store, open_engine(stack, settings))
+        start_knowledge(stack, views)  # the search index follows the projector
         gc_policy.settle()
         await stop.wait()
 

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 ASSETS = Path(__file__).with_name("console_assets")
 # The console's screens (console/src/routes.ts): the page is served at each of them.
-CONSOLE_PATHS = ("/", "/inbox", "/board", "/supervisor", "/outcomes")
+CONSOLE_PATHS = ("/", "/inbox", "/board", "/supervisor", "/outcomes", "/knowledge")
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Swarmdesk</title></head>
 <body><h1>Swarmdesk</h1><p>The console is not built in this checkout: run
@@ -63,3 +63,9 @@ async def asset(name: Annotated[str, PathParam(max_length=200)]) -> Response:
     if "/" in name or name.startswith(".") or kind is None or not path.is_file():
         raise HTTPException(404, "no such file")
     return FileResponse(path, media_type=kind, headers={"Cache-Control": IMMUTABLE})
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+async def article_page(article_id: Annotated[str, PathParam(max_length=64)]) -> Response:
+    """A deep link to a knowledge article: the app opens it."""
+    return await console_page()

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.auth.callers import CrossSiteRefused
 from app.auth.tokens import AuthError
+from app.service.articles import ArticleExists, ArticleNotFound
 from app.service.errors import (
     ApplicationError,
     CaseNotFound,
@@ -121,6 +122,8 @@ TABLE: dict[type[BaseException], tuple[Kind, Extra]] = {
     NotPermitted: (FORBIDDEN, _extra),
     CaseNotFound: (NOT_FOUND, _extra),
     ResourceNotFound: (NOT_FOUND, _extra),
+    ArticleNotFound: (NOT_FOUND, _extra),
+    ArticleExists: (VERSION_CONFLICT, _extra),
     PolicyNotFound: (NOT_FOUND, _extra),
     VersionMismatch: (PRECONDITION_FAILED, _extra),
     ViewBehind: (VIEW_BEHIND, _extra),

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -35,72 +34,21 @@ from app.schemas.results import (
     SwarmRequested,
 )
 from app.service.agents import AgentService
+from app.service.article_commands import ARTICLE_COMMANDS, run_article
+from app.service.articles import ArticleService
 from app.service.cases import CaseService
+from app.service.command_spec import NO_ID, Answer, Call, Command
 from app.service.context import CommandContext
 from app.service.errors import CommandTimedOut
 from app.service.repository import CommandResult
 from app.telemetry import logs
 from app.telemetry.metrics import Metrics
 from app.telemetry.tracing import Tracing
-from domain.actors import Actor
 from domain.case import Case
 
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """What a decision receives besides the case and the actor."""
-
-    body: Any  # the validated body model (or query model), None when none was sent
-    ids: Mapping[str, UUID]  # path ids by name
-    new_id: UUID  # the id of what the command creates (stable per idempotency key)
+__all__ = ["COMMANDS", "NO_ID", "Answer", "Call", "Command", "CommandRunner"]
 
 
-CaseDecision = Callable[[Case, Actor, Call], None]
-Opener = Callable[[Actor, UUID, Call], Case]
-Target = Literal["case", "new_case", "agent"]
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One declared command (see the module docstring)."""
-
-    name: str  # the operation id
-    method: str
-    path: str  # path ids in braces: {case_id}, {proposal_id}
-    summary: str
-    result: type[BaseModel]
-    target: Target = "case"
-    decide: CaseDecision | None = None  # target "case"
-    open: Opener | None = None  # target "new_case"
-    body: type[BaseModel] | None = None
-    body_required: bool = True
-    query: type[BaseModel] | None = None  # fields taken from the query string instead
-    creates: str | None = None  # purpose of the new id; the result names it `{creates}_id`
-    creates_field: str | None = None  # ... unless named here
-    status_code: int = 200
-    tag: str = "case commands"
-
-    @property
-    def id_names(self) -> tuple[str, ...]:
-        return tuple(part[1:-1] for part in self.path.split("/") if part.startswith("{"))
-
-    @property
-    def result_id_field(self) -> str | None:
-        """The result's member naming the id of what the command creates."""
-        if self.creates is None or self.target != "case":
-            return None
-        return self.creates_field or f"{self.creates}_id"
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A command's result model and, for a new case, its `Location`."""
-
-    result: BaseModel
-    location: str | None = None
-
-
-NO_ID = UUID(int=0)  # `Call.new_id` of a command that creates nothing
 CASES = "/api/cases"
 CASE = "/api/cases/{case_id}"
 
@@ -282,6 +230,7 @@ COMMANDS: tuple[Command, ...] = (
         "Register (first call) or update the caller's profile (`Registered`/`ProfileUpdated`).",
         ProfileSaved, target="agent", body=AgentProfile, tag="agent commands",
     ),
+    *ARTICLE_COMMANDS,
 )  # fmt: skip
 
 
@@ -296,9 +245,11 @@ class CommandRunner:
         *,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        articles: ArticleService | None = None,
     ) -> None:
         self.cases = cases
         self.agents = agents
+        self.articles = articles
         self.deadline = deadline  # seconds a command may take, conflicts included
         self.metrics = metrics
         self.tracing = tracing
@@ -372,6 +323,8 @@ class CommandRunner:
             saved = await self.agents.put_me(context, body.model_dump())
             fields = {"agent_id": saved.case_id, "version": saved.version}
             return Answer(command.result(**fields, position=saved.position))
+        if command.target in ("article", "new_article"):
+            return await run_article(self.articles, command, context, ids, call)
         if command.target == "new_case":
             opener = command.open
             assert opener is not None

@@ -1,4 +1,4 @@
-"""The tables of durable timers and outbound notifications (Alembic revision 0010).
+"""The tables of durable timers and outbound notifications (Alembic revision 0011).
 
 - `invitation_timers`: one row per invitation-expiry timer still to fire: `due_at` in
   Unix seconds, `kind` names the handler, `key` what it is about (the case), `payload`

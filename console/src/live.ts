@@ -17,8 +17,22 @@ export interface Live<V> {
   here: Present[] | null;
 }
 
-/** Clients open on this page, by socket path (the tests and the bench read them). */
-export const openClients = new Map<string, PushClient>();
+/** Clients opened before their screen mounted (see `prefetch`), by socket path. */
+const early = new Map<string, PushClient>();
+
+/** Start following `path` now (while the page still asks who is signed in); the first
+ * `useLive(path)` adopts the client, snapshot and all. */
+export function prefetch(path: string): void {
+  if (early.has(path)) return;
+  const client = new PushClient({ url: socketUrl(path, window.location) }).start();
+  early.set(path, client);
+  setTimeout(() => {
+    if (early.get(path) === client) {
+      early.delete(path); // never adopted (the page went elsewhere)
+      client.stop();
+    }
+  }, 10_000);
+}
 
 export function useLive<V>(path: string | null): Live<V> {
   const [state, setState] = useState<Live<V>>({
@@ -32,7 +46,9 @@ export function useLive<V>(path: string | null): Live<V> {
   });
   useEffect(() => {
     if (path === null) return undefined;
-    const client = new PushClient<V>({ url: socketUrl(path, window.location) });
+    const adopted = early.get(path) as PushClient<V> | undefined;
+    early.delete(path);
+    const client = adopted ?? new PushClient<V>({ url: socketUrl(path, window.location) });
     const sync = (last: PushChange<V> | null) =>
       setState((previous) => ({
         view: client.view,
@@ -46,14 +62,13 @@ export function useLive<V>(path: string | null): Live<V> {
     const offChange = client.onChange((change) => sync(change));
     const offStatus = client.onStatus(() => sync(null));
     const offPresence = client.onPresence(() => sync(null));
-    openClients.set(path, client as PushClient);
     client.start();
+    if (adopted) sync(null);
     return () => {
       offChange();
       offStatus();
       offPresence();
       client.stop();
-      if (openClients.get(path) === (client as PushClient)) openClients.delete(path);
     };
   }, [path]);
   return state;

@@ -7,6 +7,8 @@ import type { Me } from "./views";
 import { Board } from "./screens/board";
 import { CaseRoom } from "./screens/case-room/room";
 import { InboxScreen } from "./screens/inbox";
+import { ArticleScreen } from "./screens/knowledge/article";
+import { KnowledgeSearch } from "./screens/knowledge/search";
 import { MyCases } from "./screens/my-cases";
 import { Outcomes } from "./screens/outcomes";
 import { Supervisor } from "./screens/supervisor";
@@ -48,4 +50,6 @@ export const ROUTES: Route[] = [
     screen: Outcomes,
   },
   { pattern: "/cases/:id", title: "Case room", screen: CaseRoom },
+  { pattern: "/knowledge", title: "Knowledge", nav: true, screen: KnowledgeSearch },
+  { pattern: "/articles/:id", title: "Article", screen: ArticleScreen },
 ];

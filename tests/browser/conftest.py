@@ -35,8 +35,8 @@ def people(browser: Browser, console_server: Server) -> Iterator[People]:
     """`people("Ana")` signs a new person in, in a browser context of their own."""
     made: list[Person] = []
 
-    def make(name: str, role: Role = Role.AGENT, **viewport: int) -> Person:
-        person = sign_in(browser, console_server, name, role, **viewport)
+    def make(name: str, role: Role = Role.AGENT, width: int = 1280, height: int = 900) -> Person:
+        person = sign_in(browser, console_server, name, role, width=width, height=height)
         made.append(person)
         return person
 

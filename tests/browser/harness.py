@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def launch() -> Iterator[Browser]:
+def launch() -> Generator[Browser, None, None]:
     """Debian's Chromium, headless, for the whole session."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         raise RuntimeError(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
@@ -118,13 +118,16 @@ def sign_in(
     *,
     width: int = 1280,
     height: int = 900,
+    axe: bool = True,
 ) -> Person:
-    """A new browser context signed in as a new person called `name` (unique subject)."""
+    """A new browser context signed in as a new person called `name` (unique subject);
+    with `axe`, every page of it loads axe-core first (the benchmarks leave it out)."""
     subject = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
     viewport: ViewportSize = {"width": width, "height": height}
     context = browser.new_context(viewport=viewport, base_url=server.base_url)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(path=str(AXE))
+    if axe:
+        context.add_init_script(path=str(AXE))
     page = context.new_page()
     person = Person(server, subject, name, role, context, page)
 

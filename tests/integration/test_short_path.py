@@ -43,7 +43,8 @@ def test_every_declared_command_is_dispatched() -> None:
     assert "PUT /api/agents/me" in shapes
     assert "DELETE /api/cases/*/participants/me" in shapes  # its note is a query parameter
     assert not any(shape.startswith("GET") for shape in shapes)
-    assert len(table) == len(COMMANDS) == 21
+    assert "POST /api/articles/*/reuses" in shapes
+    assert len(table) == len(COMMANDS) == 27
 
 
 def test_a_shadowed_command_is_left_to_fastapi() -> None:

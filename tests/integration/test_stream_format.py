@@ -20,7 +20,7 @@ from app.realtime.stream.models import CloudEvent, event_message_model, json_sch
 from app.service.errors import InvalidParameter
 from app.store import RecordedEvent
 from app.store.codec import create_mapper, decode, event_data
-from tests.stream_scenario import agent_story, case_story, outcome_story
+from tests.stream_scenario import agent_story, article_story, case_story, outcome_story
 
 
 def recorded(mapper: Mapper[UUID]) -> list[RecordedEvent]:
@@ -28,6 +28,7 @@ def recorded(mapper: Mapper[UUID]) -> list[RecordedEvent]:
         *case_story().collect_events(),
         *outcome_story().collect_events(),
         *agent_story().collect_events(),
+        *article_story().collect_events(),
     ]
     rows = []
     for position, event in enumerate(events, start=1):
@@ -48,7 +49,7 @@ def recorded(mapper: Mapper[UUID]) -> list[RecordedEvent]:
 def test_every_declared_event_type_is_produced_by_the_scenario() -> None:
     rows = recorded(create_mapper())
     assert {r.topic for r in rows} == {info.topic for info in known_topics()}
-    assert len(known_topics()) == 30
+    assert len(known_topics()) == 36
 
 
 def test_envelope_attributes_and_naming() -> None:
@@ -63,7 +64,7 @@ def test_envelope_attributes_and_naming() -> None:
         assert envelope["caseversion"] == row.originator_version
         assert envelope["subject"] == str(row.originator_id)
         assert envelope["time"] == getattr(event, "timestamp").isoformat()  # noqa: B009
-        kind = "agent" if row.topic.startswith("domain.agent:") else "case"
+        kind = row.topic.partition(":")[0].removeprefix("domain.")
         assert envelope["source"] == f"/swarmdesk/{kind}s/{row.originator_id}"
         name = type(event).__name__
         assert envelope["dataschema"] == (

@@ -61,9 +61,10 @@ def topic_info(topic: str) -> TopicInfo:
 
 def _aggregates() -> list[type[Aggregate]]:
     from domain.agent import Agent
+    from domain.article import Article
     from domain.case import Case
 
-    return [Case, Agent]
+    return [Case, Agent, Article]
 
 
 @functools.lru_cache(maxsize=1)

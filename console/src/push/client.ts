@@ -12,7 +12,8 @@
 // No dependency on the console: usable by any browser or Node program that gives it a
 // WebSocket constructor.
 
-import { applyPatch, type Operation } from "fast-json-patch";
+import type { Operation } from "fast-json-patch";
+import { applyOps } from "./patch";
 
 /** The part of the WebSocket interface the client uses (the browser's, or `ws`'s). */
 export interface SocketLike {
@@ -210,8 +211,8 @@ export class PushClient<V = unknown> {
       return;
     }
     try {
-      const base = (this.view ?? {}) as object;
-      this.view = applyPatch(base, message.ops, false, true).newDocument as V;
+      // a new document sharing what the patch did not touch: the previous one stays as is
+      this.view = applyOps((this.view ?? {}) as V, message.ops);
     } catch (error) {
       this.position = null; // start over from a fresh snapshot
       this.restart(`patch ${message.position} did not apply: ${String(error)}`);

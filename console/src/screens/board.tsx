@@ -77,7 +77,7 @@ function Request({ item }: { item: BoardItem }) {
       </h2>
       <p>{item.help_needed}</p>
       <p class="muted">
-        Priority {item.priority} · urgency {item.urgency} · {item.participants} in the room
+        Priority {item.priority} · urgency {item.urgency} · {item.participants} on the case
         {item.skills_wanted.length ? ` · skills: ${item.skills_wanted.join(", ")}` : ""} · {when(item.at)}
       </p>
       <button type="button" onClick={offer} disabled={cmd.busy} aria-describedby={problemId}>

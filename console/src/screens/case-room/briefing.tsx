@@ -2,6 +2,7 @@
 // customer messages, the open requests for help). For a member who acknowledged an
 // earlier version, whatever is newer is marked "new", and one button acknowledges it all.
 import { command } from "../../api";
+import { useEarlier } from "../../ui/earlier";
 import { ProblemNote, useCommand } from "../../ui/command";
 import { label, nameIn, when } from "../../ui/format";
 import type { Entry, TimelineItem } from "../../views";
@@ -18,11 +19,9 @@ export function Briefing(props: RoomProps) {
   const { view, acked } = props;
   const highlight = props.current && props.isMember && !props.isOwner;
   const isNew = (version: number) => highlight && version > acked;
-  const newCount = highlight ? newSince(view.timeline, acked).length : 0;
   return (
     <section class="card briefing" aria-labelledby="briefing-title">
       <h2 id="briefing-title">Briefing</h2>
-      {highlight ? <Acknowledge {...props} newCount={newCount} /> : null}
       <p class="problem-statement">{view.problem.description || <span class="muted">No description.</span>}</p>
       <p class="muted">
         Customer: {view.customer.name}
@@ -31,14 +30,27 @@ export function Briefing(props: RoomProps) {
         {view.channel ? ` · via ${view.channel}` : ""}
       </p>
       {KINDS.map(([kind, title]) => (
-        <EntryList key={kind} title={title} entries={view.context[kind] ?? []} isNew={isNew} {...props} />
+        <EntryList key={kind} kind={kind} title={title} entries={view.context[kind] ?? []} isNew={isNew} {...props} />
       ))}
+      <Messages {...props} isNew={isNew} />
+      <HandsRaised {...props} isNew={isNew} />
+    </section>
+  );
+}
+
+function Messages(props: RoomProps & { isNew: (v: number) => boolean }) {
+  const { view, isNew } = props;
+  const total = view.totals?.customer_messages ?? view.customer_messages.length;
+  const { all: messages, more } = useEarlier(view.case_id, "customer-messages", view.customer_messages, total, props.current);
+  return (
+    <>
       <h3>Customer messages</h3>
-      {view.customer_messages.length === 0 ? (
+      {more}
+      {messages.length === 0 ? (
         <p class="muted">None logged.</p>
       ) : (
         <ul class="entries">
-          {view.customer_messages.map((m) => (
+          {messages.map((m) => (
             <li key={m.id} class={isNew(m.version) ? "new" : ""}>
               {isNew(m.version) ? <NewMark /> : null}
               <span class="muted">{m.direction === "inbound" ? "From the customer" : "To the customer"}:</span>{" "}
@@ -47,8 +59,7 @@ export function Briefing(props: RoomProps) {
           ))}
         </ul>
       )}
-      <HandsRaised {...props} isNew={isNew} />
-    </section>
+    </>
   );
 }
 
@@ -58,13 +69,16 @@ export const NewMark = () => <strong class="new-mark">New</strong>;
 export const newSince = (timeline: TimelineItem[], acked: number): TimelineItem[] =>
   timeline.filter((item) => item.version > acked && item.type !== "BriefingAcknowledged");
 
-function EntryList(props: RoomProps & { title: string; entries: Entry[]; isNew: (v: number) => boolean }) {
-  if (props.entries.length === 0) return null;
+function EntryList(props: RoomProps & { kind: string; title: string; entries: Entry[]; isNew: (v: number) => boolean }) {
+  const total = props.view.totals?.context[props.kind] ?? props.entries.length;
+  const { all: shown, more } = useEarlier(props.view.case_id, `context/${props.kind}`, props.entries, total, props.current);
+  if (shown.length === 0) return null;
   return (
     <>
       <h3>{props.title}</h3>
+      {more}
       <ul class="entries">
-        {props.entries.map((entry) => (
+        {shown.map((entry) => (
           <li key={entry.id} class={props.isNew(entry.version) ? "new" : ""}>
             {props.isNew(entry.version) ? <NewMark /> : null} {entry.text}{" "}
             <span class="muted">
@@ -98,10 +112,12 @@ function HandsRaised(props: RoomProps & { isNew: (v: number) => boolean }) {
   );
 }
 
-function Acknowledge(props: RoomProps & { newCount: number }) {
+/** For a member who is not the owner: how much is new, and one button to acknowledge it. */
+export function Acknowledge(props: RoomProps) {
   const cmd = useCommand();
   const { view, acked } = props;
-  const upToDate = props.newCount === 0 && acked > 0;
+  const newCount = newSince(view.timeline, acked).length;
+  const upToDate = newCount === 0 && acked > 0;
   const ack = () =>
     void cmd.run(() =>
       command("POST", `/api/cases/${view.case_id}/briefing-acks`, { version: view.version }),
@@ -114,7 +130,7 @@ function Acknowledge(props: RoomProps & { newCount: number }) {
         <p role="status">
           {acked === 0
             ? "You have not acknowledged this briefing yet."
-            : `${props.newCount} change${props.newCount === 1 ? "" : "s"} since you acknowledged version ${acked} (marked New).`}
+            : `${newCount} change${newCount === 1 ? "" : "s"} since you acknowledged version ${acked} (marked New).`}
         </p>
       )}
       {upToDate ? null : (

@@ -2,11 +2,15 @@
 // person decided on>`. When the case moved meanwhile the server answers 412 and changes
 // nothing; the form then lists what changed since and asks to decide again.
 import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
+import { createContext } from "preact";
+import { useContext, useState } from "preact/hooks";
 import type { Accepted } from "../../api";
 import { ProblemNote, useCommand } from "../../ui/command";
 import { nameIn, when, words } from "../../ui/format";
 import type { CaseView } from "../../views";
+
+/** The room's current document, always the latest (a ref: reading it re-renders nothing). */
+export const LatestView = createContext<{ current: CaseView | null }>({ current: null });
 
 export interface DecisionProps {
   view: CaseView;
@@ -25,18 +29,22 @@ export interface DecisionProps {
  * (the first focus inside the form), or else on the version shown at submit. */
 export function Decision(props: DecisionProps) {
   const cmd = useCommand();
+  // the room's latest document: the form may be memoised away from its updates
+  const latest = useContext(LatestView);
+  const view = latest.current ?? props.view;
   const [started, setStarted] = useState<number | null>(null);
-  const basis = started ?? props.view.version;
+  const basis = started ?? view.version;
   const problemId = `${props.name}-problem`;
   const stale = cmd.problem?.status === 412;
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (await cmd.run(() => props.send(basis))) {
+    const decidedOn = started ?? (latest.current ?? props.view).version;
+    if (await cmd.run(() => props.send(decidedOn))) {
       setStarted(null);
       props.onDone?.();
     }
   };
-  const changes = props.view.timeline.filter((item) => item.version > basis);
+  const changes = view.timeline.filter((item) => item.version > basis);
   return (
     <form
       class={`decision ${props.class ?? ""}`}
@@ -45,7 +53,7 @@ export function Decision(props: DecisionProps) {
       data-basis={basis}
       data-decision={props.name}
       onFocusIn={() => {
-        if (started === null) setStarted(props.view.version);
+        if (started === null) setStarted((latest.current ?? props.view).version);
       }}
     >
       {props.children({ busy: cmd.busy, describedBy: problemId })}
@@ -54,12 +62,12 @@ export function Decision(props: DecisionProps) {
         <div class="conflict" data-conflict>
           <p>
             The case changed since you looked (you decided on version {basis}; it is now version{" "}
-            {props.view.version}). Nothing was changed. What happened since:
+            {view.version}). Nothing was changed. What happened since:
           </p>
           <ol>
             {changes.map((item) => (
               <li key={item.version}>
-                v{item.version}: {nameIn(props.view, item.by)} — {words(item.type)}
+                v{item.version}: {nameIn(view, item.by)} — {words(item.type)}
                 {item.text ? `: ${item.text}` : ""} <span class="muted">({when(item.at)})</span>
               </li>
             ))}
@@ -67,7 +75,7 @@ export function Decision(props: DecisionProps) {
           <button
             type="button"
             onClick={() => {
-              setStarted(props.view.version);
+              setStarted((latest.current ?? props.view).version);
               cmd.clear();
             }}
           >

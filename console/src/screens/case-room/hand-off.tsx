@@ -4,6 +4,7 @@ import { command, get } from "../../api";
 import { Field } from "../../ui/command";
 import type { Agent, Page } from "../../views";
 import { Decision } from "./decision";
+import { agentLabel } from "./people";
 import type { RoomProps } from "./room";
 
 export function HandOff({ view }: RoomProps) {
@@ -39,7 +40,7 @@ export function HandOff({ view }: RoomProps) {
               <option value="">Choose…</option>
               {agents.map((a) => (
                 <option key={a.agent_id} value={a.agent_id}>
-                  {a.name || a.subject}
+                  {agentLabel(a)}
                 </option>
               ))}
             </select>

@@ -1,7 +1,9 @@
 // Insights: what the swarm found (with what each cites and whom it mentions), and for
 // members a form to post one (kind, text, cite earlier insights, mention people).
+import { memo } from "preact/compat";
 import { useState } from "preact/hooks";
 import { command } from "../../api";
+import { useEarlier } from "../../ui/earlier";
 import { Field, ProblemNote, useCommand } from "../../ui/command";
 import { nameIn, when } from "../../ui/format";
 import type { Insight } from "../../views";
@@ -9,26 +11,31 @@ import { NewMark } from "./briefing";
 import type { RoomProps } from "./room";
 
 const KINDS = ["finding", "question", "answer", "hypothesis"];
+/** Insights offered to cite (the latest ones). */
+export const CITABLE = 20;
 
 export function Insights(props: RoomProps) {
   const { view } = props;
-  const insights = Object.values(view.insights).sort((a, b) => a.version - b.version);
+  // the document holds the newest; older ones are paged in on request
+  const { all: insights, more } = useEarlier(view.case_id, "insights", view.insights, view.totals?.insights ?? view.insights.length, props.current);
+  const byId = new Map(insights.map((i) => [i.id, i]));
   const highlight = props.current && props.isMember && !props.isOwner;
   const canPost = props.current && view.status === "open" && (props.isMember || props.isOwner);
   return (
     <section class="card insights" aria-labelledby="insights-title">
       <h2 id="insights-title">Insights</h2>
       {insights.length === 0 ? <p class="muted">No insights yet.</p> : null}
+      {more}
       <ul class="entries">
         {insights.map((insight) => (
-          <li key={insight.id} id={`insight-${insight.id}`} data-insight={insight.id} class={highlight && insight.version > props.acked ? "new" : ""}>
-            {highlight && insight.version > props.acked ? <NewMark /> : null} <strong>{insight.kind}</strong>{" "}
-            {insight.text}{" "}
-            <span class="muted">
-              ({nameIn(view, insight.author_id)}, {when(insight.at)})
-            </span>
-            <Refs insight={insight} {...props} />
-          </li>
+          <InsightRow
+            key={insight.id}
+            insight={insight}
+            isNew={highlight && insight.version > props.acked}
+            author={nameIn(view, insight.author_id)}
+            cites={insight.refers_to.map((id) => [id, (byId.get(id)?.text ?? id.slice(0, 8)).slice(0, 40)])}
+            mentions={insight.mentions.map((id) => nameIn(view, id)).join(", ")}
+          />
         ))}
       </ul>
       {canPost ? <PostInsight {...props} insights={insights} /> : null}
@@ -36,25 +43,48 @@ export function Insights(props: RoomProps) {
   );
 }
 
-function Refs({ insight, view }: RoomProps & { insight: Insight }) {
-  if (!insight.refers_to.length && !insight.mentions.length) return null;
-  return (
-    <div class="refs muted">
-      {insight.refers_to.length ? (
-        <span>
-          cites{" "}
-          {insight.refers_to.map((id, i) => (
-            <>
-              {i ? ", " : ""}
-              <a href={`#insight-${id}`}>“{(view.insights.find((i) => i.id === id)?.text ?? id.slice(0, 8)).slice(0, 40)}”</a>
-            </>
-          ))}
-        </span>
-      ) : null}
-      {insight.mentions.length ? <span> · mentions {insight.mentions.map((id) => nameIn(view, id)).join(", ")}</span> : null}
-    </div>
-  );
+interface RowProps {
+  insight: Insight;
+  isNew: boolean;
+  author: string;
+  cites: string[][];
+  mentions: string;
 }
+
+const same = (a: RowProps, b: RowProps) =>
+  a.insight === b.insight &&
+  a.isNew === b.isNew &&
+  a.author === b.author &&
+  a.mentions === b.mentions &&
+  a.cites.join() === b.cites.join();
+
+/** One insight; unchanged ones are not rendered again (patches keep their identity). */
+const InsightRow = memo(function InsightRow({ insight, isNew, author, cites, mentions }: RowProps) {
+  return (
+    <li id={`insight-${insight.id}`} data-insight={insight.id} class={isNew ? "new" : ""}>
+      {isNew ? <NewMark /> : null} <strong>{insight.kind}</strong> {insight.text}{" "}
+      <span class="muted">
+        ({author}, {when(insight.at)})
+      </span>
+      {cites.length || mentions ? (
+        <div class="refs muted">
+          {cites.length ? (
+            <span>
+              cites{" "}
+              {cites.map(([id, text], i) => (
+                <>
+                  {i ? ", " : ""}
+                  <a href={`#insight-${id}`}>“{text}”</a>
+                </>
+              ))}
+            </span>
+          ) : null}
+          {mentions ? <span> · mentions {mentions}</span> : null}
+        </div>
+      ) : null}
+    </li>
+  );
+}, same);
 
 function PostInsight(props: RoomProps & { insights: Insight[] }) {
   const { view } = props;
@@ -97,8 +127,8 @@ function PostInsight(props: RoomProps & { insights: Insight[] }) {
       </Field>
       {props.insights.length ? (
         <fieldset>
-          <legend>Cite earlier insights</legend>
-          {props.insights.map((i) => (
+          <legend>Cite earlier insights{props.insights.length > CITABLE ? ` (the latest ${CITABLE})` : ""}</legend>
+          {props.insights.slice(-CITABLE).map((i) => (
             <label class="check" key={i.id}>
               <input type="checkbox" checked={cites.includes(i.id)} onChange={() => setCites(toggle(cites, i.id))} />{" "}
               {i.kind}: {i.text.slice(0, 60)}

@@ -130,7 +130,7 @@ function Priority({ view }: RoomProps) {
 }
 
 function Resolve({ view }: RoomProps) {
-  const accepted = Object.values(view.proposals).find((p) => p.status === "accepted");
+  const accepted = view.proposals.find((p) => p.status === "accepted");
   const [summary, setSummary] = useState("");
   return (
     <Decision

@@ -8,6 +8,10 @@ import { label, when } from "../../ui/format";
 import type { Agent, Page, Suggestion, Suggestions } from "../../views";
 import type { RoomProps } from "./room";
 
+/** An agent in a picker: the name, and the sign-in subject when it says more. */
+export const agentLabel = (a: Agent): string =>
+  a.name && a.name !== a.subject ? `${a.name} (${a.subject})` : a.subject;
+
 export function People(props: RoomProps) {
   const { view, present } = props;
   const people = Object.values(view.participants);
@@ -124,7 +128,7 @@ function Invite({ view }: RoomProps) {
           <option value="">Choose…</option>
           {choices.map((a) => (
             <option key={a.agent_id} value={a.agent_id}>
-              {a.name || a.subject}
+              {agentLabel(a)}
               {Object.keys(a.skills).length ? ` — ${Object.keys(a.skills).join(", ")}` : ""}
             </option>
           ))}

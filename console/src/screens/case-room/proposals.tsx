@@ -6,17 +6,20 @@ import { Field, ProblemNote, useCommand } from "../../ui/command";
 import { label, nameIn, when } from "../../ui/format";
 import type { Proposal } from "../../views";
 import { NewMark } from "./briefing";
+import { useEarlier } from "../../ui/earlier";
 import { Decision } from "./decision";
+import { CITABLE } from "./insights";
 import type { RoomProps } from "./room";
 
 export function Proposals(props: RoomProps) {
   const { view } = props;
-  const proposals = Object.values(view.proposals).sort((a, b) => a.version - b.version);
+  const { all: proposals, more } = useEarlier(view.case_id, "proposals", view.proposals, view.totals?.proposals ?? view.proposals.length, props.current);
   const canPropose = props.current && view.status === "open" && (props.isMember || props.isOwner);
   return (
     <section class="card proposals" aria-labelledby="proposals-title">
       <h2 id="proposals-title">Proposals</h2>
       {proposals.length === 0 ? <p class="muted">No proposals yet.</p> : null}
+      {more}
       <ul class="entries">
         {proposals.map((p) => (
           <ProposalItem key={p.id} proposal={p} {...props} />
@@ -116,7 +119,7 @@ function Propose({ view }: RoomProps) {
   const [summary, setSummary] = useState("");
   const [steps, setSteps] = useState("");
   const [cites, setCites] = useState<string[]>([]);
-  const insights = Object.values(view.insights).sort((a, b) => a.version - b.version);
+  const insights = view.insights.slice(-CITABLE);
   const submit = async (event: Event) => {
     event.preventDefault();
     const body = {

@@ -1,8 +1,8 @@
 """Durable timers (invitation expiry) and outbound notifications (webhook subscriptions,
 deliveries): `app.service.tables`.
 
-Revision ID: 0010
-Revises: 0009 (0009_outcomes: the head when this was merged)
+Revision ID: 0011
+Revises: 0010 (0010_knowledge: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.service.tables import metadata
 
-revision = "0010"
-down_revision: str | None = "0009"
+revision = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,167 @@
+"""Knowledge over real HTTP on both backends: draft from a resolved case by its owner
+(refusals append nothing), edit keeping provenance, publish, search with highlights,
+similar cases of a new case, reuse recorded and counted, flag and retire; hostile search
+queries answer 200 or a 422 problem, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.actors import Role
+from tests.e2e.commands_support import Api, api_for, assert_problem, stream_events, unique
+from tests.e2e.server import Server
+
+
+def solved(api: Api, owner: str, expert: str, subject: str, area: str) -> tuple[UUID, int]:
+    """A case solved by `expert`'s accepted proposal; its id and last position."""
+    case_id = api.open_case(owner, subject=subject, description="Users see it.", product_area=area)
+    base = f"/api/cases/{case_id}"
+    api.ok("POST", f"{base}/context", owner, {"kind": "environment", "text": "Kestrel 9 on ARM."})
+    api.invite(case_id, owner, expert)
+    api.ok("POST", f"{base}/participants", expert)
+    insight = api.ok(
+        "POST", f"{base}/insights", expert, {"kind": "finding", "text": "The codec lacks ARM."}
+    )["insight_id"]
+    proposal = api.ok(
+        "POST",
+        f"{base}/proposals",
+        expert,
+        {
+            "summary": "Install the ARM codec.",
+            "steps": ["Download it.", "Restart."],
+            "cites": [insight],
+        },
+    )["proposal_id"]
+    api.ok("POST", f"{base}/proposals/{proposal}/accept", owner)
+    done = api.ok(
+        "POST", f"{base}/resolve", owner, {"summary": "Codec installed.", "proposal_id": proposal}
+    )
+    return case_id, int(done["position"])
+
+
+def test_draft_edit_publish_search_similar_reuse(server: Server) -> None:
+    with api_for(server) as api:
+        owner, expert, other, sup = (unique(n) for n in ("own", "exp", "oth", "sup"))
+        word = unique("zq").replace("-", "")  # a word only this test's texts hold
+        case_id, _ = solved(api, owner, expert, f"Video {word} stutters", "media")
+        # refused: not the owner; an open case; nothing appended
+        before = api.position()
+        assert_problem(
+            api.call("POST", f"/api/cases/{case_id}/article", expert), 403, "rule-violated"
+        )
+        fresh = api.open_case(owner, subject="Still open")
+        assert_problem(api.call("POST", f"/api/cases/{fresh}/article", owner), 403, "rule-violated")
+        assert_problem(api.call("POST", f"/api/cases/{case_id}/article", other), 404, "not-found")
+        assert api.position() == before + 1  # only the open case
+
+        response = api.call("POST", f"/api/cases/{case_id}/article", owner)
+        assert response.status_code == 201, response.text
+        article_id = response.json()["article_id"]
+        assert response.headers["location"] == f"/api/articles/{article_id}"
+        again = api.call("POST", f"/api/cases/{case_id}/article", owner)
+        assert_problem(again, 409, "version-conflict")
+
+        pos = response.json()["position"]
+        doc = api.ok("GET", f"/api/articles/{article_id}?min_position={pos}", owner)
+        assert doc["status"] == "draft"
+        cause = doc["sections"]["cause"]
+        assert [s["text"] for s in cause] == ["The codec lacks ARM."]
+        assert cause[0]["source"]["event"] == "InsightPosted"
+        assert cause[0]["source"]["stream_id"] == str(case_id)
+        expert_id = cause[0]["source"]["author_id"]
+        assert [s["text"] for s in doc["sections"]["resolution"]] == [
+            "Install the ARM codec.",
+            "Download it.",
+            "Restart.",
+        ]
+        # a draft is its drafter's (and supervisors'): 404 to others
+        assert_problem(api.call("GET", f"/api/articles/{article_id}", other), 404, "not-found")
+        api.ok("GET", f"/api/articles/{article_id}", sup, role=Role.SUPERVISOR)
+
+        edit = {
+            "sections": {
+                "resolution": "Install the ARM codec. Download it from the vendor. Restart."
+            }
+        }
+        pos = api.ok("POST", f"/api/articles/{article_id}/edits", owner, edit)["position"]
+        doc = api.ok("GET", f"/api/articles/{article_id}?min_position={pos}", owner)
+        sources = [s["source"] for s in doc["sections"]["resolution"]]
+        assert [s["event"] for s in sources] == [
+            "ResolutionProposed",
+            "Edited",
+            "ResolutionProposed",
+        ]
+        assert sources[0]["author_id"] == expert_id
+        assert sources[1]["version"] == 2
+        assert sources[1]["was"]["event"] == "ResolutionProposed"
+
+        pos = api.ok("POST", f"/api/articles/{article_id}/publish", owner)["position"]
+        found = api.ok("GET", f"/api/search?q={word}&min_position={pos}", other)
+        kinds = {(h["kind"], h["id"]) for h in found["hits"]}
+        assert kinds == {("article", article_id), ("case", str(case_id))}
+        assert all(f"<mark>{word}</mark>".lower() in h["highlight"].lower() for h in found["hits"])
+        only = api.ok("GET", f"/api/search?q={word}&status=published&product_area=media", other)
+        assert [h["id"] for h in only["hits"]] == [article_id]
+        assert api.ok("GET", f"/api/search?q={word}&product_area=other", other)["hits"] == []
+
+        # a new case like it: the similar ones are computed when it is opened
+        new_case = api.open_case(
+            other, subject=f"{word} video stutters again", product_area="media"
+        )
+        last = api.position()
+        similar = api.ok("GET", f"/api/cases/{new_case}/similar?min_position={last}", other)
+        assert article_id in [h["id"] for h in similar["hits"]]
+        assert_problem(api.call("GET", f"/api/cases/{new_case}/similar", expert), 404, "not-found")
+
+        # linking it records a reuse, counted once per case
+        link = {"case_id": str(new_case)}
+        pos = api.ok("POST", f"/api/articles/{article_id}/reuses", other, link)["position"]
+        assert_problem(
+            api.call("POST", f"/api/articles/{article_id}/reuses", other, json=link), 403
+        )
+        assert_problem(  # a case the caller cannot see
+            api.call("POST", f"/api/articles/{article_id}/reuses", expert, json=link), 404
+        )
+        doc = api.ok("GET", f"/api/articles/{article_id}?min_position={pos}", other)
+        assert (doc["reuse_count"], doc["standing"]) == (1, 1)
+        assert doc["reuses"][0]["case_id"] == str(new_case)
+
+        flag = {"reason": "Step 2 fails on Kestrel 10."}
+        api.ok("POST", f"/api/articles/{article_id}/flags", expert, flag)
+        assert_problem(api.call("POST", f"/api/articles/{article_id}/retire", other), 403)
+        pos = api.ok("POST", f"/api/articles/{article_id}/retire", owner)["position"]
+        found = api.ok("GET", f"/api/search?q={word}&kind=article&min_position={pos}", other)
+        assert found["hits"] == []
+        names = stream_events(server, UUID(article_id))
+        assert names == ["Drafted", "Edited", "Published", "Reused", "Flagged", "Retired"]
+        listed = api.ok("GET", f"/api/articles?case_id={case_id}", owner)
+        assert [a["article_id"] for a in listed] == [article_id]
+        assert "sections" not in listed[0]
+
+
+HOSTILE: list[Any] = [
+    '"',
+    "sso & | ! <-> :* ( ) login",
+    "'; DROP TABLE search_docs; --",
+    "логин не работает",
+    "登录失败",
+    "%00%01",
+    "x" * 1_999,
+    "NEAR(a b) OR title:x*",
+]
+
+
+def test_hostile_search_queries_never_fail(server: Server) -> None:
+    with api_for(server) as api:
+        agent = unique("searcher")
+        for q in HOSTILE:
+            response = api.http.get("/api/search", params={"q": q}, headers=api.auth(agent))
+            assert response.status_code == 200, (q, response.text)
+        too_long = api.http.get("/api/search", params={"q": "y" * 2_001}, headers=api.auth(agent))
+        assert_problem(too_long, 422)
+        bad = api.http.get(
+            "/api/search", params={"q": "a", "status": "nope"}, headers=api.auth(agent)
+        )
+        assert_problem(bad, 422)
+        assert_problem(api.http.get("/api/search", params={"q": "a"}), 401)

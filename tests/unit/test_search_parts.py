@@ -1,0 +1,86 @@
+"""Search without a database: reading a query as words and phrases, and the rows derived
+from case and article documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.search import MAX_TERM_CHARS, MAX_TERMS, parse
+from projections.search_rows import article_row, case_row, similar_basis
+
+
+def test_a_query_is_words_and_phrases_never_syntax() -> None:
+    terms = parse('Login "SSO loop" fails & | !(x) <-> "')
+    assert terms.words == ("login", "fails", "x")
+    assert terms.phrases == (("sso", "loop"),)
+    assert parse("the of and").words == ("the", "of", "and")  # only common words: kept
+    assert parse("the login").words == ("login",)
+    assert parse("логин 登录失败").words == ("логин", "登录失败")
+    assert parse("\x00\x01'; DROP TABLE x; --").words == ("drop", "table", "x")
+    assert parse("").empty
+    assert parse('"" ** ()').empty
+    many = parse(" ".join(f"w{n}" for n in range(100)))
+    assert len(many.words) == MAX_TERMS
+    assert parse("y" * 500).words == ("y" * MAX_TERM_CHARS,)
+    assert parse("a_b").words == ("b",)  # underscores separate; "a" is a common word
+
+
+def case_doc(**changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "case_id": "c1",
+        "status": "resolved",
+        "position": 9,
+        "updated_at": "t",
+        "product_area": "identity",
+        "customer": {"name": "ACME secret", "contact": "it@acme.example"},
+        "problem": {"subject": "SSO fails", "description": "Nobody logs in."},
+        "context": {"symptom": [{"text": "502"}], "environment": [{"text": "Okta"}]},
+        "insights": {"i1": {"text": "Proxy drops it."}},
+        "proposals": {"p1": {"summary": "Fix proxy.", "steps": ["Open it.", "Set it."]}},
+        "resolution": {"summary": "Fixed."},
+    }
+    doc.update(changes)
+    return doc
+
+
+def test_case_rows_index_the_swarm_never_the_customer() -> None:
+    row = case_row(case_doc())
+    assert row is not None
+    assert row["title"] == "SSO fails"
+    assert row["body"].split("\n") == [
+        "Nobody logs in.",
+        "502",
+        "Okta",
+        "Proxy drops it.",
+        "Fix proxy.",
+        "Open it.",
+        "Set it.",
+        "Fixed.",
+    ]
+    assert "ACME" not in row["body"]
+    assert "acme.example" not in row["body"]
+    windows = case_doc(
+        insights=[{"text": "Proxy drops it."}],
+        proposals={"items": [{"summary": "Fix proxy.", "steps": ["Open it.", "Set it."]}]},
+    )
+    assert case_row(windows) == row  # the same text from windowed collections
+    assert case_row(case_doc(status="open", resolution=None)) is None
+
+
+def test_article_rows_and_similar_basis() -> None:
+    article = {
+        "article_id": "a1",
+        "status": "draft",
+        "title": "T",
+        "product_area": "x",
+        "position": 3,
+        "reuse_count": 2,
+        "sections": {"problem": [{"text": "P."}], "cause": [], "resolution": [{"text": "R."}]},
+    }
+    assert article_row(article) is None
+    published = article_row({**article, "status": "published"})
+    assert published is not None
+    assert (published["body"], published["reuse_count"]) == ("P.\nR.", 2)
+    assert similar_basis(case_doc()) is None  # only open cases look for similar ones
+    basis = similar_basis(case_doc(status="open"))
+    assert basis == "SSO fails\nNobody logs in.\n502\nOkta"
