@@ -30,7 +30,7 @@ function sameFor(...members: (keyof CaseView)[]) {
 const BriefingM = memo(Briefing, sameFor("problem", "customer", "context", "customer_messages", "swarm_requests", "totals", "case_id"));
 const ProposalsM = memo(Proposals, sameFor("proposals", "insights", "participants", "status", "totals", "case_id"));
 const InsightsM = memo(Insights, sameFor("insights", "participants", "invitations", "owner", "status", "totals", "case_id"));
-const PeopleM = memo(People, sameFor("participants", "invitations", "owner", "status", "case_id"));
+const PeopleM = memo(People, sameFor("participants", "invitations", "owner", "status", "swarm_requests", "case_id"));
 const OwnerActionsM = memo(OwnerActions, sameFor("status", "priority", "proposals", "owner", "case_id"));
 
 /** Performance marks for the harness and bench/console.py: `swarmdesk:room-rendered` once
