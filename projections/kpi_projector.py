@@ -11,7 +11,6 @@ needs). `replay(rows)` folds a whole log in memory: the projection equals it (te
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -26,7 +25,7 @@ from projections import tracked
 from projections.envelope import Envelope, Recorded
 from projections.kpi_fold import KpiBatch, State, case_row, fold_event
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks, sla_policies
-from projections.leader import lead_forever
+from projections.leader import LeadingFollower
 
 __all__ = ["NAME", "KpiProjector", "replay"]
 
@@ -46,7 +45,9 @@ def replay(envelopes: Iterable[Envelope]) -> KpiBatch:
     return batch
 
 
-class KpiProjector:
+class KpiProjector(LeadingFollower):
+    lead_name = NAME
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -74,24 +75,7 @@ class KpiProjector:
         self.cache_size = 20_000
         self._advanced = asyncio.Condition()
 
-    async def run(self) -> None:
-        """Lead "kpis" and follow the log; lead again after any failure; until cancelled."""
-        await lead_forever(
-            self.engine, self.schema, NAME, self._follow, retry=self.retry, leading=self._leading
-        )
-
-    def _leading(self, leading: bool) -> None:
-        self.leading = leading
-
-    async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
-        async with self._advanced:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._advanced.wait_for(lambda: self.position >= position), timeout
-                )
-        return self.position >= position
-
-    async def _follow(self) -> None:
+    async def _while_leading(self) -> None:
         self._states.clear()
         async with self.engine.connect() as conn:
             expected = await tracked.read(conn, NAME)

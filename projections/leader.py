@@ -20,7 +20,7 @@ import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -165,3 +165,44 @@ async def lead_forever(
         except Exception:
             log.exception("%s failed or lost its leadership; leading again", name)
             await asyncio.sleep(retry)
+
+
+class LeadingFollower:
+    """A follower of the log led by name, one process at a time (`lead_forever`): `run`
+    leads `lead_name` and runs `_while_leading` until cancelled; `leading` says whether
+    this process leads; `wait_for` waits until `position` reaches a given position
+    (`_advanced` is notified whenever it moves). The SLA engine and the KPI projection."""
+
+    lead_name: ClassVar[str]
+    engine: AsyncEngine
+    schema: str | None
+    retry: float
+    position: int
+    leading: bool
+    _advanced: asyncio.Condition
+
+    async def run(self) -> None:
+        """Lead, work, lead again after any failure; until cancelled."""
+        await lead_forever(
+            self.engine,
+            self.schema,
+            self.lead_name,
+            self._while_leading,
+            retry=self.retry,
+            leading=self._leading,
+        )
+
+    def _leading(self, leading: bool) -> None:
+        self.leading = leading
+
+    async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """True once `position` (what was read and decided) reaches the given one."""
+        async with self._advanced:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._advanced.wait_for(lambda: self.position >= position), timeout
+                )
+        return self.position >= position
+
+    async def _while_leading(self) -> None:
+        raise NotImplementedError

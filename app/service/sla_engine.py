@@ -18,7 +18,6 @@ both `SlaMet`... and `SlaBreached`; readers take the first outcome of a clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -39,7 +38,7 @@ from domain.sla_clock import SlaTracker
 from domain.sla_terms import SlaTarget
 from projections import tracked
 from projections.envelope import Envelope
-from projections.leader import lead_forever
+from projections.leader import LeadingFollower
 
 __all__ = ["SYSTEM", "SlaEngine"]
 
@@ -51,7 +50,9 @@ NAME = "sla"
 TIMER_KIND = "sla"
 
 
-class SlaEngine:
+class SlaEngine(LeadingFollower):
+    lead_name = NAME
+
     def __init__(
         self,
         store: EventStore,
@@ -80,26 +81,8 @@ class SlaEngine:
         self._advanced = asyncio.Condition()
         self._broken = asyncio.Event()  # a timer's facts were decided but not recorded
 
-    # -- life cycle -------------------------------------------------------------------
-    async def run(self) -> None:
-        """Lead, replay, follow and fire; lead again after any failure; until cancelled."""
-        await lead_forever(
-            self.engine, self.schema, NAME, self._lead, retry=self.retry, leading=self._leading
-        )
-
-    def _leading(self, leading: bool) -> None:
-        self.leading = leading
-
-    async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
-        """True once the engine has read and decided `position` (tests, tools)."""
-        async with self._advanced:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._advanced.wait_for(lambda: self.position >= position), timeout
-                )
-        return self.position >= position
-
-    async def _lead(self) -> None:
+    # -- life cycle: `run`, `leading`, `wait_for` (LeadingFollower) --------------------
+    async def _while_leading(self) -> None:
         self.tracker = SlaTracker()
         async with self.engine.connect() as conn:
             self.tracked = await tracked.read(conn, NAME)
