@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
@@ -38,13 +37,13 @@ from app.service.cases import CaseService
 from app.service.clock import Clock, SystemClock
 from app.service.commands import CommandRunner
 from app.service.directory import Directory
-from app.service.expiry import InvitationTimers
+from app.service.expiry import InvitationExpiry
 from app.service.outcomes import Outcomes
 from app.service.repository import Repository
 from app.service.retention import Retention
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
-from app.service.timers import Timers
+from app.service.timekeeper import Timekeeper
 from app.settings import Settings, comma_list
 from app.store import EventStore, create_store
 from app.store.codec import create_mapper
@@ -89,9 +88,9 @@ class Services:
     shutdown: Shutdown
     tracing: Tracing
     directory: Directory  # agents as matching sees them (suggestions)
-    invitation_timers: InvitationTimers  # invitations that expire (run when enabled)
+    timekeeper: Timekeeper  # the one timer runner: invitation expiry, SLA deadlines
     notifier: Notifier  # webhooks and e-mail (sending when enabled)
-    outcomes: Outcomes  # SLA policies, the SLA engine, the KPI projection, timers
+    outcomes: Outcomes  # SLA policies, the SLA engine, the KPI projection
 
 
 @contextlib.asynccontextmanager
@@ -158,8 +157,10 @@ async def bootstrap(
         deadline = tuning.conflict_deadline_seconds
         cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
         agents = AgentService(repository, deadline)
-        invitation_timers = start_timers(stack, settings, store, engine, mapper, cases)
-        outcomes = start_outcomes(stack, settings, store, engine, cases, clock)
+        if clock is None:
+            clock = SystemClock(settings.timers.poll_seconds, settings.timers.skew_seconds)
+        timekeeper, sla = start_timers(stack, settings, store, engine, mapper, cases, clock)
+        outcomes = start_outcomes(stack, settings, store, engine, cases, sla)
         yield Services(
             settings=settings,
             store=store,
@@ -198,8 +199,8 @@ async def bootstrap(
             shutdown=shutdown or Shutdown(),
             tracing=tracing,
             directory=Directory(engine, views.position, settings.matching),
-            invitation_timers=invitation_timers,
-            notifier=start_notifier(stack, settings, store, engine, mapper, views),
+            timekeeper=timekeeper,
+            notifier=start_notifier(stack, settings, store, engine, mapper, views, clock),
             outcomes=outcomes,
         )
 
@@ -210,21 +211,16 @@ def start_outcomes(
     store: EventStore,
     engine: AsyncEngine,
     cases: CaseService,
-    clock: Clock | None,
+    sla: SlaEngine | None,
 ) -> Outcomes:
-    """SLA policies; where the projector runs, the SLA engine (its timers on `clock`)
-    and the KPI projection, each leading its own lock (`stack` stops them)."""
-    tuning = settings.outcomes
-    clock = clock or SystemClock(max_sleep=tuning.timer_poll_seconds)
+    """SLA policies; where the projector runs, the KPI projection, leading its own lock
+    (`stack` stops it), and the SLA engine (`start_timers` runs it)."""
     policies = SlaPolicyService(cases.repository, settings.commands.conflict_deadline_seconds)
-    if not (tuning.enabled and settings.projector.enabled):
-        return Outcomes(policies, Timers(engine), clock, engine)
-    schema = settings.database_schema
-    sla = SlaEngine(store, engine, cases, clock, replay_decoder(), schema=schema)
-    kpis = KpiProjector(engine, store.subscribe, replay_decoder(), schema=schema)
-    for name, run in (("swarmdesk-sla", sla.run()), ("swarmdesk-kpis", kpis.run())):
-        stack.push_async_callback(_stop, asyncio.create_task(run, name=name))
-    return Outcomes(policies, sla.timers, clock, engine, sla, kpis)
+    if not (settings.outcomes.enabled and settings.projector.enabled):
+        return Outcomes(policies, engine)
+    kpis = KpiProjector(engine, store.subscribe, replay_decoder(), schema=settings.database_schema)
+    stack.push_async_callback(_stop, asyncio.create_task(kpis.run(), name="swarmdesk-kpis"))
+    return Outcomes(policies, engine, sla, kpis)
 
 
 async def start_oidc(
@@ -322,22 +318,25 @@ def start_timers(
     engine: AsyncEngine,
     mapper: Mapper[UUID],
     cases: CaseService,
-) -> InvitationTimers:
-    """Invitation expiry: its timers follow the log and fire from the leading process."""
-    skew = timedelta(seconds=settings.timers.skew_seconds)
-    timers = InvitationTimers(
-        store,
-        engine,
-        mapper,
-        cases,
-        schema=settings.database_schema,
-        clock=lambda: datetime.now(UTC) + skew,
-        poll_seconds=settings.timers.poll_seconds,
-    )
+    clock: Clock,
+) -> tuple[Timekeeper, SlaEngine | None]:
+    """The process's one timer runner (`app.service.timekeeper`) and its parts:
+    invitation expiry, and where the projector runs with outcomes on, the SLA engine.
+    With `SWARMDESK_TIMERS_ENABLED` this process competes to lead them (`stack` stops it)."""
+    keeper = Timekeeper(engine, clock, schema=settings.database_schema)
+    expiry = InvitationExpiry(
+        store, keeper.timers, mapper, cases, clock,
+        poll_seconds=settings.timers.poll_seconds, wake=keeper.runner.wake,
+    )  # fmt: skip
+    keeper.add(expiry)
+    sla = None
+    if settings.outcomes.enabled and settings.projector.enabled:
+        sla = SlaEngine(store, keeper.timers, cases, clock, replay_decoder())
+        keeper.add(sla)
     if settings.timers.enabled:
-        task = asyncio.create_task(timers.run(), name="swarmdesk-invitation-timers")
+        task = asyncio.create_task(keeper.run(), name="swarmdesk-timers")
         stack.push_async_callback(_stop, task)
-    return timers
+    return keeper, sla
 
 
 def start_notifier(
@@ -347,10 +346,10 @@ def start_notifier(
     engine: AsyncEngine,
     mapper: Mapper[UUID],
     views: Views,
+    clock: Clock,
 ) -> Notifier:
     """Outbound notifications: follow the log, send from the leading process."""
     notify = settings.notify
-    skew = timedelta(seconds=settings.timers.skew_seconds)
     notifier = Notifier(
         store,
         engine,
@@ -359,7 +358,7 @@ def start_notifier(
         notify,
         public_url=notify.public_url or settings.public_url,
         schema=settings.database_schema,
-        clock=lambda: datetime.now(UTC) + skew,
+        clock=clock,
     )
     if notify.enabled:
         task = asyncio.create_task(notifier.run(), name="swarmdesk-notifier")

@@ -41,13 +41,18 @@ class MatchingSettings(BaseSettings):
 
 
 class TimerSettings(BaseSettings):
-    """Durable timers (invitation expiry) (`SWARMDESK_TIMERS_`)."""
+    """Durable timers: the process's one runner, for invitation expiry and SLA deadlines
+    (`SWARMDESK_TIMERS_`; `app.service.timekeeper`)."""
 
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_TIMERS_", extra="ignore")
 
-    enabled: bool = Field(default=True, description="schedule and fire timers in this process")
+    enabled: bool = Field(
+        default=True, description="lead the timers here (invitation expiry, the SLA engine)"
+    )
     poll_seconds: float = Field(
-        default=1.0, gt=0, description="how often due timers are looked for"
+        default=1.0,
+        gt=0,
+        description="invitations read from the log this often; due timers looked for within",
     )
     skew_seconds: float = Field(
         default=0.0, description="the timers' clock runs this far ahead (tests, never production)"

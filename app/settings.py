@@ -80,14 +80,12 @@ class RetentionSettings(BaseSettings):
 
 class OutcomeSettings(BaseSettings):
     """SLA engine and KPI projection (`SWARMDESK_OUTCOMES_`); they run where the projector
-    runs, one leader each per database."""
+    runs, one leader each per database (the SLA engine's deadlines fire on the timers'
+    runner, `SWARMDESK_TIMERS_`)."""
 
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_OUTCOMES_", extra="ignore")
 
     enabled: bool = Field(default=True, description="run the SLA engine and KPI projection")
-    timer_poll_seconds: float = Field(
-        default=5.0, gt=0, description="timers scheduled by other processes seen within"
-    )
 
 
 class PushSettings(BaseSettings):

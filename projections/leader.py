@@ -1,4 +1,4 @@
-"""Leadership: one projector per database.
+"""Leadership: one projector (one timer runner, ...) per database.
 
 PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated connection held for as long as
 the projector runs; the key derives from the schema, so test schemas do not contend.
@@ -167,19 +167,34 @@ async def lead_forever(
             await asyncio.sleep(retry)
 
 
-class LeadingFollower:
-    """A follower of the log led by name, one process at a time (`lead_forever`): `run`
-    leads `lead_name` and runs `_while_leading` until cancelled; `leading` says whether
-    this process leads; `wait_for` waits until `position` reaches a given position
-    (`_advanced` is notified whenever it moves). The SLA engine and the KPI projection."""
+class Follower:
+    """A follower of the log that others may wait for: `wait_for` waits until `position`
+    reaches a given position (`_advanced` is notified whenever it moves); `leading` says
+    whether this process leads it. The SLA engine (led with the timers, by
+    `app.service.timekeeper`) and the KPI projection (`LeadingFollower`)."""
+
+    position: int
+    leading: bool
+    _advanced: asyncio.Condition
+
+    async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """True once `position` (what was read and decided) reaches the given one."""
+        async with self._advanced:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._advanced.wait_for(lambda: self.position >= position), timeout
+                )
+        return self.position >= position
+
+
+class LeadingFollower(Follower):
+    """A `Follower` led by name, one process at a time (`lead_forever`): `run` leads
+    `lead_name` and runs `_while_leading` until cancelled."""
 
     lead_name: ClassVar[str]
     engine: AsyncEngine
     schema: str | None
     retry: float
-    position: int
-    leading: bool
-    _advanced: asyncio.Condition
 
     async def run(self) -> None:
         """Lead, work, lead again after any failure; until cancelled."""
@@ -194,15 +209,6 @@ class LeadingFollower:
 
     def _leading(self, leading: bool) -> None:
         self.leading = leading
-
-    async def wait_for(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
-        """True once `position` (what was read and decided) reaches the given one."""
-        async with self._advanced:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._advanced.wait_for(lambda: self.position >= position), timeout
-                )
-        return self.position >= position
 
     async def _while_leading(self) -> None:
         raise NotImplementedError

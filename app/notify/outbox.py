@@ -20,7 +20,7 @@ from eventsourcing.persistence import Mapper
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.notify.plan import deliveries, message, notices
-from app.service.expiry_timers import Clock
+from app.service.clock import Clock
 from app.service.follower import LogFollower, insert_new
 from app.service.tables import deliveries as deliveries_table
 from app.service.tables import tracking, webhook_subscriptions
@@ -74,7 +74,7 @@ class Outbox:
         if not wanted:
             return
         subs = [dict(r._mapping) for r in await conn.execute(sa.select(webhook_subscriptions))]
-        now = self.clock()
+        now = self.clock.now()
         planned: list[dict[str, Any]] = []
         for row in wanted:
             event: Any = decode(self.mapper, row)

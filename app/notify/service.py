@@ -17,7 +17,7 @@ from app.matching_settings import NotifySettings
 from app.notify.outbox import Outbox
 from app.notify.sender import Sender
 from app.notify.subscriptions import Subscriptions
-from app.service.expiry_timers import Clock
+from app.service.clock import Clock
 from app.store import EventStore
 from projections.leader import leadership
 
@@ -41,7 +41,7 @@ class Notifier:
         self.settings = settings
         self.schema = schema
         self.outbox = Outbox(store, engine, mapper, views_position, public_url, clock)
-        self.sender = Sender(engine, settings, lambda: clock().timestamp())
+        self.sender = Sender(engine, settings, lambda: clock.now().timestamp())
         self.subscriptions = Subscriptions(engine, [public_url])
 
     async def follow(self, stop: asyncio.Event) -> None:

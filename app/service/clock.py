@@ -24,11 +24,15 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def __init__(self, max_sleep: float = 60.0) -> None:
+    """The real time; `skew` seconds ahead when given (`SWARMDESK_TIMERS_SKEW_SECONDS`:
+    tests make a process live later, never production)."""
+
+    def __init__(self, max_sleep: float = 60.0, skew: float = 0.0) -> None:
         self.max_sleep = max_sleep  # a bound, so a clock jump is noticed within it
+        self.skew = timedelta(seconds=skew)
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self.skew
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
         seconds = self.max_sleep

@@ -1,14 +1,22 @@
 """Invitations that resolve themselves: an unanswered invitation expires as an event.
 
-`InvitationTimers` follows the log (tracking row "timers", `app.service.follower`): an
-`ExpertInvited` with `expires_at` schedules a durable timer (`app.service.expiry_timers`) keyed
-by the invitation; `InvitationDeclined`, `InvitationExpired` and `ExpertJoined` by that
-invitation cancel it. When it is due, the leader runs `Case.expire_invitation` as the
-system (an admin principal, subject `swarmdesk:timers`) with the idempotency key
-`timer:<invitation id>`: the domain refuses a second expiry and a settled invitation,
-and appends are checked against the case version, so the event is appended once, across
-processes and after a restart. `run()` leads under the "timers" lock (one process at a
-time, lock "invitation-timers"), following the log and firing every `poll_seconds`.
+A timer part (`app.service.timekeeper`): `InvitationExpiry` follows the log (tracking row
+"timers", `app.service.follower`): an `ExpertInvited` with `expires_at` schedules a
+durable timer of kind "invitation-expiry" (`app.service.timers`, key
+`invitation-expiry:<invitation id>`, due at `expires_at`) in the transaction that moves
+its position; `InvitationDeclined`, `InvitationExpired` and `ExpertJoined` by that
+invitation cancel it. When it is due, the process's one timer runner runs
+`Case.expire_invitation` as the system (an admin principal, subject `swarmdesk:timers`)
+with the idempotency key `swarmdesk:timers:invitation-expiry:<invitation id>`: the
+domain refuses a second expiry and a settled invitation, and appends are checked against
+the case version, so the event is appended once, across processes and after a restart
+(a runner that dies between the append and marking the timer fired hands it over
+again; the second append appends nothing). An answer that refuses (settled, withdrawn,
+the case gone) settles the timer too; a version conflict is retried.
+
+Until revision 0012 these timers had a table and a leader of their own
+(`invitation_timers`, lock "invitation-timers"); that revision moved the pending ones
+into `timers`, keeping their key and so their idempotency key.
 """
 
 from __future__ import annotations
@@ -16,60 +24,93 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.tokens import Principal
 from app.service.cases import CaseService
+from app.service.clock import Clock
 from app.service.context import CommandContext
 from app.service.errors import ApplicationError
-from app.service.expiry_timers import Clock, Timers, cancel, schedule, system_clock
 from app.service.follower import LogFollower
-from app.store import EventStore, VersionConflict
+from app.service.timers import Handler, Timer, Timers
+from app.store import EventStore
 from app.store.codec import decode, event_name
 from app.store.types import RecordedEvent
 from domain.actors import Role
 from domain.errors import DomainError
-from projections.leader import leadership
+
+__all__ = ["KIND", "SYSTEM", "InvitationExpiry", "timer_key"]
 
 log = logging.getLogger("swarmdesk.timers")
 
 KIND = "invitation-expiry"
 SYSTEM = Principal(subject="swarmdesk:timers", name="Swarmdesk", role=Role.ADMIN)
+TRACKING = "timers"  # the follower's tracking row (the name it had before 0012)
 _SETTLING = frozenset(("InvitationDeclined", "InvitationExpired", "ExpertJoined"))
 
 
-def timer_id(invitation_id: str) -> str:
+def timer_key(invitation_id: str) -> str:
     return f"{KIND}:{invitation_id}"
 
 
-class InvitationTimers:
+class InvitationExpiry:
     """See the module docstring."""
 
     def __init__(
         self,
         store: EventStore,
-        engine: AsyncEngine,
+        timers: Timers,
         mapper: Mapper[UUID],
         cases: CaseService,
+        clock: Clock,
         *,
-        schema: str | None = None,
-        clock: Clock = system_clock,
         poll_seconds: float = 1.0,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
-        self.engine = engine
+        self.timers = timers
         self.mapper = mapper
         self.cases = cases
-        self.schema = schema
         self.clock = clock
         self.poll_seconds = poll_seconds
-        self.follower = LogFollower("timers", engine, store.read, self._handle)
-        self.timers = Timers(engine, {KIND: self._expire}, clock)
+        self.wake = wake  # the runner, after a commit that scheduled something
+        self.follower = LogFollower(TRACKING, timers.engine, store.read, self._handle)
+        self.leading = False
+        self.expired = 0  # invitations this process expired (a metric)
+        self._scheduled = False
+
+    # -- a timer part (`app.service.timekeeper`) ---------------------------------------
+    def timer_handlers(self) -> Mapping[str, Handler]:
+        return {KIND: self.fire}
+
+    def set_leading(self, leading: bool) -> None:
+        self.leading = leading
+
+    async def prepare(self) -> None:
+        """Nothing: a timer due before the follower catches up meets the domain's rules."""
+
+    async def follow(self) -> None:
+        """Follow the log every `poll_seconds` until cancelled (a failing page is retried)."""
+        while True:
+            try:
+                await self.catch_up()
+            except Exception:
+                log.exception("invitation expiry could not follow the log; retrying")
+            await asyncio.sleep(self.poll_seconds)
+
+    # -- scheduling from the log --------------------------------------------------------
+    async def catch_up(self) -> int:
+        """Follow the log to its end (timers scheduled and cancelled); the events read."""
+        self._scheduled = False
+        count = await self.follower.catch_up()
+        if self._scheduled:
+            self.wake()
+        return count
 
     async def _handle(self, conn: AsyncConnection, rows: Sequence[RecordedEvent]) -> None:
         for row in rows:
@@ -77,58 +118,33 @@ class InvitationTimers:
             if name == "ExpertInvited":
                 e: Any = decode(self.mapper, row)
                 if e.expires_at:
-                    due = datetime.fromisoformat(e.expires_at)
                     iid = str(e.invitation_id)
-                    payload = {"invitation_id": iid}
-                    await schedule(
-                        self.engine, conn, timer_id(iid), KIND, str(row.originator_id), due,
-                        payload,
-                    )  # fmt: skip
+                    payload = {"case_id": str(row.originator_id), "invitation_id": iid}
+                    due = datetime.fromisoformat(e.expires_at)
+                    await self.timers.schedule(timer_key(iid), KIND, due, payload, conn=conn)
+                    self._scheduled = True
             elif name in _SETTLING:
-                e = decode(self.mapper, row)
-                settled = getattr(e, "invitation_id", None)
+                settled = getattr(decode(self.mapper, row), "invitation_id", None)
                 if settled is not None:
-                    await cancel(conn, timer_id(str(settled)))
+                    await self.timers.cancel(timer_key(str(settled)), conn=conn)
 
-    async def _expire(self, key: str, payload: Mapping[str, Any]) -> bool:
-        invitation_id = UUID(payload["invitation_id"])
+    # -- firing -------------------------------------------------------------------------
+    async def fire(self, timer: Timer) -> None:
+        """Expire the invitation (see the module docstring); a version conflict (or any
+        other failure) raises, and the runner retries the timer."""
+        invitation_id = UUID(timer.payload["invitation_id"])
         context = CommandContext(
             principal=SYSTEM,
-            idempotency_key=f"{SYSTEM.subject}:{timer_id(str(invitation_id))}",
+            idempotency_key=f"{SYSTEM.subject}:{timer.key}",
             fingerprint=f"expire:{invitation_id}",
         )
-        now = self.clock()
-        try:
+        now = self.clock.now()
+        with contextlib.suppress(DomainError, ApplicationError):  # answered, withdrawn, gone
             await self.cases.execute(
-                UUID(key),
+                UUID(timer.payload["case_id"]),
                 context,
                 lambda case, actor: case.expire_invitation(
                     actor, invitation_id=invitation_id, now=now
                 ),
             )
-        except (DomainError, ApplicationError):
-            return True  # answered, withdrawn, or the case is gone: nothing to expire
-        except VersionConflict:
-            return False  # try again at the next tick
-        return True
-
-    async def step(self) -> int:
-        """Follow the log to its end, then fire what is due; the timers settled."""
-        await self.follower.catch_up()
-        return await self.timers.tick()
-
-    async def run(self) -> None:
-        """Lead (one process at a time), then follow and fire every `poll_seconds`."""
-        while True:
-            try:
-                async with leadership(self.engine, self.schema, name="invitation-timers") as lost:
-                    while not lost.is_set():
-                        try:
-                            await self.step()
-                        except Exception:
-                            log.exception("invitation timers failed; retrying")
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(lost.wait(), self.poll_seconds)
-            except Exception:  # the database went away: lead again once it is back
-                log.exception("invitation timers lost their database; retrying")
-                await asyncio.sleep(self.poll_seconds)
+            self.expired += 1

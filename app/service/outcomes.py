@@ -1,5 +1,5 @@
-"""What `Services.outcomes` holds: SLA policies, the SLA engine, the KPI projection, the
-durable timers and the clock they run on (`app.bootstrap.start_outcomes` builds it)."""
+"""What `Services.outcomes` holds: SLA policies, the SLA engine (led with the timers:
+`app.service.timekeeper`), the KPI projection (`app.bootstrap.start_outcomes` builds it)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.service.clock import Clock
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
-from app.service.timers import Timers
 from projections import tracked
 from projections.kpi_projector import NAME as KPIS
 from projections.kpi_projector import KpiProjector
@@ -21,8 +19,6 @@ __all__ = ["Outcomes"]
 @dataclass(frozen=True, slots=True)
 class Outcomes:
     policies: SlaPolicyService
-    timers: Timers
-    clock: Clock
     engine: AsyncEngine
     #: None in a process that runs no projector (`SWARMDESK_PROJECTOR_ENABLED=false`)
     #: or with `SWARMDESK_OUTCOMES_ENABLED=false`: another process leads them.

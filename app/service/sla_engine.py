@@ -1,9 +1,11 @@
 """The SLA engine: follows the log, records each case's SLA facts on its stream, and fires
-its deadlines through durable timers. One leader per database (leadership "sla").
+its deadlines through durable timers. A timer part (`app.service.timekeeper`): one leader
+per database, the process that leads the timers (the runner fires its deadlines only
+while its tracker is built, in the same process).
 
-On taking the lead it replays the log up to its tracked position into an `SlaTracker`
-(`domain.sla_clock`: deterministic, so the replay rebuilds exactly the state it had),
-schedules a timer for every running clock, then follows the log live:
+On taking the lead (`prepare`) it replays the log up to its tracked position into an
+`SlaTracker` (`domain.sla_clock`: deterministic, so the replay rebuilds exactly the state
+it had), schedules a timer for every running clock, then (`follow`) follows the log live:
 - a case event's facts are recorded on that case with the idempotency key
   `sla:<position>` (the same facts again after a crash: nothing appended twice), then the
   clock timers are scheduled or cancelled, then the tracked position moves (lazily: a
@@ -19,17 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.tokens import Principal
 from app.service.cases import CaseService
 from app.service.clock import Clock
 from app.service.context import CommandContext
-from app.service.timers import Timer, TimerRunner, Timers
+from app.service.timers import Handler, Timer, Timers
 from app.store import EventStore, RecordedEvent, request_hash
 from domain.actors import Role
 from domain.case import Case
@@ -38,7 +38,7 @@ from domain.sla_clock import SlaTracker
 from domain.sla_terms import SlaTarget
 from projections import tracked
 from projections.envelope import Envelope
-from projections.leader import LeadingFollower
+from projections.leader import Follower
 
 __all__ = ["SYSTEM", "SlaEngine"]
 
@@ -50,29 +50,21 @@ NAME = "sla"
 TIMER_KIND = "sla"
 
 
-class SlaEngine(LeadingFollower):
-    lead_name = NAME
-
+class SlaEngine(Follower):
     def __init__(
         self,
         store: EventStore,
-        engine: AsyncEngine,
+        timers: Timers,
         cases: CaseService,
         clock: Clock,
         decode: Callable[[RecordedEvent], Any],
-        *,
-        schema: str | None = None,
-        retry: float = 1.0,
     ) -> None:
         self.store = store
-        self.engine = engine
+        self.engine = timers.engine
+        self.timers = timers
         self.cases = cases
         self.clock = clock
         self.decode = decode
-        self.schema = schema
-        self.retry = retry
-        self.timers = Timers(engine)
-        self.runner = TimerRunner(self.timers, clock, {TIMER_KIND: self._fire})
         self.tracker = SlaTracker()
         self.position = 0  # read (and decided) up to here
         self.tracked = 0  # the tracking row's position
@@ -81,18 +73,28 @@ class SlaEngine(LeadingFollower):
         self._advanced = asyncio.Condition()
         self._broken = asyncio.Event()  # a timer's facts were decided but not recorded
 
-    # -- life cycle: `run`, `leading`, `wait_for` (LeadingFollower) --------------------
-    async def _while_leading(self) -> None:
+    # -- a timer part (`app.service.timekeeper`); `wait_for` (Follower) ---------------
+    def timer_handlers(self) -> Mapping[str, Handler]:
+        return {TIMER_KIND: self._fire}
+
+    def set_leading(self, leading: bool) -> None:
+        self.leading = leading
+
+    async def prepare(self) -> None:
+        """Rebuild the tracker from the log and schedule every running clock."""
         self.tracker = SlaTracker()
+        await self._advance(0)  # nobody waits on the state of an earlier leadership
         async with self.engine.connect() as conn:
             self.tracked = await tracked.read(conn, NAME)
         await self._replay(self.tracked)
         for case_id, clock in list(self.tracker.clocks()):
             await self._schedule(case_id, clock.target.value, clock.cycle)
         self._broken.clear()
+
+    async def follow(self) -> None:
+        """Follow the log and record facts until cancelled or a timer's facts were lost."""
         tasks = [
             asyncio.create_task(self._follow(), name="sla-follow"),
-            asyncio.create_task(self.runner.serve(), name="sla-timers"),
             asyncio.create_task(self._flush_forever(), name="sla-tracking"),
             asyncio.create_task(self._broken.wait(), name="sla-broken"),
         ]

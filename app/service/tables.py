@@ -1,8 +1,6 @@
-"""The tables of durable timers and outbound notifications (Alembic revision 0011).
+"""The tables of outbound notifications (Alembic revision 0011; the durable timers are
+`app.service.timers`'s `timers` table since revision 0012).
 
-- `invitation_timers`: one row per invitation-expiry timer still to fire: `due_at` in
-  Unix seconds, `kind` names the handler, `key` what it is about (the case), `payload`
-  JSON text.
 - `webhook_subscriptions`: a receiver's URL, its `whsec_` secret (never answered back
   after creation), the notification kinds it wants (JSON list, empty: all), and whose
   notifications it takes (`owner_id`: an agent's own, or "" for every agent's: admins).
@@ -19,17 +17,6 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 POSITION = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-invitation_timers = sa.Table(
-    "invitation_timers",
-    metadata,
-    sa.Column("id", sa.Text(), primary_key=True),
-    sa.Column("kind", sa.Text(), nullable=False),
-    sa.Column("key", sa.Text(), nullable=False),
-    sa.Column("due_at", sa.Float(), nullable=False),
-    sa.Column("payload", sa.Text(), nullable=False),
-    sa.Index("ix_invitation_timers_due_at", "due_at"),
-)
 
 webhook_subscriptions = sa.Table(
     "webhook_subscriptions",

@@ -7,11 +7,16 @@ Reusable by anything that must act at a time (SLA deadlines, invitation expiry, 
     runner = TimerRunner(timers, clock, {"sla": handle})
     await runner.run(engine, schema)               # leads (advisory lock "timers"), fires
 
+A process runs one runner for every kind (`app.service.timekeeper.Timekeeper`: the SLA
+engine's deadlines, invitation expiry), under one leadership.
+
 Contract:
 - `schedule(key, ...)` is an upsert: a pending (or cancelled) timer with that key moves
   to the new time and payload, pending again; a key that has fired is never scheduled
   again. So a caller may schedule the same timer as often as it likes (after a restart,
-  say), and cancel and schedule it again (a paused deadline resumed).
+  say), and cancel and schedule it again (a paused deadline resumed). Given `conn`,
+  `schedule` and `cancel` write in the caller's transaction (a log follower commits them
+  with its position) and wake nobody: the caller wakes the runner after its commit.
 - A due timer is handed to its kind's handler, then marked fired. Fired means: the
   handler returned. A leader that dies (kill -9, a lost database connection) between
   the two leaves it pending, and the next leader hands it over again: delivery is at
@@ -21,6 +26,9 @@ Contract:
 - Only a leader fires (`run` takes the named leadership of `projections.leader`, or the
   caller holds its own and calls `serve`). A timer moved while its handler ran stays
   pending at its new time. A handler that raises is retried after `retry_seconds`.
+- A runner reads only the kinds it has a handler for: a timer of another kind (another
+  build's, or a part this process does not run) stays pending at its own time, neither
+  fired nor moved, for a runner that handles it.
 - The clock is injected (`app.service.clock`): tests use `ManualClock` and never sleep.
 """
 
@@ -29,14 +37,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.service.clock import Clock
 from projections.leader import lead_forever
@@ -95,7 +103,13 @@ class Timers:
         self.on_schedule: Callable[[], None] | None = None
 
     async def schedule(
-        self, key: str, kind: str, due_at: datetime, payload: Mapping[str, Any] | None = None
+        self,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        conn: AsyncConnection | None = None,
     ) -> None:
         values = {
             "key": key,
@@ -117,19 +131,25 @@ class Timers:
             },
             where=timers_table.c.state != FIRED,
         )
-        async with self.engine.begin() as conn:
+        if conn is not None:
             await conn.execute(statement)
+            return
+        async with self.engine.begin() as own:
+            await own.execute(statement)
         if self.on_schedule is not None:
             self.on_schedule()
 
-    async def cancel(self, key: str) -> bool:
+    async def cancel(self, key: str, *, conn: AsyncConnection | None = None) -> bool:
         """True when a pending timer was cancelled."""
-        async with self.engine.begin() as conn:
-            done = await conn.execute(
-                timers_table.update()
-                .where(timers_table.c.key == key, timers_table.c.state == PENDING)
-                .values(state=CANCELLED)
-            )
+        statement = (
+            timers_table.update()
+            .where(timers_table.c.key == key, timers_table.c.state == PENDING)
+            .values(state=CANCELLED)
+        )
+        if conn is not None:
+            return bool((await conn.execute(statement)).rowcount)
+        async with self.engine.begin() as own:
+            done = await own.execute(statement)
         return bool(done.rowcount)
 
     async def get(self, key: str) -> tuple[Timer, str] | None:
@@ -140,21 +160,26 @@ class Timers:
             ).first()
         return None if row is None else (_timer(row), row.state)
 
-    async def due(self, now: datetime, limit: int = 100) -> list[Timer]:
+    async def due(
+        self, now: datetime, limit: int = 100, kinds: Collection[str] | None = None
+    ) -> list[Timer]:
+        """Pending timers due at `now`, soonest first (of `kinds` only, when given)."""
         t = timers_table.c
+        query = sa.select(timers_table).where(t.state == PENDING, t.due_at <= _ts(now))
+        if kinds is not None:
+            query = query.where(t.kind.in_(sorted(kinds)))
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(timers_table)
-                .where(t.state == PENDING, t.due_at <= _ts(now))
-                .order_by(t.due_at, t.key)
-                .limit(limit)
-            )
+            rows = await conn.execute(query.order_by(t.due_at, t.key).limit(limit))
             return [_timer(row) for row in rows]
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, kinds: Collection[str] | None = None) -> datetime | None:
+        """When the soonest pending timer is due (of `kinds` only, when given)."""
         t = timers_table.c
+        query = sa.select(sa.func.min(t.due_at)).where(t.state == PENDING)
+        if kinds is not None:
+            query = query.where(t.kind.in_(sorted(kinds)))
         async with self.engine.connect() as conn:
-            found = await conn.scalar(sa.select(sa.func.min(t.due_at)).where(t.state == PENDING))
+            found = await conn.scalar(query)
         return None if found is None else _dt(float(found))
 
     async def mark_fired(self, timer: Timer, now: datetime) -> bool:
@@ -205,21 +230,24 @@ class TimerRunner:
         self._wake = asyncio.Event()
         timers.on_schedule = self.wake
 
+    def register(self, kind: str, handler: Handler) -> None:
+        """Fire timers of `kind` through `handler` (one handler per kind)."""
+        if kind in self.handlers:
+            raise ValueError(f"timer kind {kind!r} already has a handler")
+        self.handlers[kind] = handler
+
     def wake(self) -> None:
         self._wake.set()
 
     async def fire_due(self) -> int:
-        """Hand every timer due now to its handler; how many fired."""
+        """Hand every timer due now (of the kinds handled here) to its handler; how
+        many fired."""
         count = 0
         while True:
             now = self.clock.now()
-            due = await self.timers.due(now, self.batch)
+            due = await self.timers.due(now, self.batch, self.handlers)
             for timer in due:
-                handler = self.handlers.get(timer.kind)
-                if handler is None:  # another build's kind: leave it for that build
-                    log.warning("no handler for timer kind %r (%s)", timer.kind, timer.key)
-                    await self.timers.postpone(timer, _later(now, 3600))
-                    continue
+                handler = self.handlers[timer.kind]
                 try:
                     await handler(timer)
                 except Exception:
@@ -238,7 +266,7 @@ class TimerRunner:
         while True:
             self._wake.clear()
             await self.fire_due()
-            await self.clock.sleep_until(await self.timers.next_due(), self._wake)
+            await self.clock.sleep_until(await self.timers.next_due(self.handlers), self._wake)
 
     async def run(self, engine: AsyncEngine, schema: str | None, name: str = "timers") -> None:
         """Lead `name` and serve; lead again after losing it; until cancelled."""

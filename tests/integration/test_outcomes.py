@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.service.context import CommandContext
 from app.service.repository import Repository
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
+from app.service.timekeeper import Timekeeper
 from app.service.what_if import TOPICS, log_rows, what_if
 from app.store import EventStore
 from app.store.codec import create_mapper
@@ -67,17 +68,20 @@ class World:
         self.cases = CaseService(self.repository)
         self.clock = ManualClock(datetime.now(UTC))
         self.engines = [create_views_engine(database.url, schema=database.schema) for _ in range(2)]
+        self.keepers: dict[SlaEngine, Timekeeper] = {}
 
     def sla(self, n: int) -> SlaEngine:
-        return SlaEngine(
-            self.store,
-            self.engines[n],
-            CaseService(self.repository),
-            self.clock,
-            replay_decoder(),
-            schema=self.database.schema,
-            retry=0.1,
+        """A process's SLA engine, led with its timers (`Timekeeper`: started by `run`)."""
+        keeper = Timekeeper(self.engines[n], self.clock, schema=self.database.schema, retry=0.1)
+        engine = SlaEngine(
+            self.store, keeper.timers, CaseService(self.repository), self.clock, replay_decoder()
         )
+        keeper.add(engine)
+        self.keepers[engine] = keeper
+        return engine
+
+    def run(self, engine: SlaEngine) -> Coroutine[Any, Any, None]:
+        return self.keepers[engine].run()
 
     async def do(self, who: Principal, case_id: uuid.UUID, command: Any) -> None:
         await self.cases.execute(case_id, CommandContext(who), command)
@@ -129,7 +133,7 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
     policies = SlaPolicyService(world.repository)
     await policies.define(CommandContext(ADMIN), POLICY)
     engines = [world.sla(0), world.sla(1)]
-    tasks = [asyncio.create_task(e.run()) for e in engines]
+    tasks = [asyncio.create_task(world.run(e)) for e in engines]
     try:
         await _wait_leading(*engines)
         a = await world.open(ALICE, priority="high", channel="email", product_area="payments")
@@ -163,7 +167,7 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
         # 11 minutes later: b's first response warned (at 5 min), then breached (10 min)
         await world.clock.advance(11 * 60)
         for e in engines:
-            e.runner.wake()
+            world.keepers[e].runner.wake()
         for _ in range(200):
             if "SlaBreached" in await world.names(b):
                 break

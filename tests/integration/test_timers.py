@@ -108,6 +108,36 @@ async def test_a_failing_handler_is_retried_later(database: Database) -> None:
     await engine.dispose()
 
 
+async def test_a_kind_without_a_handler_here_stays_pending_at_its_time(
+    database: Database,
+) -> None:
+    engine = create_views_engine(database.url, schema=database.schema)
+    clock = ManualClock()
+    timers = Timers(engine)
+    calls: list[str] = []
+
+    async def handle(timer: Timer) -> None:
+        calls.append(timer.key)
+
+    runner = TimerRunner(timers, clock, {"mine": handle})
+    due = clock.now() + timedelta(minutes=1)
+    await timers.schedule("theirs", "other-build", due)
+    await timers.schedule("ours", "mine", due + timedelta(minutes=1))
+    assert await timers.next_due(runner.handlers) == due + timedelta(minutes=1)
+    await clock.advance(300)
+    assert await runner.fire_due() == 1
+    assert calls == ["ours"]
+    found = await timers.get("theirs")
+    assert found is not None
+    assert (found[0].due_at, found[0].attempts, found[1]) == (due, 0, "pending")  # untouched
+    assert await timers.next_due(runner.handlers) is None  # nothing for this runner to wait on
+    # a runner that handles it fires it at once
+    other = TimerRunner(timers, clock, {"other-build": handle})
+    assert await other.fire_due() == 1
+    assert calls == ["ours", "theirs"]
+    await engine.dispose()
+
+
 async def test_serve_wakes_on_the_manual_clock_without_sleeping(database: Database) -> None:
     engine = create_views_engine(database.url, schema=database.schema)
     clock = ManualClock()
