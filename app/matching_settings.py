@@ -31,6 +31,9 @@ class MatchingSettings(BaseSettings):
     points_cited: float = Field(default=2.0, ge=0, description="per insight cited by one")
     points_insight: float = Field(default=0.5, ge=0, description="per insight posted")
     points_help: float = Field(default=1.0, ge=0, description="per swarm joined unprompted")
+    points_reused: float = Field(
+        default=1.0, ge=0, description="per reuse of an article they wrote (each author)"
+    )
     limit: int = Field(default=10, ge=1, le=100, description="suggestions answered by default")
     exact_cover_skills: int = Field(
         default=6, ge=0, le=10, description="the covering set is exact up to this many skills"

@@ -7,9 +7,14 @@ first becomes *intents* read from the case view as it stood before the event
 become ops on the documents (`contribution_ops`, in log order). Same ops stored and
 replayed: `swarmdesk rebuild` gives the documents a replay gives.
 
+Article events count too (`article_intents`): a `Reused` article (linked to the case it
+helped) counts once for each of its authors as the article stood before the reuse
+(`authors` of the article view: whoever wrote a sentence of it, editors included).
+
 Document: {agent_id, position, insights_posted, insights_cited (insights of theirs cited
 by accepted proposals, each once per proposal), proposals_accepted, help_offered (joined
-a swarm request unprompted), invitations, joined_by_invitation, declines, expired,
+a swarm request unprompted), articles_reused (reuses of articles they wrote, once per
+reuse and author), invitations, joined_by_invitation, declines, expired,
 join_seconds (invitation to joining, the last JOIN_SAMPLES), median_join_seconds (null
 before the first), declined_at (the last RECENT_MAX declines and expiries, ISO 8601),
 declined_cases (the cases of the last RECENT_MAX of them: suggestions skip those),
@@ -32,6 +37,7 @@ COUNTS = (
     "insights_cited",
     "proposals_accepted",
     "help_offered",
+    "articles_reused",
     "invitations",
     "joined_by_invitation",
     "declines",
@@ -112,6 +118,14 @@ def contribution_intents(env: Envelope, case: Doc | None, items: ItemSet) -> lis
     return []
 
 
+def article_intents(env: Envelope, article: Doc | None) -> list[Intent]:
+    """What one article event does to contribution documents (from the article view as
+    it stood before the event): a reuse counts for each of its authors."""
+    if env.name != "Article.Reused" or article is None:
+        return []
+    return [_count(author, "articles_reused") for author in article.get("authors", ())]
+
+
 def _seconds(start: str, end: str) -> float:
     if not start or not end:
         return 0.0
@@ -127,8 +141,9 @@ def contribution_ops(doc: Doc | None, agent: str, changes: list[Any]) -> list[Op
     cur: dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in doc.items()}
     for kind, value in changes:
         if kind == "count":
-            cur[value] += 1
-            ops.append(replace(f"/{value}", cur[value]))
+            known = value in cur  # a document stored before the count existed: add it
+            cur[value] = cur.get(value, 0) + 1
+            ops.append((replace if known else add)(f"/{value}", cur[value]))
         elif kind == "declined_at":
             at, case = value
             if len(cur["declined_at"]) >= RECENT_MAX:

@@ -22,7 +22,12 @@ from projections.article_view import article_ops
 from projections.case_items import INSIGHT, PROPOSAL, Item, ItemKey, ItemSet
 from projections.case_view import case_ops
 from projections.changes import ViewChange
-from projections.contribution import ACTION, contribution_intents, contribution_ops
+from projections.contribution import (
+    ACTION,
+    article_intents,
+    contribution_intents,
+    contribution_ops,
+)
 from projections.envelope import Doc, Envelope, Op, replace, s, sid
 from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
@@ -97,7 +102,9 @@ class ViewSet:
         if env.name.startswith("Agent."):
             await self.doc("agent", key)
         elif env.name.startswith("Article."):
-            await self.doc("article", key)
+            article = await self.doc("article", key)
+            for agent, _, _ in article_intents(env, article):
+                await self.doc(ACTION, agent)
         else:
             case = await self.doc("case", key)
             await self._hold_items(env)
@@ -123,10 +130,10 @@ class ViewSet:
             self.fold_inboxes(env.position, intents)
 
     def fold_stream(self, env: Envelope) -> list[Intent]:
-        """`fold`, first half: the event's own case or agent document; returns what it
-        does to inboxes (read from the case as it stood before the event), for
-        `fold_inboxes`. Documents of distinct streams never meet here, so streams
-        may be folded apart (`projections.parallel`)."""
+        """`fold`, first half: the event's own case, agent or article document; returns
+        what it does to inboxes and contributions (read from the document as it stood
+        before the event), for `fold_inboxes`. Documents of distinct streams never meet
+        here, so streams may be folded apart (`projections.parallel`)."""
         key = env.key
         docs = self.docs
         if env.name.startswith("SlaPolicy."):
@@ -136,8 +143,9 @@ class ViewSet:
             return []
         if env.name.startswith("Article."):
             doc = docs.get(("article", key))
+            intents = article_intents(env, doc)  # reuses count for the authors
             self._apply("article", key, env.position, env.version, article_ops(doc, env))
-            return []
+            return intents
         case = docs.get(("case", key))
         intents = inbox_intents(env, case, self.items)
         intents += contribution_intents(env, case, self.items)
@@ -196,6 +204,8 @@ def _inbox_candidates(env: Envelope, case: Doc | None, items: ItemSet) -> list[s
         proposal = items.get(env.key, PROPOSAL, sid(e.proposal_id))
         if proposal is not None:
             out.append(proposal["author_id"])
+    if case is not None and env.name in ("InvitationDeclined", "InvitationExpired"):
+        out.append(case["owner"]["id"])  # told of it (`inbox_view._owner_item`)
     if case is not None and env.name in ("Resolved", "Closed"):
         out += [
             inv["expert_id"] for inv in case["invitations"].values() if inv["status"] == "pending"

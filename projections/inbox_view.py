@@ -6,7 +6,12 @@ and the agent's inbox (`inboxes(agent)`, None when the agent has none yet) and n
 mutates either. Inbox document: {agent_id, position, items: [..]} with at most
 INBOX_MAX items (oldest dropped); item kinds: "invitation" (status pending|declined|
 expired|accepted|withdrawn), "mention" (an insight naming the agent), "decision" (on the
-agent's proposal).
+agent's proposal), and for the case's owner "invitation_declined" / "invitation_expired"
+(the invitation's id; expert_id, reason (a decline's, else null), `link` the
+console's case room `/cases/{id}`, whose invite picker leads with the next suggestion,
+and `suggestions` the API's `/api/cases/{id}/suggestions`, which ranks who is next now:
+a link, not a name, as the projection holds only what the log says and the ranking
+moves with availability and the time of day).
 
 Agent profile document ("agent" view): {agent_id, position, name, skills, interests,
 timezone, availability, capacity, working_hours, working_days, quiet_hours, email,
@@ -129,7 +134,28 @@ def inbox_intents(env: Envelope, case: Doc | None, items: ItemSet) -> list[Inten
             decided_by=sid(e.decided_by),
         )
         return [(proposal["author_id"], "append", item)]
+    if name in _UNANSWERED:
+        return [*_invitation_updates(env, case), _owner_item(env, case)]
     return _invitation_updates(env, case)
+
+
+_UNANSWERED = {
+    "InvitationDeclined": "invitation_declined",
+    "InvitationExpired": "invitation_expired",
+}
+
+
+def _owner_item(env: Envelope, case: Doc) -> Intent:
+    """The owner's item for a declined or expired invitation (see the module doc)."""
+    e = env.event
+    item = _base(env, case, _UNANSWERED[env.name], sid(e.invitation_id))
+    item.update(
+        expert_id=sid(e.expert_id),
+        reason=(e.reason or None) if env.name == "InvitationDeclined" else None,
+        link=f"/cases/{env.key}",
+        suggestions=f"/api/cases/{env.key}/suggestions",
+    )
+    return (case["owner"]["id"], "append", item)
 
 
 # The case events that may settle invitations (every other one changes no inbox).

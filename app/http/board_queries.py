@@ -31,7 +31,8 @@ async def get_swarms(
 async def get_inbox(
     services: ServicesDep, principal: PrincipalDep, min_position: MinPosition = None
 ) -> Response:
-    """The caller's invitations, mentions and decisions on their proposals."""
+    """The caller's invitations, mentions and decisions on their proposals, and the
+    invitations to their cases that were declined or expired (with the suggestions' link)."""
     views = await caught_up(services, min_position)
     return Response(await inbox_text(views.engine, principal.actor.id), media_type=JSON)
 

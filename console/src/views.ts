@@ -138,7 +138,7 @@ export interface Page<T, C = number> {
 
 export interface InboxItem {
   id: string;
-  kind: "invitation" | "mention" | "decision";
+  kind: "invitation" | "mention" | "decision" | "invitation_declined" | "invitation_expired";
   case_id: string;
   subject: string;
   at: string;
@@ -149,6 +149,9 @@ export interface InboxItem {
   decision?: string;
   decided_by?: string;
   text?: string;
+  expert_id?: string;
+  link?: string;
+  suggestions?: string;
   [member: string]: unknown;
 }
 

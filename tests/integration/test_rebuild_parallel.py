@@ -23,6 +23,7 @@ from projections.parallel import WorkerFailed, Workers
 from projections.rebuild import rebuild, stored_rows, verify
 from projections.writer import read_tracking
 from tests.conftest import Database
+from tests.knowledge_support import article_of, solved_case
 from tests.views_support import MAPPER, actor, agent, append, briefing_case
 
 pytestmark = pytest.mark.postgres
@@ -36,7 +37,8 @@ def _reader(store: EventStore) -> Any:
 
 
 async def _log(store: EventStore) -> int:
-    """Cases of every event type, interleaved; one inbox past INBOX_MAX; agents."""
+    """Cases of every event type, interleaved; one inbox past INBOX_MAX; agents; an
+    article reused."""
     owner, expert, other, third = actor("Olga"), actor("Ed"), actor("Otto"), actor("Tia")
     cases = [briefing_case(owner, expert, other) for _ in range(5)]
     for i, case in enumerate(cases):
@@ -44,13 +46,21 @@ async def _log(store: EventStore) -> int:
             case.resolve(owner, summary="done")
             case.reopen(owner, reason="again")
         case.invite_expert(owner, invitation_id=uuid.uuid4(), expert_id=third.id, reason="x")
+        if i % 2:
+            case.decline_invitation(third, reason="no")  # an item in the owner's inbox
         case.transfer_ownership(owner, to_owner_id=expert.id, handoff_note="yours")
         case.close(expert, note="bye")
     busy = _busy_case(owner, expert, INBOX_MAX + FIRST_PAGE)
     ada = agent("Ada")
     ada.update_profile(Actor(ada.id, owner.role, "Ada"), capacity=3, interests=["pg"])
+    # an article reused twice: its authors' contributions come from an article stream
+    solved, events = solved_case(owner, expert, subject="Loops")
+    article = article_of(owner, events)
+    article.publish(owner)
+    for case in cases[:2]:
+        article.record_reuse(third, case_id=case.id)
     last = 0
-    for aggregate in [*cases, busy, ada, agent("Bo")]:
+    for aggregate in [*cases, busy, ada, agent("Bo"), solved, article]:
         last = await append(store, aggregate)
     assert last > FIRST_PAGE  # more than one page
     return last

@@ -1,5 +1,7 @@
 // The inbox, live over /ws/inbox: invitations (open the room from the link, join, or
-// decline with a reason), mentions, decisions on my proposals. Newest first.
+// decline with a reason), mentions, decisions on my proposals, and invitations to my cases
+// declined or expired (with a link to the room, whose invite picker leads with the next
+// suggestion). Newest first.
 import { useState } from "preact/hooks";
 import { command } from "../api";
 import { useLive } from "../live";
@@ -19,7 +21,10 @@ export function InboxScreen(_props: ScreenProps) {
       {inbox.position === null ? (
         <p>Loading…</p>
       ) : items.length === 0 ? (
-        <p>Nothing here yet: invitations, mentions and decisions on your proposals arrive live.</p>
+        <p>
+          Nothing here yet: invitations, mentions, decisions on your proposals and answers to your invitations
+          arrive live.
+        </p>
       ) : (
         <ul class="inbox" aria-label="Inbox items">
           {items.map((item) => (
@@ -55,12 +60,25 @@ function InboxEntry({ item }: { item: InboxItem }) {
       {typeof item.text === "string" ? <div class="quote">{item.text}</div> : null}
       <div class="muted">{when(item.at)}</div>
       {item.kind === "invitation" && item.status === "pending" ? <Answer item={item} /> : null}
+      {unanswered(item) ? (
+        <div class="actions">
+          <a href={href} data-route data-next="suggestions">
+            See who can help next
+          </a>
+        </div>
+      ) : null}
     </li>
   );
 }
 
+function unanswered(item: InboxItem): boolean {
+  return item.kind === "invitation_declined" || item.kind === "invitation_expired";
+}
+
 function headline(item: InboxItem): string {
   if (item.kind === "invitation") return item.status === "pending" ? "Invited to" : `Invitation ${item.status}:`;
+  if (item.kind === "invitation_declined") return "Your invitation was declined:";
+  if (item.kind === "invitation_expired") return "Your invitation expired unanswered:";
   if (item.kind === "mention") return "Mentioned in";
   return `Your proposal was ${item.decision ?? "decided"}:`;
 }
