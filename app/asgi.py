@@ -17,6 +17,7 @@ from app.http.app import create_app
 from app.http.dispatcher import Dispatcher
 from app.realtime.push.asgi import PushFirst
 from app.server.tweaks import Tweaks
+from app.service.clock import Clock
 from app.settings import Settings
 from app.store import EventStore
 from app.telemetry.tracing import Tracing
@@ -29,13 +30,15 @@ def build_asgi(
     store: EventStore | None = None,
     layers: Sequence[Middleware] | None = None,
     tracing: Tracing | None = None,
+    clock: Clock | None = None,
 ) -> Edge:
     """The whole service (see `app.edge` for the stack); `layers` go inside the edge
     (default: CORS, security headers and limits from the settings, `app.edge_layers`).
-    `tracing` (by default what the `OTEL_*` variables say) starts with the lifespan."""
+    `tracing` (by default what the `OTEL_*` variables say) starts with the lifespan;
+    `clock` (by default the system's) drives the timers and the notifier."""
     settings = settings or Settings()
     tracing = tracing or Tracing.from_env()
-    api = create_app(settings, tweaks=tweaks, store=store, tracing=tracing)
+    api = create_app(settings, tweaks=tweaks, store=store, tracing=tracing, clock=clock)
     if layers is None:
         layers = edge_layers(settings)
     return Edge(PushFirst(api, rest=Dispatcher(api)), layers, tracing=tracing)

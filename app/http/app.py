@@ -35,6 +35,7 @@ from app.realtime.stream import routes as stream_routes
 from app.server import gc as gc_policy
 from app.server.drain import watch_signals
 from app.server.tweaks import Tweaks
+from app.service.clock import Clock
 from app.settings import Settings
 from app.store import EventStore
 from app.telemetry.tracing import Tracing
@@ -67,14 +68,16 @@ def create_app(
     tweaks: Tweaks | None = None,
     store: EventStore | None = None,
     tracing: Tracing | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build the app; nothing touches the database until the lifespan starts. `tweaks`
-    (from `app.server.tweaks.probe`) and `store` go to `bootstrap`."""
+    (from `app.server.tweaks.probe`), `store` and `clock` (the timers' and notifier's,
+    tests move it) go to `bootstrap`."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with bootstrap(
-            settings or Settings(), tweaks=tweaks, store=store, tracing=tracing
+            settings or Settings(), tweaks=tweaks, store=store, tracing=tracing, clock=clock
         ) as services:
             app.state.services = services
             if services.tweaks.gc_policy.active:
