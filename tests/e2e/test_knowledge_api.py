@@ -1,13 +1,24 @@
 """Knowledge over real HTTP on both backends: draft from a resolved case by its owner
 (refusals append nothing), edit keeping provenance, publish, search with highlights,
-similar cases of a new case, reuse recorded and counted, flag and retire; hostile search
-queries answer 200 or a 422 problem, never a 500."""
+similar cases of a new case, reuse recorded and counted (for the article's authors too,
+in their contribution and reputation), flag and retire, and `swarmdesk verify` finds the
+views equal to a replay; hostile search queries answer 200 or a 422 problem, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import tempfile
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from pydantic import SecretStr
+from rich.console import Console
+
+from app.cli.views import run_verify
+from app.settings import Settings
+from domain import agent_id_for
 from domain.actors import Role
 from tests.e2e.commands_support import Api, api_for, assert_problem, stream_events, unique
 from tests.e2e.server import Server
@@ -44,6 +55,8 @@ def test_draft_edit_publish_search_similar_reuse(server: Server) -> None:
     with api_for(server) as api:
         owner, expert, other, sup = (unique(n) for n in ("own", "exp", "oth", "sup"))
         word = unique("zq").replace("-", "")  # a word only this test's texts hold
+        for who in (owner, expert):  # known agents: their profile shows their contribution
+            api.ok("PUT", "/api/agents/me", who, {"name": who.title()})
         case_id, _ = solved(api, owner, expert, f"Video {word} stutters", "media")
         # refused: not the owner; an open case; nothing appended
         before = api.position()
@@ -114,9 +127,18 @@ def test_draft_edit_publish_search_similar_reuse(server: Server) -> None:
         assert article_id in [h["id"] for h in similar["hits"]]
         assert_problem(api.call("GET", f"/api/cases/{new_case}/similar", expert), 404, "not-found")
 
-        # linking it records a reuse, counted once per case
+        # linking it records a reuse, counted once per case, and for each author
+        authors = {owner: agent_id_for(owner), expert: agent_id_for(expert)}
+        before_reuse = {who: api.ok("GET", f"/api/agents/{a}", other) for who, a in authors.items()}
         link = {"case_id": str(new_case)}
         pos = api.ok("POST", f"/api/articles/{article_id}/reuses", other, link)["position"]
+        for who, agent in authors.items():
+            now = api.ok("GET", f"/api/agents/{agent}?min_position={pos}", other)
+            was = before_reuse[who]
+            assert now["contribution"]["articles_reused"] == 1
+            assert was["contribution"].get("articles_reused", 0) == 0
+            assert now["reputation"]["points"] == was["reputation"]["points"] + 1.0
+
         assert_problem(
             api.call("POST", f"/api/articles/{article_id}/reuses", other, json=link), 403
         )
@@ -135,9 +157,23 @@ def test_draft_edit_publish_search_similar_reuse(server: Server) -> None:
         assert found["hits"] == []
         names = stream_events(server, UUID(article_id))
         assert names == ["Drafted", "Edited", "Published", "Reused", "Flagged", "Retired"]
+        # `swarmdesk verify`: the stored views (contributions included) equal a replay
+        assert asyncio.run(_verify(server)) == (0, "")
         listed = api.ok("GET", f"/api/articles?case_id={case_id}", owner)
         assert [a["article_id"] for a in listed] == [article_id]
         assert "sections" not in listed[0]
+
+
+async def _verify(server: Server) -> tuple[int, str]:
+    settings = Settings(
+        database_url=server.database_url,
+        database_schema=server.schema,
+        secret_key=SecretStr("verify-secret-key-that-is-long-enough-0"),
+        data_dir=Path(tempfile.mkdtemp()),
+    )
+    out = io.StringIO()
+    differences = await run_verify(settings, Console(file=out, width=200))
+    return differences, out.getvalue() if differences else ""
 
 
 HOSTILE: list[Any] = [
