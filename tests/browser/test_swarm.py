@@ -2,7 +2,8 @@
 open, raise a hand, invite, the invitation appears in the expert's inbox without reload,
 join from its link, acknowledge the briefing, post insights citing each other, propose,
 accept, resolve. Every screen shows each step without a reload (a reload would lose the
-`marker` each page carries)."""
+`marker` each page carries). And the owner's inbox shows a decline live, with the link
+to the room's invite picker."""
 
 from __future__ import annotations
 
@@ -144,3 +145,24 @@ def test_three_browsers_play_a_whole_swarm(people: People) -> None:
     for page in (a, b, c):
         expect(page.locator(".room-head .pill").first).to_have_text("resolved")
     assert_not_reloaded(ana, ben, chen)
+
+
+def test_the_owner_sees_a_decline_live_and_goes_to_the_next_suggestion(people: People) -> None:
+    ana, ben = people("Ana"), people("Ben")
+    mark(ana.page)
+    assert ben.api("PUT", "/api/agents/me", {"skills": {"payments": 5}}).status_code == 200
+    ana.page.get_by_role("link", name="Inbox").click()
+    expect(ana.page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+    opened = ana.api("POST", "/api/cases", {"customer": "Acme", "subject": "Refunds stuck"})
+    case_id = opened.json()["case_id"]
+    invite = {"expert_id": ben.agent_id, "reason": "refunds"}
+    assert ana.api("POST", f"/api/cases/{case_id}/invitations", invite).status_code == 200
+    declined = ben.api("POST", f"/api/cases/{case_id}/invitations/decline", {"reason": "off"})
+    assert declined.status_code == 200
+    item = ana.page.locator(f'.inbox-item[data-kind="invitation_declined"][data-case="{case_id}"]')
+    expect(item).to_contain_text("Your invitation was declined")
+    expect(item).to_contain_text("off")
+    item.get_by_role("link", name="See who can help next").click()
+    ana.page.wait_for_url(f"**/cases/{case_id}")
+    expect(ana.page.get_by_role("heading", name="Invite an expert")).to_be_visible()
+    assert_not_reloaded(ana)
