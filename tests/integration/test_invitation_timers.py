@@ -200,6 +200,7 @@ async def test_one_leader_fires_every_kind_and_another_takes_over(
             k.runner.wake()
         await _until_expired(store, case.id)
         await _until(lambda: probes[leader].fired["p1"] == 1)
+        await _until_state(keepers[0], "p1", "fired")  # delivered at least once: marked
         # the leader stops: the other leads, and fires what falls due from then on
         tasks[leader].cancel()
         await asyncio.gather(tasks[leader], return_exceptions=True)
@@ -223,6 +224,15 @@ async def _until_scheduled(keeper: Timekeeper, key: str) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{key} not scheduled")
+
+
+async def _until_state(keeper: Timekeeper, key: str, state: str) -> None:
+    for _ in range(1000):
+        found = await keeper.timers.get(key)
+        if found is not None and found[1] == state:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{key} not {state}")
 
 
 async def _until_expired(store: EventStore, case_id: uuid.UUID) -> None:
