@@ -21,6 +21,7 @@ from app.service.cases import CaseService
 from app.service.clock import ManualClock
 from app.service.context import CommandContext
 from app.service.repository import Repository
+from app.service.sla_checkpoint import sla_checkpoint
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
 from app.service.what_if import TOPICS, log_rows, what_if
@@ -286,6 +287,98 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
         ("high", 1),
         ("low", 1),
     }
+
+
+async def _lead(engine: SlaEngine) -> asyncio.Task[None]:
+    """Leading, and caught up with the log."""
+    task = asyncio.create_task(engine.run())
+    await _wait_leading(engine)
+    assert await engine.wait_for(await engine.store.max_position(), 20)
+    return task
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_taking_the_lead_resumes_from_the_checkpoint(world: World) -> None:
+    """A second leader loads the first one's checkpoint and replays nothing before it;
+    the facts decided after it land once; its state equals a replay of the whole log
+    (what a database with no checkpoint gets, once)."""
+    policies = SlaPolicyService(world.repository)
+    await policies.define(CommandContext(ADMIN), POLICY)
+    first = world.sla(0)
+    task = await _lead(first)
+    assert first.replayed == 0  # the policy was the whole log
+    try:
+        a = await world.open(ALICE, priority="high", channel="email")
+        b = await world.open(BOB, priority="low", channel="chat")
+        await world.settle(first)
+        await first.flush()
+        checkpointed = first.tracked
+    finally:
+        await _stop(task)
+    async with world.engines[0].connect() as conn:
+        keys = set((await conn.execute(sa.select(sla_checkpoint.c.key))).scalars())
+    assert keys == {"book", str(a), str(b)}
+    # while nobody leads: a is answered and waits on the customer
+    await world.do(
+        ALICE,
+        a,
+        lambda c, x: c.log_customer_message(
+            x, message_id=uuid.uuid4(), direction="outbound", text="On it"
+        ),
+    )
+    await world.do(ALICE, a, lambda c, x: c.await_customer(x, awaiting=True))
+    second = world.sla(1)
+    task = await _lead(second)
+    try:
+        assert (second.resumed_from, second.replayed) == (checkpointed, 0)
+        await world.settle(second)
+        await world.clock.advance(11 * 60)  # b: warned at 5 min, breached at 10
+        second.runner.wake()
+        for _ in range(200):
+            if "SlaBreached" in await world.names(b):
+                break
+            await asyncio.sleep(0.05)
+        await world.settle(second)
+        await second.flush()
+    finally:
+        await _stop(task)
+    assert [n for n in await world.names(a) if n in SLA_NAMES] == [
+        "SlaClockStarted",
+        "SlaClockStarted",
+        "SlaMet",
+        "SlaPaused",
+    ]
+    assert [n for n in await world.names(b) if n in SLA_NAMES] == [
+        "SlaClockStarted",
+        "SlaClockStarted",
+        "SlaWarned",
+        "SwarmUrgencyRaised",
+        "SlaBreached",
+        "SwarmUrgencyRaised",
+    ]
+    # no checkpoint (an older database): the whole log once, to the same state
+    async with world.engines[0].begin() as conn:
+        await conn.execute(sa.delete(sla_checkpoint))
+    third = world.sla(0)
+    task = await _lead(third)
+    try:
+        head = await world.store.max_position()
+        assert (third.resumed_from, third.replayed) == (0, second.tracked)
+        assert second.tracked == head
+        await third.flush()
+    finally:
+        await _stop(task)
+    for case_id in (a, b):
+        assert third.tracker.case_data(case_id) == second.tracker.case_data(case_id)
+    assert third.tracker.book.as_data() == second.tracker.book.as_data()
+    async with world.engines[0].connect() as conn:
+        keys = set((await conn.execute(sa.select(sla_checkpoint.c.key))).scalars())
+    assert keys == {"book", str(a), str(b)}
+    assert await world.store.max_position() == head  # the replay recorded nothing again
 
 
 def _rows(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
