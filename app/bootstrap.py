@@ -181,6 +181,7 @@ async def bootstrap(
                 metrics=metrics,
                 tracing=tracing,
                 articles=ArticleService(repository, deadline),
+                policies=outcomes.policies,
             ),
             views=views,
             knowledge=knowledge,
