@@ -225,7 +225,9 @@ class SlaTracker:
             if state.cycles.get(target, 0) >= f["cycle"]:
                 return
             state.cycles[target] = f["cycle"]
-            policy_id = UUID(str(f["policy_id"]))
+            policy_id = f["policy_id"]
+            if type(policy_id) is not UUID:
+                policy_id = UUID(str(policy_id))
             policy = self.book.get(policy_id)
             if policy is None:  # recorded under a policy this tracker never saw
                 return

@@ -31,6 +31,7 @@ __all__ = ["NAME", "KpiProjector", "replay"]
 
 log = logging.getLogger(__name__)
 NAME = "kpis"
+CHUNK = 1000  # keys per statement
 Subscribe = Callable[[int], AsyncIterator[Any]]
 
 
@@ -181,12 +182,9 @@ async def write(conn: AsyncConnection, batch: KpiBatch) -> None:
         await conn.execute(stmt, list(batch.sla.values()))
     if batch.clocks:
         gone = [k for k, row in batch.clocks.items() if row is None]
-        for case_id, target in gone:
-            await conn.execute(
-                sla_clocks.delete().where(
-                    sla_clocks.c.case_id == case_id, sla_clocks.c.target == target
-                )
-            )
+        key = sa.tuple_(sla_clocks.c.case_id, sla_clocks.c.target)
+        for start in range(0, len(gone), CHUNK):  # one statement, not a round trip each
+            await conn.execute(sla_clocks.delete().where(key.in_(gone[start : start + CHUNK])))
         rows = [row for row in batch.clocks.values() if row is not None]
         if rows:
             stmt = insert(sla_clocks)

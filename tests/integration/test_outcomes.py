@@ -24,7 +24,7 @@ from app.service.repository import Repository
 from app.service.sla_checkpoint import sla_checkpoint
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
-from app.service.what_if import TOPICS, log_rows, what_if
+from app.service.what_if import TOPICS, LeanDecoder, log_rows, what_if
 from app.store import EventStore
 from app.store.codec import create_mapper
 from app.store.replay_codec import replay_decoder
@@ -49,6 +49,19 @@ POLICY: dict[str, Any] = {
         {"target": "resolution", "minutes": 60},
     ],
 }
+#: What the SLA tracker and what-if read of an event
+LEAN_FIELDS = (
+    "timestamp",
+    "priority",
+    "channel",
+    "customer",
+    "direction",
+    "awaiting",
+    "target",
+    "cycle",
+    "at",
+    "due_at",
+)
 SLA_NAMES = (
     "SlaClockStarted",
     "SlaPaused",
@@ -228,6 +241,22 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
     assert report["first_response"]["breaches_difference"] == -1
     assert report["resolution"]["proposed"]["met"] == 0  # no resolution target proposed
     assert await world.store.max_position() == head
+    # its lean decoding reads what the full decoder reads, for every case event
+    lean, full = LeanDecoder(replay_decoder()), replay_decoder()
+    seen = set()
+    async for row in log_rows(world.store):
+        event = full(row)
+        found = lean(row)
+        if not type(event).__qualname__.startswith("Case."):
+            assert found is None
+            continue
+        assert found is not None
+        assert found[0] == type(event).__name__
+        seen.add(found[0])
+        for name in LEAN_FIELDS:
+            if hasattr(event, name):
+                assert getattr(found[1], name) == getattr(event, name), (found[0], name)
+    assert {"Opened", "CustomerMessageLogged", "AwaitingCustomer", "SlaMet"} <= seen
 
     # the KPI projection, run to the head, equals a replay of the whole log
     engine = world.engines[0]
