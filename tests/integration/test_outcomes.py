@@ -311,6 +311,17 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
         "acting_as_experts": 0,
         "specialist_allocation": 0.0,
     }
+    # the daily rollups answer as the KPI tables themselves, however split or filtered
+    week = today - timedelta(days=today.weekday())
+    for period in (
+        Period(today, today, "day"),
+        Period(week - timedelta(days=14), week + timedelta(days=6), "week"),
+        Period(today, today, "day", "priority"),
+        Period(today, today, "week", "product_area"),
+        Period(today, today, "day", None, {"priority": "high"}),
+        Period(today, today, "day", None, {"product_area": "identity", "priority": "low"}),
+    ):
+        assert await kpis(engine, period) == await kpis(engine, period, rollups=False), period
     by_priority = await kpis(engine, Period(today, today, "day", "priority", families=("intake",)))
     assert {(s["group"], s["intake"]["opened"]) for s in by_priority["series"]} == {
         ("high", 1),
