@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from app.store.replay_codec import replay_decoder
 from domain.actors import Role
 from domain.case import Case
 from projections.db import create_views_engine
-from projections.envelope import Envelope
+from projections.envelope import Envelope, Recorded
 from projections.kpi_projector import KpiProjector, replay
 from projections.kpi_queries import Period, kpis
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks
@@ -425,3 +426,73 @@ def _rows(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from projections.kpi_fold import case_row
 
     return {k: case_row(s) for k, s in states.items()}
+
+
+@dataclass(frozen=True)
+class _Row:
+    position: int
+    originator_id: uuid.UUID
+    event: Any
+
+
+async def test_rollups_follow_a_case_whose_days_move(database: Database) -> None:
+    """A case resolved, reopened and resolved again on later days, rated twice, closed:
+    committed in several batches, the daily rollups answer as the KPI tables (a day a
+    case left is recomputed too)."""
+    alice = Principal("alice", "Alice", Role.AGENT).actor
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+    cases = []
+    for n, area in enumerate(("payments", "identity")):
+        case = Case.open(alice, customer="Acme", subject="s", product_area=area, priority="high")
+        times = [start + timedelta(hours=n)]
+        case.log_customer_message(alice, message_id=uuid.uuid4(), direction="outbound", text="x")
+        times.append(start + timedelta(hours=n + 1))
+        case.resolve(alice, summary="done")
+        times.append(start + timedelta(days=1))
+        case.record_satisfaction(alice, score=2)
+        times.append(start + timedelta(days=1, hours=1))
+        case.close(alice)
+        times.append(start + timedelta(days=1, hours=2))
+        case.reopen(alice, reason="back")
+        times.append(start + timedelta(days=3))
+        case.resolve(alice, summary="done again")
+        times.append(start + timedelta(days=5 + n))
+        case.record_satisfaction(alice, score=5)
+        times.append(start + timedelta(days=5 + n, hours=1))
+        case.close(alice)
+        times.append(start + timedelta(days=8))
+        events = list(case.collect_events())
+        for event, when in zip(events, times, strict=True):
+            object.__setattr__(event, "timestamp", when)
+        cases.append(events)
+    rows: list[Recorded] = [
+        _Row(p, e.originator_id, e)
+        for p, e in enumerate((e for pair in zip(*cases, strict=True) for e in pair), 1)
+    ]
+    engine = create_views_engine(database.url, schema=database.schema)
+    projector = KpiProjector(engine, _no_log, lambda row: row.event, schema=database.schema)
+    expected = 0
+    try:
+        for cut in (4, 9, 11, len(rows)):  # batches ending mid-story
+            expected = await projector.project(rows[expected:cut], expected)
+        days = (date(2026, 3, 1), date(2026, 3, 14))
+        for period in (
+            Period(*days, "day"),
+            Period(*days, "week"),
+            Period(*days, "day", "product_area"),
+            Period(*days, "day", None, {"product_area": "identity"}),
+        ):
+            answer = await kpis(engine, period)
+            assert answer == await kpis(engine, period, rollups=False), period
+        by_day = {s["period"]: s for s in (await kpis(engine, Period(*days, "day")))["series"]}
+        assert "resolution" not in by_day["2026-03-03"]  # resolved again later
+        assert by_day["2026-03-07"]["resolution"]["resolved"] == 1
+        assert by_day["2026-03-08"]["resolution"]["resolved"] == 1
+        assert by_day["2026-03-07"]["satisfaction"]["distribution"]["5"] == 1
+    finally:
+        await engine.dispose()
+
+
+async def _no_log(position: int) -> AsyncIterator[Any]:
+    return
+    yield
