@@ -158,7 +158,8 @@ async def bootstrap(
         cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
         agents = AgentService(repository, deadline)
         if clock is None:
-            clock = SystemClock(settings.timers.poll_seconds, settings.timers.skew_seconds)
+            skew = settings.timers.skew_seconds + settings.outcomes.skew_seconds  # tests
+            clock = SystemClock(settings.timers.poll_seconds, skew)
         timekeeper, sla = start_timers(stack, settings, store, engine, mapper, cases, clock)
         outcomes = start_outcomes(stack, settings, store, engine, cases, sla)
         yield Services(
@@ -182,6 +183,7 @@ async def bootstrap(
                 metrics=metrics,
                 tracing=tracing,
                 articles=ArticleService(repository, deadline),
+                policies=outcomes.policies,
             ),
             views=views,
             knowledge=knowledge,

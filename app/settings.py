@@ -86,6 +86,11 @@ class OutcomeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWARMDESK_OUTCOMES_", extra="ignore")
 
     enabled: bool = Field(default=True, description="run the SLA engine and KPI projection")
+    skew_seconds: float = Field(
+        default=0.0,
+        description="the timers' clock (SLA deadlines too) runs this far ahead, added to "
+        "SWARMDESK_TIMERS_SKEW_SECONDS (tests, never production)",
+    )
 
 
 class PushSettings(BaseSettings):

@@ -5,8 +5,8 @@ revision lack both, so, as in 0006 and 0007, the read models of the projection a
 emptied and it starts afresh from the log (a replay, equal to `swarmdesk rebuild`,
 which is the faster way on a long log). No table changes shape.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0013"
-down_revision: str | None = "0012"
+revision = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | None = None
 depends_on: str | None = None
 
