@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from projections.envelope import Doc
-from projections.fold import dumps
 
 
 def summary_row(doc: Doc) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def board_rows(doc: Doc) -> list[dict[str, Any]]:
                 "request_id": req["id"],
                 "case_id": doc["case_id"],
                 "position": doc["position"],
-                "doc": dumps(entry),
+                "doc": orjson.dumps(entry).decode(),  # `projections.fold.dumps`
                 "rank": board_rank(doc),
             }
         )
