@@ -121,7 +121,7 @@ _LISTS = {
     "myCases": (
         "/ws/mycases",
         "Live list of the caller's cases: a snapshot, then a patch per change",
-        "`{\"cases\": {caseId: entry}}`: the cases the caller owns, has joined or is invited "
+        '`{"cases": {caseId: entry}}`: the cases the caller owns, has joined or is invited '
         "to, that are not closed; each entry has status, priority, owner, swarm state "
         "(`swarm`: open requests, experts, pending invitations), the latest change "
         "(`latest`) and the caller's `relation` (owner, participant, invited). A case handed "
@@ -130,13 +130,13 @@ _LISTS = {
     "allCases": (
         "/ws/cases",
         "Live list of every case in progress (supervisors and admins; others 4403)",
-        "`{\"cases\": {caseId: entry}}`: every case that is not closed (open or resolved), "
+        '`{"cases": {caseId: entry}}`: every case that is not closed (open or resolved), '
         "entries as on `/ws/mycases` without `relation`.",
     ),
     "swarmBoard": (
         "/ws/swarms",
         "Live swarm board: a snapshot, then a patch per change",
-        "`{\"requests\": {requestId: entry}}`: the open swarm requests of open cases, the "
+        '`{"requests": {requestId: entry}}`: the open swarm requests of open cases, the '
         "same entries as `GET /api/swarms`.",
     ),
 }
