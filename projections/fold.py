@@ -158,10 +158,10 @@ class ViewSet:
             return
         after = ListState.of(doc)
         self.lists[key] = after
-        for view, list_key, ops in list_changes(key, before, after):
-            if ops:
-                self.changes.append(Change(view, list_key, position, 0, _dumps(ops)))
-        self.docs[(ENTRY, key)] = after.entry if after.entry is not None else case_entry(doc)
+        for view, list_key, ops_json in list_changes(key, before, after):
+            self.changes.append(Change(view, list_key, position, 0, ops_json))
+        entry = after.entry if after.entry is not None else case_entry(doc)
+        self.docs[(ENTRY, key)] = {**entry, "position": position}  # the row's position
         self.dirty[(ENTRY, key)] = position
 
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:

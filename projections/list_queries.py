@@ -52,13 +52,19 @@ async def load_list_text(
     head = int(rows[0].head or 0) if rows else 0
     found = [r for r in rows if r.id is not None]
     member = "requests" if view == SWARMS else "cases"
-    if view == MYCASES:  # the caller's relation joins each entry
-        parts = [
-            f"{dumps(r.id)}:{dumps({**json.loads(r.doc), 'relation': r.relation})}" for r in found
-        ]
-    else:
+    if view == SWARMS:
         parts = [f"{dumps(r.id)}:{r.doc}" for r in found]
+    else:  # an entry document less its row position; my cases add the caller's relation
+        parts = [f"{dumps(r.id)}:{dumps(_entry(r.doc, r.relation))}" for r in found]
     return head, f'{{"{member}":{{{",".join(parts)}}}}}'
+
+
+def _entry(text: str, relation: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = json.loads(text)
+    del entry["position"]
+    if relation is not None:
+        entry["relation"] = relation
+    return entry
 
 
 async def load_list(

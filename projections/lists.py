@@ -23,12 +23,13 @@ projector, `swarmdesk rebuild` and the parallel rebuild write the same changes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from projections.envelope import Doc, Op, add, remove
-from projections.rows import board_rows, member_rows
+import orjson
+
+from projections.envelope import Doc, Op, add, remove, replace
+from projections.rows import board_entries, relations
 
 MYCASES, ALL_CASES, SWARMS = "mycases", "cases", "swarms"
 ALL_KEY, OPEN_KEY = "all", "open"
@@ -37,24 +38,23 @@ LIST_VIEWS = (MYCASES, ALL_CASES, SWARMS)
 
 
 def case_entry(doc: Doc) -> Doc:
-    """What a case list shows of a case: status, priority, swarm state, the latest change."""
+    """What a case list shows of a case: status, priority, swarm state, the latest change
+    (sharing nothing with `doc`, which later events edit in place). No position or
+    version: most events change only `latest`, and a patch carries only what changed."""
     participants = doc["participants"]
     latest = doc["timeline"][-1] if doc.get("timeline") else None
     by = latest["by"] if latest else None
     by_name = participants[by]["name"] if by in participants else None
     return {
         "case_id": doc["case_id"],
-        "position": doc["position"],
-        "version": doc["version"],
         "opened_at": doc["opened_at"],
         "opened_position": doc["opened_position"],
-        "updated_at": doc["updated_at"],
         "status": doc["status"],
         "priority": doc["priority"],
         "product_area": doc.get("product_area"),
         "subject": doc["problem"]["subject"],
         "customer": doc["customer"]["name"],
-        "owner": doc["owner"],
+        "owner": dict(doc["owner"]),  # fresh: the document is edited in place
         "swarm": {
             "requests": sum(1 for r in doc["swarm_requests"].values() if r["status"] == "open"),
             "experts": sum(
@@ -80,36 +80,52 @@ class ListState:
     def of(doc: Doc | None) -> ListState:
         if doc is None:
             return EMPTY
-        requests = {r["request_id"]: json.loads(r["doc"]) for r in board_rows(doc)}
+        # the document keeps open requests only: most cases have none
+        requests = {e["id"]: e for e in board_entries(doc)} if doc["swarm_requests"] else {}
         if doc["status"] == "closed":
             return ListState(None, {}, requests)
-        members = {r["agent_id"]: r["relation"] for r in member_rows(doc)}
-        return ListState(case_entry(doc), members, requests)
+        return ListState(case_entry(doc), relations(doc), requests)
 
 
 EMPTY = ListState(None, {}, {})
 
 
-ListChange = tuple[str, str, list[Op]]  # view, key, ops
+ListChange = tuple[str, str, str]  # view, key, ops as JSON text
+
+
+def entry_ops(path: str, before: Doc | None, after: Doc | None) -> list[Op]:
+    """The ops from one list entry to the next: added or removed whole, else a
+    ``replace`` per member that changed (most events: ``latest`` only)."""
+    if after is None:
+        return [] if before is None else [remove(path)]
+    if before is None:
+        return [add(path, after)]
+    return [replace(f"{path}/{k}", v) for k, v in after.items() if before.get(k) != v]
 
 
 def list_changes(case_id: str, before: ListState, after: ListState) -> list[ListChange]:
-    """The list changes one event made (before -> after), in (view, key) order."""
+    """The list changes one event made (before -> after), in (view, key) order, each with
+    its ops as JSON text (the same text `projections.fold.dumps` makes). The entry's ops
+    are the same on every list that keeps the case: computed and encoded once."""
     out: list[ListChange] = []
     path = f"/cases/{case_id}"
-    if after.entry != before.entry:
-        ops = [add(path, after.entry)] if after.entry is not None else [remove(path)]
-        out.append((ALL_CASES, ALL_KEY, ops))
+    ops = entry_ops(path, before.entry, after.entry)
+    text = _dumps(ops) if ops else ""
+    if ops:
+        out.append((ALL_CASES, ALL_KEY, text))
     for agent in sorted(before.members.keys() | after.members.keys()):
         was, now = before.members.get(agent), after.members.get(agent)
-        if now is None:
-            ops = [remove(path)]
-        elif was == now and before.entry == after.entry:
+        if was == now:
+            if ops:
+                out.append((MYCASES, agent, text))
             continue
+        if now is None:
+            mine = [remove(path)]
+        elif was is None:
+            mine = [add(path, {**(after.entry or {}), "relation": now})]
         else:
-            assert after.entry is not None
-            ops = [add(path, {**after.entry, "relation": now})]
-        out.append((MYCASES, agent, ops))
+            mine = [*ops, replace(f"{path}/relation", now)]
+        out.append((MYCASES, agent, _dumps(mine)))
     if after.requests != before.requests:
         board: list[Op] = []
         for rid in sorted(before.requests.keys() | after.requests.keys()):
@@ -118,9 +134,13 @@ def list_changes(case_id: str, before: ListState, after: ListState) -> list[List
                 board.append(remove(f"/requests/{rid}"))
             elif value != before.requests.get(rid):
                 board.append(add(f"/requests/{rid}", value))
-        out.append((SWARMS, OPEN_KEY, board))
+        out.append((SWARMS, OPEN_KEY, _dumps(board)))
     out.sort(key=lambda c: (c[0], c[1]))
     return out
+
+
+def _dumps(ops: list[Op]) -> str:
+    return orjson.dumps(ops).decode()
 
 
 def list_key(view: str, caller: Any) -> str:

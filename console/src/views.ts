@@ -134,11 +134,8 @@ export interface CaseSummary {
 /** A case on a live list (projections/lists.py `case_entry`): `/ws/mycases`, `/ws/cases`. */
 export interface CaseEntry {
   case_id: string;
-  position: number;
-  version: number;
   opened_at: string;
   opened_position: number;
-  updated_at: string;
   status: string;
   priority: string;
   product_area?: string | null;

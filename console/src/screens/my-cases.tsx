@@ -107,7 +107,7 @@ function Row({ entry, me, owner }: { entry: CaseEntry; me: string; owner?: boole
             <div class="muted">{when(last.at)}</div>
           </>
         ) : (
-          when(entry.updated_at)
+          when(entry.opened_at)
         )}
       </td>
     </tr>
