@@ -29,7 +29,7 @@ _ROWS = {
     ALL_CASES: "SELECT s.case_id AS id, e.doc AS doc, NULL AS relation"
     " FROM case_summaries s"
     f" JOIN case_views e ON e.view = '{ENTRY}' AND e.key = s.case_id"
-    f" WHERE s.status IN {_LIVE}",
+    " WHERE s.status = 'open'",
     SWARMS: "SELECT b.request_id AS id, b.doc AS doc, NULL AS relation FROM swarm_board b",
 }
 _SQL = {

@@ -7,8 +7,9 @@ under its own (view, key), so a client resumes with ``?after=P`` exactly as on a
 - ``mycases`` (key: agent id): ``{"cases": {case id: entry + "relation"}}``, the cases the
   agent owns, has joined (not left) or is invited to, that are not closed. A case handed
   to the agent comes in, one handed away changes its relation, a closed one goes out.
-- ``cases`` (key ``"all"``, supervisors): ``{"cases": {case id: entry}}``, every case that
-  is not closed (open or resolved); closed ones are the archive (`GET /api/cases`).
+- ``cases`` (key ``"all"``, supervisors): ``{"cases": {case id: entry}}``, every open case
+  (resolved and closed ones are the archive, `GET /api/cases?status=`: a list that grows
+  with the business would not do as one pushed document).
 - ``swarms`` (key ``"open"``): ``{"requests": {request id: board entry}}``, the open swarm
   requests of open cases, the same entries as `GET /api/swarms`
   (`projections.rows.board_rows`).
@@ -72,7 +73,7 @@ def case_entry(doc: Doc) -> Doc:
 class ListState:
     """One case as the lists see it (None members: the case is on no list)."""
 
-    entry: Doc | None  # on the all-cases list (not closed)
+    entry: Doc | None  # the case's entry while it is not closed (None: on no list)
     members: dict[str, str]  # agent id -> relation, on their my-cases lists
     requests: dict[str, Doc]  # request id -> board entry
 
@@ -111,8 +112,12 @@ def list_changes(case_id: str, before: ListState, after: ListState) -> list[List
     path = f"/cases/{case_id}"
     ops = entry_ops(path, before.entry, after.entry)
     text = _dumps(ops) if ops else ""
-    if ops:
-        out.append((ALL_CASES, ALL_KEY, text))
+    was_open, is_open = _open(before.entry), _open(after.entry)
+    if was_open is before.entry and is_open is after.entry:  # open before and after
+        if ops:
+            out.append((ALL_CASES, ALL_KEY, text))
+    elif every := entry_ops(path, was_open, is_open):
+        out.append((ALL_CASES, ALL_KEY, _dumps(every)))
     for agent in sorted(before.members.keys() | after.members.keys()):
         was, now = before.members.get(agent), after.members.get(agent)
         if was == now:
@@ -137,6 +142,11 @@ def list_changes(case_id: str, before: ListState, after: ListState) -> list[List
         out.append((SWARMS, OPEN_KEY, _dumps(board)))
     out.sort(key=lambda c: (c[0], c[1]))
     return out
+
+
+def _open(entry: Doc | None) -> Doc | None:
+    """The entry as the all-cases list has it: open cases only."""
+    return entry if entry is not None and entry["status"] == "open" else None
 
 
 def _dumps(ops: list[Op]) -> str:

@@ -142,11 +142,12 @@ async def test_every_case_list_is_for_supervisors_and_resumes_without_a_gap(
             first = follower.apply(await ws.recv())
             assert (first["type"], first["prev"]) == ("patch", cut_at)
             await follower.read_until(ws, missed[-1])
+            assert case_id not in follower.doc["cases"]  # resolved: no longer open
+            reopened = await post(http, server, owner, base + "/reopen", {"reason": "again"})
+            await follower.read_until(ws, reopened)
             entry = follower.doc["cases"][case_id]
-            assert (entry["status"], entry["priority"]) == ("resolved", "urgent")
-            closed = await post(http, server, owner, base + "/close")
-            await follower.read_until(ws, closed)
-            assert case_id not in follower.doc["cases"]
+            assert (entry["status"], entry["priority"]) == ("open", "urgent")
+            assert entry["latest"]["type"] == "Reopened"
     assert follower.snapshots == 1
     # every change it missed, replayed (other cases of this shared server may change too)
     assert set(missed) <= set(follower.patches)

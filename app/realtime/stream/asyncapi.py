@@ -129,9 +129,9 @@ _LISTS = {
     ),
     "allCases": (
         "/ws/cases",
-        "Live list of every case in progress (supervisors and admins; others 4403)",
-        '`{"cases": {caseId: entry}}`: every case that is not closed (open or resolved), '
-        "entries as on `/ws/mycases` without `relation`.",
+        "Live list of every open case (supervisors and admins; others 4403)",
+        '`{"cases": {caseId: entry}}`: every open case, entries as on `/ws/mycases` '
+        "without `relation` (resolved and closed cases: `GET /api/cases?status=`).",
     ),
     "swarmBoard": (
         "/ws/swarms",

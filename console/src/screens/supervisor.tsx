@@ -1,6 +1,6 @@
-// Supervisors: every case in progress (open or resolved), live over `/ws/cases`, with
-// filters (status, priority, swarm state, text); closed cases are the archive, read once
-// when that filter is chosen. Transfer and reopen are in each case room, which supervisors
+// Supervisors: every open case, live over `/ws/cases`, with filters (priority, swarm
+// state, text); resolved and closed cases are archives, read once when that status is
+// chosen. Transfer and reopen are in each case room, which supervisors
 // may act in. The outcomes dashboard plugs in here.
 import { useEffect, useState } from "preact/hooks";
 import { get } from "../api";
@@ -20,7 +20,6 @@ export function Supervisor({ me }: ScreenProps) {
   const needle = text.trim().toLowerCase();
   const shown = newestFirst(live.view).filter(
     (c) =>
-      (!status || c.status === status) &&
       (!priority || c.priority === priority) &&
       (!swarm || (swarm === "raised" ? c.swarm.requests > 0 : c.swarm.experts > 0)) &&
       (!needle || `${c.subject} ${c.customer} ${c.owner.name}`.toLowerCase().includes(needle)),
@@ -31,9 +30,8 @@ export function Supervisor({ me }: ScreenProps) {
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <Field label="Status" id="f-status">
           <select id="f-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">open or resolved</option>
-            <option value="open">open</option>
-            <option value="resolved">resolved</option>
+            <option value="open">open (live)</option>
+            <option value="resolved">resolved (archive)</option>
             <option value="closed">closed (archive)</option>
           </select>
         </Field>
@@ -57,8 +55,8 @@ export function Supervisor({ me }: ScreenProps) {
         </Field>
       </form>
       {live.status === "refused" ? <p class="problem">{live.detail}</p> : null}
-      {status === "closed" ? (
-        <Archive priority={priority} needle={needle} live={live.view} />
+      {status !== "open" ? (
+        <Archive key={status} status={status} priority={priority} needle={needle} live={live.view} />
       ) : live.position === null ? (
         <p>Loading…</p>
       ) : (
@@ -68,14 +66,16 @@ export function Supervisor({ me }: ScreenProps) {
   );
 }
 
-/** Closed cases (settled: read once; a reopened one is on the live list, left out here). */
-function Archive({ priority, needle, live }: { priority: string; needle: string; live: CaseList | null }) {
+/** Resolved or closed cases (read once when chosen; a reopened one is on the live list,
+ * left out here). */
+function Archive(props: { status: string; priority: string; needle: string; live: CaseList | null }) {
+  const { status, priority, needle, live } = props;
   const [cases, setCases] = useState<CaseSummary[] | null>(null);
   useEffect(() => {
-    get<Page<CaseSummary>>("/api/cases?status=closed&limit=200")
+    get<Page<CaseSummary>>(`/api/cases?status=${status}&limit=200`)
       .then((page) => setCases(page.items))
       .catch(() => setCases([]));
-  }, []);
+  }, [status]);
   if (cases === null) return <p>Loading…</p>;
   const shown = cases.filter(
     (c) =>
@@ -86,7 +86,9 @@ function Archive({ priority, needle, live }: { priority: string; needle: string;
   return (
     <div class="table-wrap">
       <table class="cases">
-        <caption>{shown.length} closed cases</caption>
+        <caption>
+          {shown.length} {status} cases
+        </caption>
         <thead>
           <tr>
             <th scope="col">Case</th>
