@@ -85,7 +85,10 @@ def test_own_messages_and_noise_are_ignored_and_an_ask_is_answered() -> None:
 
 def test_local_sets_are_deduplicated_bounded_and_sent_only_when_changed() -> None:
     r, _, _ = relay()
+    r.local_changed("c", [])
+    assert not r.needed.is_set()  # nobody in a room here yet: no connection
     r.local_changed("c", [("b", "Ben"), ("a", "Ana"), ("a", "Ana")])
+    assert r.needed.is_set()
     assert r.local["c"] == [("a", "Ana"), ("b", "Ben")]
     assert r._dirty == {"c"}
     r._dirty.clear()

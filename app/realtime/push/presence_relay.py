@@ -13,7 +13,9 @@ stops cleanly says ``{"p": process, "bye": 1}``. A process that (re)connects ask
 The hub asks `people(case)` for the others' sets when it sends a presence frame and
 calls `local_changed` when its own set of a room changes; the relay calls `hub.refresh`
 when a peer's set of a room changes. One asyncpg connection per process both listens
-and sends; while it is down each process shows its own sockets only, as before.
+and sends, opened when the process first has someone in a room (a process that serves
+no case room costs no connection); while it is down each process shows its own sockets
+only, as before.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class PresenceRelay:
         self.connected = asyncio.Event()
         self.sent = 0
         self.received = 0
+        #: Set once this process first has someone in a room: the connection is opened
+        #: then (a process nobody opens a room on costs no PostgreSQL connection).
+        self.needed = asyncio.Event()
         self._dirty: set[str] = set()
         self._ask = False
         self._wake = asyncio.Event()
@@ -98,6 +103,7 @@ class PresenceRelay:
             return
         if people:
             self.local[case] = people
+            self.needed.set()
         else:
             self.local.pop(case, None)
         self._dirty.add(case)
@@ -175,6 +181,7 @@ class PresenceRelay:
                 await task
 
     async def _run(self) -> None:
+        await self.needed.wait()
         backoff = 0.1
         while True:
             conn: asyncpg.Connection | None = None
