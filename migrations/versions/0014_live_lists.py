@@ -3,8 +3,8 @@ lists' changes are stored in `view_changes`. No table changes; the read models a
 emptied and the projection starts afresh (as in 0006 and 0007), so every case has its
 entry and a list snapshot leaves none out (`swarmdesk rebuild` is faster on a long log).
 
-Revision ID: 0012
-Revises: 0011 (0011_invitation_timers_notifications: the head when this was merged)
+Revision ID: 0014
+Revises: 0013 (0013_kpi_rollups: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
-down_revision: str | None = "0011"
+revision = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 
