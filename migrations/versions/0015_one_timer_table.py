@@ -11,8 +11,8 @@ tracking row ("timers"), so nothing is scheduled twice or skipped.
 
 Downgrade moves the pending invitation-expiry timers back.
 
-Revision ID: 0014
-Revises: 0013 (0013_kpi_rollups: the head when this was merged)
+Revision ID: 0015
+Revises: 0014 (0014_live_lists: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision: str | None = "0013"
+revision = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | None = None
 depends_on: str | None = None
 

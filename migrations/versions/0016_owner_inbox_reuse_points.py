@@ -1,12 +1,12 @@
 """The views gain what older events now mean: the case owner's inbox items for declined
 and expired invitations (`projections.inbox_view`), and `articles_reused` in the
 contribution documents (`projections.contribution`). Documents projected before this
-revision lack both, so, as in 0006 and 0007, the read models of the projection are
+revision lack both, so, as in 0006, 0007 and 0014, the read models of the projection are
 emptied and it starts afresh from the log (a replay, equal to `swarmdesk rebuild`,
 which is the faster way on a long log). No table changes shape.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0015"
-down_revision: str | None = "0014"
+revision = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | None = None
 depends_on: str | None = None
 
