@@ -1,15 +1,22 @@
 """Rows derived from a case document: its summary, its members, its open swarm requests.
 
 Derived from the final document of a batch (not from ops), so they can never disagree
-with the case view; rewritten whole for every case a batch touched.
+with the case view; rewritten for every case a batch touched (members only when they
+changed: `ViewSet.members_kept`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from projections.envelope import Doc
-from projections.fold import dumps
+
+
+def dumps(value: Any) -> str:
+    """The stored JSON text of a row's document (as `projections.fold.dumps`)."""
+    return orjson.dumps(value).decode()
 
 
 def summary_row(doc: Doc) -> dict[str, Any]:
