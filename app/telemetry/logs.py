@@ -12,6 +12,7 @@ in a message (uvicorn's socket lines carry the query string) are replaced by `[r
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import datetime
 import logging
@@ -121,16 +122,64 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
-    """The JSON handler, with a direct path for the access log (`access`)."""
+    """The JSON handler, with a direct path for the access log (`access`).
+
+    Access lines written on an event loop are gathered and written once per turn of the
+    loop (one `write` and one flush for every line of that turn, in a callback the first
+    line schedules): a flush per line was a system call per request, about half of what
+    the access log cost a command (`bench/http_commands.py --telemetry`, py-spy on the
+    server). Any other record, `flush()` and `close()` write the gathered lines first, so
+    the order of lines is kept; what a SIGKILL can lose is the current turn's lines.
+    Outside a running loop a line is written at once."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
 
     def line(self, text: str) -> None:
         """Write one formatted line as `emit` would (under the handler's lock)."""
         self.acquire()
         try:
-            self.stream.write(text + self.terminator)
-            self.flush()
+            pending = self._pending
+            if pending:
+                pending.append(text)
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.stream.write(text + self.terminator)
+                self.stream.flush()
+                return
+            pending.append(text)
+            loop.call_soon(self.flush)
         finally:
             self.release()
+
+    def _drain(self) -> None:
+        """Write the gathered lines (the caller holds the lock)."""
+        if self._pending:
+            terminator = self.terminator
+            self.stream.write(terminator.join(self._pending) + terminator)
+            self._pending.clear()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            if self.stream:
+                self._drain()
+                if hasattr(self.stream, "flush"):
+                    self.stream.flush()
+        finally:
+            self.release()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._pending:
+            self.acquire()
+            try:
+                self._drain()
+            finally:
+                self.release()
+        super().emit(record)
 
 
 _ours: list[JsonLines | None] = [None]  # the JSON handler `configure` installed
