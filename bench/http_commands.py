@@ -12,7 +12,7 @@ In the same run, `bench/append.py`'s in-process store append at the same concurr
 gives the ceiling the HTTP figure is compared with.
 
 Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--rounds N]
-       [--json PATH] [--baseline DIR] [--oidc] [--telemetry]
+       [--json PATH] [--baseline DIR] [--oidc] [--telemetry [--together]]
 
 `--oidc` instead runs, in each round, the server with the embedded (HS256) tokens and the
 server trusting a real OpenID provider (`tests/oidc`, oidc-provider under node; `npm ci
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--oidc", action="store_true", help="embedded vs OIDC tokens")
     parser.add_argument(
         "--telemetry", action="store_true", help="logs and traces on vs off (issue #18)"
+    )
+    parser.add_argument(
+        "--together", action="store_true", help="with --telemetry: the three servers at once"
     )
 
     args = parser.parse_args(argv)

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.matching_settings import MatchingSettings
 from app.service.directory import Directory
-from app.service.matching import LocalClock, Need, available, cover, rank, weights_of
+from app.service.matching import Need, cover, rank, weights_of
 
 
 def need_of(case: dict[str, Any]) -> Need:
@@ -55,9 +55,8 @@ def suggestions(
     candidates = directory.matching(need.wanted)
     ranking = rank(need, candidates, weights, now, online, limit)
     best, excluded = ranking.best, ranking.excluded
-    # the cover looks past `limit`: every eligible candidate, best first
-    clock = LocalClock(now)
-    pool = [c for c in ranking.ordered if available(c, clock)] if need.wanted else []
+    # the cover looks past `limit`: every eligible available candidate, best first
+    pool = ranking.available if need.wanted else []
     covering, uncovered = cover(need.wanted, pool, weights.exact_cover_skills)
     return {
         "case_id": need.case_id,
