@@ -181,6 +181,7 @@ async def bootstrap(
                 metrics=metrics,
                 tracing=tracing,
                 articles=ArticleService(repository, deadline),
+                policies=outcomes.policies,
             ),
             views=views,
             knowledge=knowledge,
@@ -215,7 +216,7 @@ def start_outcomes(
     """SLA policies; where the projector runs, the SLA engine (its timers on `clock`)
     and the KPI projection, each leading its own lock (`stack` stops them)."""
     tuning = settings.outcomes
-    clock = clock or SystemClock(max_sleep=tuning.timer_poll_seconds)
+    clock = clock or SystemClock(tuning.timer_poll_seconds, tuning.skew_seconds)
     policies = SlaPolicyService(cases.repository, settings.commands.conflict_deadline_seconds)
     if not (tuning.enabled and settings.projector.enabled):
         return Outcomes(policies, Timers(engine), clock, engine)

@@ -88,6 +88,9 @@ class OutcomeSettings(BaseSettings):
     timer_poll_seconds: float = Field(
         default=5.0, gt=0, description="timers scheduled by other processes seen within"
     )
+    skew_seconds: float = Field(
+        default=0.0, description="the SLA clock runs this far ahead (tests, never production)"
+    )
 
 
 class PushSettings(BaseSettings):

@@ -57,6 +57,22 @@ class Clock:
     paused: bool = False
     warned: bool = False
     breached: bool = False
+    policy_id: UUID | None = None  # which policy `policy` is (kept in a checkpoint)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "target": self.target.value,
+            "cycle": self.cycle,
+            "policy_id": str(self.policy_id),
+            "minutes": self.minutes,
+            "due": iso(self.due),
+            "warn": iso(self.warn),
+            "remaining": self.remaining,
+            "warn_remaining": self.warn_remaining,
+            "paused": self.paused,
+            "warned": self.warned,
+            "breached": self.breached,
+        }
 
 
 @dataclass
@@ -69,6 +85,19 @@ class CaseClocks:
     responded: bool = False
     awaiting: bool = False
     urgency: str = ""
+
+    def as_data(self) -> dict[str, Any]:
+        """The state as JSON-able data (`SlaTracker.restore` takes it back)."""
+        return {
+            "priority": self.priority,
+            "channel": self.channel,
+            "customer": self.customer,
+            "running": [clock.as_data() for clock in self.running.values()],
+            "cycles": {target.value: n for target, n in self.cycles.items()},
+            "responded": self.responded,
+            "awaiting": self.awaiting,
+            "urgency": self.urgency,
+        }
 
 
 class SlaTracker:
@@ -137,6 +166,44 @@ class SlaTracker:
             self.apply(case_id, fact)
         return facts
 
+    # -- a checkpoint: the state as data, and back ---------------------------------------
+    def case_data(self, case_id: UUID) -> dict[str, Any] | None:
+        state = self.cases.get(case_id)
+        return None if state is None else state.as_data()
+
+    def restore(self, case_id: UUID, data: dict[str, Any]) -> None:
+        """A case's state as `case_data` gave it (its policies already in the book)."""
+        state = CaseClocks(
+            data["priority"],
+            data["channel"],
+            data["customer"],
+            cycles={SlaTarget(t): int(n) for t, n in data["cycles"].items()},
+            responded=data["responded"],
+            awaiting=data["awaiting"],
+            urgency=data["urgency"],
+        )
+        for c in data["running"]:
+            policy_id = UUID(c["policy_id"])
+            policy = self.book.get(policy_id)
+            if policy is None:  # as `apply`: a policy this tracker never saw
+                continue
+            clock = Clock(
+                SlaTarget(c["target"]),
+                int(c["cycle"]),
+                policy,
+                int(c["minutes"]),
+                parse(c["due"]),
+                parse(c["warn"]),
+                float(c["remaining"]),
+                float(c["warn_remaining"]),
+                c["paused"],
+                c["warned"],
+                c["breached"],
+                policy_id,
+            )
+            state.running[clock.target] = clock
+        self.cases[case_id] = state
+
     def clocks(self) -> Iterator[tuple[UUID, Clock]]:
         for case_id, state in self.cases.items():
             for clock in state.running.values():
@@ -158,11 +225,20 @@ class SlaTracker:
             if state.cycles.get(target, 0) >= f["cycle"]:
                 return
             state.cycles[target] = f["cycle"]
-            policy = self.book.get(f["policy_id"])
+            policy_id = f["policy_id"]
+            if type(policy_id) is not UUID:
+                policy_id = UUID(str(policy_id))
+            policy = self.book.get(policy_id)
             if policy is None:  # recorded under a policy this tracker never saw
                 return
             state.running[target] = Clock(
-                target, f["cycle"], policy, f["minutes"], parse(f["due_at"]), parse(f["warn_at"])
+                target,
+                f["cycle"],
+                policy,
+                f["minutes"],
+                parse(f["due_at"]),
+                parse(f["warn_at"]),
+                policy_id=policy_id,
             )
             return
         if clock is None or clock.cycle != f["cycle"]:

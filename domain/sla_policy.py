@@ -79,6 +79,25 @@ class PolicyBook:
         self._seq += 1
         self._policies[policy_id] = (self._seq, Policy.of(document))
 
+    def as_data(self) -> dict[str, Any]:
+        """Every policy with its order, as JSON-able data (`PolicyBook.of_data`)."""
+        return {
+            "seq": self._seq,
+            "policies": [
+                [str(pid), seq, policy.as_document()]
+                for pid, (seq, policy) in self._policies.items()
+            ],
+        }
+
+    @classmethod
+    def of_data(cls, data: dict[str, Any]) -> PolicyBook:
+        book = cls()
+        book._seq = int(data["seq"])
+        book._policies = {
+            UUID(pid): (int(seq), Policy.of(doc)) for pid, seq, doc in data["policies"]
+        }
+        return book
+
     def fix(self, policy_id: UUID, policy: Policy) -> None:
         """Force one policy in force (what-if: the proposed policy, nothing else)."""
         self._policies = {policy_id: (0, policy)}

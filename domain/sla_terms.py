@@ -79,17 +79,26 @@ class Policy:
     warn_share: float = 0.8
     customer_tiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     active: bool = True
+    _minutes: dict[tuple[SlaTarget, str, str, str], int | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def tier_of(self, customer: str) -> str:
         return self.customer_tiers.get(customer, DEFAULT_TIER)
 
     def minutes_for(self, target: SlaTarget, priority: str, tier: str, channel: str) -> int | None:
+        key = (target, priority, tier, channel)
+        try:
+            return self._minutes[key]  # every clock asks: what-if replays ask often
+        except KeyError:
+            pass
         best: TargetRule | None = None
         for rule in self.rules:
             better = best is None or rule.specificity > best.specificity
             if better and rule.target is target and rule.matches(priority, tier, channel):
                 best = rule
-        return None if best is None else best.minutes
+        found = self._minutes[key] = None if best is None else best.minutes
+        return found
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> Policy:

@@ -21,9 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from projections import kpi_rollups as rollups
 from projections import tracked
 from projections.envelope import Envelope, Recorded
 from projections.kpi_fold import KpiBatch, State, case_row, fold_event
+from projections.kpi_rollups import DAY_OF, ROLLUPS, Rollup, case_days
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks, sla_policies
 from projections.leader import LeadingFollower
 
@@ -31,6 +33,7 @@ __all__ = ["NAME", "KpiProjector", "replay"]
 
 log = logging.getLogger(__name__)
 NAME = "kpis"
+CHUNK = 1000  # keys per statement
 Subscribe = Callable[[int], AsyncIterator[Any]]
 
 
@@ -107,12 +110,13 @@ class KpiProjector(LeadingFollower):
         try:
             async with self.engine.begin() as conn:
                 states = await self._load(conn, envelopes)
+                touched = _days_before(states.values())  # before folding changes them
                 batch = KpiBatch()
                 for env in envelopes:
                     state = fold_event(batch, states.get(env.key), env.name, env.key, env.event)
                     if state is not None:
                         states[env.key] = state
-                await write(conn, batch)
+                await write(conn, batch, touched)
                 await tracked.move(conn, NAME, expected, position)
         except BaseException:
             self._states.clear()  # states may be half-folded: trust only the database
@@ -151,6 +155,8 @@ class KpiProjector(LeadingFollower):
         async with self.engine.begin() as conn:
             for table in (kpi_cases, kpi_activity, kpi_sla, sla_policies, sla_clocks):
                 await conn.execute(table.delete())
+            for rollup in ROLLUPS:
+                await conn.execute(rollup.table.delete())
             await conn.execute(
                 sa.text("DELETE FROM tracking WHERE application_name = :n"), {"n": NAME}
             )
@@ -161,11 +167,29 @@ def _insert(conn: AsyncConnection) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
 
 
-async def write(conn: AsyncConnection, batch: KpiBatch) -> None:
-    """Upsert the batch's rows (in the caller's transaction)."""
+def _days_before(states: Iterable[State]) -> dict[Rollup, set[int | None]]:
+    """The rollup days the cases counted on before a batch (a day may move)."""
+    touched: dict[Rollup, set[int | None]] = {rollup: set() for rollup in DAY_OF}
+    for state in states:
+        for rollup, day in case_days(case_row(state)).items():
+            touched[rollup].add(day)
+    return touched
+
+
+async def write(
+    conn: AsyncConnection,
+    batch: KpiBatch,
+    touched: dict[Rollup, set[int | None]] | None = None,
+) -> None:
+    """Upsert the batch's rows and recompute the rollup days they (and, in `touched`,
+    their previous rows) count on (in the caller's transaction)."""
     insert = _insert(conn)
+    touched = touched if touched is not None else {rollup: set() for rollup in DAY_OF}
     if batch.cases:
         rows = [{**case_row(s), "state": json.dumps(s)} for s in batch.cases.values()]
+        for row in rows:
+            for rollup, day in case_days(row).items():
+                touched[rollup].add(day)
         stmt = insert(kpi_cases)
         cols = {c: stmt.excluded[c] for c in rows[0] if c != "case_id"}
         await conn.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_=cols), rows)
@@ -181,12 +205,9 @@ async def write(conn: AsyncConnection, batch: KpiBatch) -> None:
         await conn.execute(stmt, list(batch.sla.values()))
     if batch.clocks:
         gone = [k for k, row in batch.clocks.items() if row is None]
-        for case_id, target in gone:
-            await conn.execute(
-                sla_clocks.delete().where(
-                    sla_clocks.c.case_id == case_id, sla_clocks.c.target == target
-                )
-            )
+        key = sa.tuple_(sla_clocks.c.case_id, sla_clocks.c.target)
+        for start in range(0, len(gone), CHUNK):  # one statement, not a round trip each
+            await conn.execute(sla_clocks.delete().where(key.in_(gone[start : start + CHUNK])))
         rows = [row for row in batch.clocks.values() if row is not None]
         if rows:
             stmt = insert(sla_clocks)
@@ -194,6 +215,7 @@ async def write(conn: AsyncConnection, batch: KpiBatch) -> None:
             await conn.execute(
                 stmt.on_conflict_do_update(index_elements=["case_id", "target"], set_=cols), rows
             )
+    await rollups.refresh(conn, touched, {row["ended_day"] for row in batch.sla.values()})
     if batch.policies:
         rows = [{**p, "document": json.dumps(p["document"])} for p in batch.policies.values()]
         stmt = insert(sla_policies)

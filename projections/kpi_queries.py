@@ -6,12 +6,14 @@ product area, priority or owner, and filtered by them. Definitions: README "KPIs
 one entry per period (the first day of the day or week, weeks starting on Monday) and
 group that has data. Durations are seconds, with a histogram over `BINS` and
 percentiles estimated from it (linear inside a bin: "approximate"). Each family is one
-SQL statement (two for backlog); only the families asked for run.
+SQL statement (two for backlog); only the families asked for run. They read the daily
+rollups (`projections.kpi_rollups`: at most a row per day, product area and priority),
+or the KPI tables themselves when split or filtered by owner (or `rollups=False`: the
+same answers, tested equal).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,11 +23,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla
+from projections.kpi_rollups import BINS, CSAT, ENDED, OPENED, RESOLVED, SLA, Rollup
+from projections.kpi_tables import kpi_activity, kpi_cases
 
 __all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpis"]
 
-BINS = (0, 900, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400)  # lower bounds
 FAMILIES = ("intake", "swarm", "resolution", "sla", "backlog", "satisfaction", "specialists")
 GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
 EPOCH = date(1970, 1, 1)
@@ -56,18 +58,6 @@ def _bucket_start(bucket: int, by: str) -> date:
 
 def _bucket_end_day(bucket: int, by: str) -> int:
     return bucket if by == "day" else bucket * 7 + 3
-
-
-def _sum_if(condition: Any) -> Any:
-    return sa.func.sum(sa.case((condition, 1), else_=0))
-
-
-def _duration(col: Any) -> list[Any]:
-    edges = [*BINS[1:], None]
-    cols = [sa.func.count(col), sa.func.sum(col), sa.func.max(col)]
-    for lo, hi in zip(BINS, edges, strict=True):
-        cols.append(_sum_if(col >= lo if hi is None else sa.and_(col >= lo, col < hi)))
-    return cols
 
 
 def _duration_doc(values: Sequence[Any]) -> dict[str, Any]:
@@ -128,34 +118,26 @@ class _Query:
         return list((await conn.execute(q)).all())
 
 
-async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
+async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> dict[str, Any]:
     q = _Query(period)
-    c = kpi_cases.c
+    rolled = rollups and period.group != "owner" and "owner" not in period.filters
+
+    async def grouped(conn: Any, rollup: Rollup) -> list[Any]:
+        """The rollup's measures per bucket and group, from its rows or its source."""
+        if rolled:
+            t = rollup.table
+            extra = [t.c[e] for e in rollup.extra]
+            return await q.grouped(conn, t, t.c.day, rollup.rolled(), extra)
+        extra = [rollup.source.c[e] for e in rollup.extra]
+        return await q.grouped(conn, rollup.source, rollup.source_day, rollup.raw(), extra)
 
     async def intake_swarm(conn: Any) -> None:
-        rows = await q.grouped(
-            conn,
-            kpi_cases,
-            c.opened_day,
-            [
-                sa.func.count(),
-                _sum_if(c.swarmed),
-                *_duration(c.first_response_s),
-                *_duration(c.first_expert_s),
-                sa.func.sum(c.swarm_size),
-                sa.func.sum(c.invitations),
-                sa.func.sum(c.declines),
-                sa.func.count(c.proposals_before_accept),
-                sa.func.sum(c.proposals_before_accept),
-                sa.func.sum(c.acked_first),
-                sa.func.sum(c.insight_experts),
-            ],
-        )
+        rows = await grouped(conn, OPENED)
         n = 3 + len(BINS)
         for r in rows:
             opened, swarmed = int(r[2]), r[3]
             first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
-            size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n :]
+            size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n : 11 + 2 * n]
             entry = q.series[(r.bucket, r.grp)]
             if "intake" in period.families:
                 entry["intake"] = {"opened": opened, "first_response": _duration_doc(first)}
@@ -173,18 +155,7 @@ async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
                 }
 
     async def resolution(conn: Any) -> None:
-        rows = await q.grouped(
-            conn,
-            kpi_cases,
-            c.resolved_day,
-            [
-                sa.func.count(),
-                _sum_if(c.first_touch),
-                _sum_if(c.owner_retained),
-                _sum_if(c.handed_off),
-                *_duration(c.resolution_s),
-            ],
-        )
+        rows = await grouped(conn, RESOLVED)
         for r in rows:
             resolved = int(r[2])
             q.series[(r.bucket, r.grp)]["resolution"] = {
@@ -196,10 +167,7 @@ async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
             }
 
     async def satisfaction(conn: Any) -> None:
-        scores = [_sum_if(c.csat == s) for s in range(1, 6)]
-        rows = await q.grouped(
-            conn, kpi_cases, c.csat_day, [sa.func.count(), sa.func.sum(c.csat), *scores]
-        )
+        rows = await grouped(conn, CSAT)
         for r in rows:
             n = int(r[2])
             q.series[(r.bucket, r.grp)]["satisfaction"] = {
@@ -212,10 +180,7 @@ async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
             }
 
     async def sla(conn: Any) -> None:
-        s = kpi_sla.c
-        rows = await q.grouped(
-            conn, kpi_sla, s.ended_day, [sa.func.count(), _sum_if(s.met)], extra=[s.target]
-        )
+        rows = await grouped(conn, SLA)
         for r in rows:
             total, met = int(r[3]), int(r[4] or 0)
             sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
@@ -226,7 +191,7 @@ async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
             }
 
     async def backlog(conn: Any) -> None:
-        await _backlog(conn, q)
+        await _backlog(conn, q, rolled)
 
     async def specialists(conn: Any) -> None:
         a = kpi_activity.c
@@ -264,11 +229,11 @@ async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
     if "specialists" in period.families and period.group is None:
         jobs.append(specialists)
 
-    async def run(job: Any) -> None:  # each family on a connection of its own
-        async with engine.connect() as conn:
+    # one connection, one statement after another: on the rollups each is small, and a
+    # connection per family cost more (past the pool's size, each was opened anew)
+    async with engine.connect() as conn:
+        for job in jobs:
             await job(conn)
-
-    await asyncio.gather(*(run(job) for job in jobs))
     series = [
         {"period": _bucket_start(b, period.by).isoformat(), "group": g, **v}
         for (b, g), v in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
@@ -283,29 +248,31 @@ async def kpis(engine: AsyncEngine, period: Period) -> dict[str, Any]:
     }
 
 
-async def _backlog(conn: Any, q: _Query) -> None:
+async def _backlog(conn: Any, q: _Query, rolled: bool) -> None:
     """Open cases at the end of each period, and their mean age then: cumulative
     opened minus ended (with the sums of their opening times), from before the range."""
     c = kpi_cases.c
     p = q.p
     lo, hi = p.days
-    grp = q.group_col(kpi_cases).label("grp")
-    filters = [kpi_cases.c[GROUPS[k]] == v for k, v in p.filters.items()]
     moves: dict[str | None, dict[int, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0] * 4)
     )
-    for day_col, slot in ((c.opened_day, 0), (c.ended_day, 2)):
+    for rollup, slot in ((OPENED, 0), (ENDED, 2)):
+        t = rollup.table if rolled else kpi_cases
+        day_col: Any = t.c.day if rolled else rollup.source_day
+        count: Any = sa.func.sum(t.c.n) if rolled else sa.func.count()
+        opened: Any = sa.func.sum(t.c.opened_at_sum) if rolled else sa.func.sum(c.opened_at)
+        grp = q.group_col(t).label("grp")
+        filters = [t.c[GROUPS[k]] == v for k, v in p.filters.items()]
         day = sa.case((day_col < lo, lo - 1), else_=day_col).label("d")
         rows = (
             await conn.execute(
-                sa.select(day, grp, sa.func.count(), sa.func.sum(c.opened_at))
-                .where(day_col <= hi, *filters)
-                .group_by(day, grp)
+                sa.select(day, grp, count, opened).where(day_col <= hi, *filters).group_by(day, grp)
             )
         ).all()
-        for d, g, n, total in rows:
-            moves[g][int(d)][slot] += int(n)
-            moves[g][int(d)][slot + 1] += float(total or 0)
+        for d, g, k, at_sum in rows:
+            moves[g][int(d)][slot] += int(k)
+            moves[g][int(d)][slot + 1] += float(at_sum or 0)
     for g, by_day in moves.items():
         n = total = 0.0
         days = sorted(by_day)

@@ -1,4 +1,5 @@
-"""SLA policies (admin), the KPIs and the cases at risk of breach (supervisors)."""
+"""The SLA policies, the KPIs and the cases at risk of breach (supervisors). Defining and
+changing a policy are declared commands (`app.service.policy_commands`)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ import json
 import time
 from datetime import date
 from typing import Annotated, Literal
-from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.auth.tokens import Principal
 from app.http.case_queries import JSON
 from app.http.deps import ServicesDep, require_role
-from app.schemas.outcomes import PolicyAccepted, PolicyDocument
-from app.service.context import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, CommandContext
+from app.service.context import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
 from app.service.errors import InvalidParameter, ViewBehind
 from domain.actors import Role
 from projections.kpi_queries import FAMILIES, GROUPS, Period, kpis
@@ -27,59 +26,6 @@ Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR, Role.ADM
 IdempotencyKey = Annotated[str | None, Header(pattern=IDEMPOTENCY_KEY_PATTERN)]
 IfMatch = Annotated[str | None, Header(pattern=IF_MATCH_PATTERN)]
 MAX_DAYS = 3 * 366
-
-
-@router.post("/sla/policies", status_code=201, response_model=PolicyAccepted)
-async def define_policy(
-    request: Request,
-    services: ServicesDep,
-    principal: Admin,
-    body: PolicyDocument,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    """Define an SLA policy (`SlaPolicy.Defined`); the active one changed last is in force."""
-    document = body.model_dump(mode="json")
-    context = CommandContext.of(
-        principal,
-        method="POST",
-        path=request.url.path,
-        body=document,
-        idempotency_key=idempotency_key,
-    )
-    result = await services.outcomes.policies.define(context, document)
-    answer = PolicyAccepted(
-        policy_id=result.case_id, version=result.version, position=result.position
-    )
-    return Response(
-        answer.model_dump_json(),
-        status_code=201,
-        media_type=JSON,
-        headers={"Location": f"/api/sla/policies/{result.case_id}"},
-    )
-
-
-@router.put("/sla/policies/{policy_id}", response_model=PolicyAccepted)
-async def change_policy(
-    request: Request,
-    services: ServicesDep,
-    principal: Admin,
-    policy_id: UUID,
-    body: PolicyDocument,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> PolicyAccepted:
-    """Replace a policy's document (`SlaPolicy.Changed`); running clocks keep theirs."""
-    document = body.model_dump(mode="json")
-    context = CommandContext.of(
-        principal,
-        method="PUT",
-        path=request.url.path,
-        body=document,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-    )
-    result = await services.outcomes.policies.change(context, policy_id, document)
-    return PolicyAccepted(policy_id=policy_id, version=result.version, position=result.position)
 
 
 async def _caught_up(services: ServicesDep, min_position: int | None) -> None:

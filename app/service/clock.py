@@ -24,11 +24,12 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def __init__(self, max_sleep: float = 60.0) -> None:
+    def __init__(self, max_sleep: float = 60.0, skew: float = 0.0) -> None:
         self.max_sleep = max_sleep  # a bound, so a clock jump is noticed within it
+        self.skew = timedelta(seconds=skew)  # ahead of the system's time (tests)
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self.skew
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
         seconds = self.max_sleep

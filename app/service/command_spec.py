@@ -2,8 +2,10 @@
 it answers (`Answer`); the table itself is `app.service.commands.COMMANDS`.
 
 Targets: "case" (a decision on an existing case), "new_case" (an opener), "agent" (the
-caller's profile), "article" (a decision on an existing article) and "new_article" (an
-article drafted from the case in the path).
+caller's profile), "article" (a decision on an existing article), "new_article" (an
+article drafted from the case in the path), "policy" (a decision on an existing SLA
+policy) and "new_policy" (a policy defined). `roles`, when given, admits only principals
+with one of them (others: `NotPermitted`, before anything is read).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.article import Article
 from domain.case import Case
+from domain.sla_policy import SlaPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,9 @@ class Call:
 CaseDecision = Callable[[Case, Actor, Call], None]
 Opener = Callable[[Actor, UUID, Call], Case]
 ArticleDecision = Callable[[Article, Actor, Call], None]
-Target = Literal["case", "new_case", "agent", "article", "new_article"]
+PolicyOpener = Callable[[Actor, UUID, Call], SlaPolicy]
+PolicyDecision = Callable[[SlaPolicy, Actor, Call], None]
+Target = Literal["case", "new_case", "agent", "article", "new_article", "policy", "new_policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,9 @@ class Command:
     decide: CaseDecision | None = None  # target "case"
     open: Opener | None = None  # target "new_case"
     article: ArticleDecision | None = None  # target "article"
+    new_policy: PolicyOpener | None = None  # target "new_policy"
+    policy: PolicyDecision | None = None  # target "policy"
+    roles: tuple[Role, ...] = ()  # only these roles (empty: any role)
     body: type[BaseModel] | None = None
     body_required: bool = True
     query: type[BaseModel] | None = None  # fields taken from the query string instead

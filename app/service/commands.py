@@ -39,8 +39,10 @@ from app.service.articles import ArticleService
 from app.service.cases import CaseService
 from app.service.command_spec import NO_ID, Answer, Call, Command
 from app.service.context import CommandContext
-from app.service.errors import CommandTimedOut
+from app.service.errors import CommandTimedOut, NotPermitted
+from app.service.policy_commands import POLICY_COMMANDS, run_policy
 from app.service.repository import CommandResult
+from app.service.sla_policies import SlaPolicyService
 from app.telemetry import logs
 from app.telemetry.metrics import Metrics
 from app.telemetry.tracing import Tracing
@@ -231,6 +233,7 @@ COMMANDS: tuple[Command, ...] = (
         ProfileSaved, target="agent", body=AgentProfile, tag="agent commands",
     ),
     *ARTICLE_COMMANDS,
+    *POLICY_COMMANDS,
 )  # fmt: skip
 
 
@@ -246,10 +249,12 @@ class CommandRunner:
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
         articles: ArticleService | None = None,
+        policies: SlaPolicyService | None = None,
     ) -> None:
         self.cases = cases
         self.agents = agents
         self.articles = articles
+        self.policies = policies
         self.deadline = deadline  # seconds a command may take, conflicts included
         self.metrics = metrics
         self.tracing = tracing
@@ -307,6 +312,9 @@ class CommandRunner:
         idempotency_key: str | None,
         if_match: str | None,
     ) -> Answer:
+        if command.roles and principal.role not in command.roles:
+            allowed = ", ".join(r.value for r in command.roles)
+            raise NotPermitted(f"this needs one of the roles: {allowed}", role=principal.role)
         fingerprinted = None if body is None else body.model_dump(mode="json")
         context = CommandContext.of(
             principal,
@@ -325,6 +333,8 @@ class CommandRunner:
             return Answer(command.result(**fields, position=saved.position))
         if command.target in ("article", "new_article"):
             return await run_article(self.articles, command, context, ids, call)
+        if command.target in ("policy", "new_policy"):
+            return await run_policy(self.policies, command, context, ids, call)
         if command.target == "new_case":
             opener = command.open
             assert opener is not None

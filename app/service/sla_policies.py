@@ -8,6 +8,7 @@ deadline). Service tokens are refused; the domain refuses anyone but an admin.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +17,13 @@ from app.service.context import CommandContext
 from app.service.errors import PolicyNotFound, VersionMismatch
 from app.service.repository import CommandResult, Repository
 from app.store import VersionConflict
+from domain.actors import Actor
 from domain.sla_policy import SlaPolicy
 
-__all__ = ["SlaPolicyService"]
+__all__ = ["Decision", "Opener", "SlaPolicyService"]
+
+Opener = Callable[[Actor, UUID], SlaPolicy]
+Decision = Callable[[SlaPolicy, Actor], None]
 
 
 class SlaPolicyService:
@@ -30,29 +35,46 @@ class SlaPolicyService:
 
     async def define(self, context: CommandContext, document: dict[str, Any]) -> CommandResult:
         """A new policy (`SlaPolicy.Defined`); its id derives from the idempotency key."""
+        return await self.open(
+            context,
+            lambda actor, policy_id: SlaPolicy.define(
+                actor, policy_id=policy_id, document=document
+            ),
+        )
+
+    async def change(
+        self, context: CommandContext, policy_id: UUID, document: dict[str, Any]
+    ) -> CommandResult:
+        """The whole new document (`SlaPolicy.Changed`)."""
+        return await self.execute(
+            context, policy_id, lambda policy, actor: policy.change(actor, document=document)
+        )
+
+    async def open(self, context: CommandContext, opener: Opener) -> CommandResult:
+        """A new policy made by `opener(actor, policy_id)`; the id derives from the
+        idempotency key."""
         context.refuse_service()
 
         async def run() -> CommandResult:
-            policy = SlaPolicy.define(
-                context.principal.actor, policy_id=context.new_id("sla-policy"), document=document
-            )
+            policy = opener(context.principal.actor, context.new_id("sla-policy"))
             return await self.repository.save(
                 policy, idempotency_key=context.idempotency_key, request_hash=context.fingerprint
             )
 
         return await replay_on_failure(self.repository, context, run)
 
-    async def change(
-        self, context: CommandContext, policy_id: UUID, document: dict[str, Any]
+    async def execute(
+        self, context: CommandContext, policy_id: UUID, decide: Decision
     ) -> CommandResult:
-        """The whole new document (`SlaPolicy.Changed`)."""
+        """`decide(policy, actor)` on the latest policy (`If-Match` checked first),
+        decided again on a conflict until the deadline."""
         context.refuse_service()
         return await replay_on_failure(
-            self.repository, context, lambda: self._change(context, policy_id, document)
+            self.repository, context, lambda: self._execute(context, policy_id, decide)
         )
 
-    async def _change(
-        self, context: CommandContext, policy_id: UUID, document: dict[str, Any]
+    async def _execute(
+        self, context: CommandContext, policy_id: UUID, decide: Decision
     ) -> CommandResult:
         deadline = time.monotonic() + self.conflict_deadline
         while True:
@@ -61,7 +83,7 @@ class SlaPolicyService:
                 raise PolicyNotFound(policy_id)
             if context.if_match is not None and context.if_match != policy.version:
                 raise VersionMismatch("policy", policy_id, context.if_match, policy.version)
-            policy.change(context.principal.actor, document=document)
+            decide(policy, context.principal.actor)
             try:
                 return await self.repository.save(
                     policy,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -97,28 +97,40 @@ class Timers:
     async def schedule(
         self, key: str, kind: str, due_at: datetime, payload: Mapping[str, Any] | None = None
     ) -> None:
-        values = {
-            "key": key,
-            "kind": kind,
-            "due_at": _ts(due_at),
-            "payload": json.dumps(dict(payload or {}), sort_keys=True),
-            "state": PENDING,
-            "attempts": 0,
-        }
+        await self.schedule_many(kind, [(key, due_at, payload or {})])
+
+    async def schedule_many(
+        self, kind: str, timers: Sequence[tuple[str, datetime, Mapping[str, Any]]]
+    ) -> None:
+        """`schedule` for each `(key, due_at, payload)` of one kind, in one transaction."""
+        if not timers:
+            return
         insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
-        statement = insert(timers_table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "kind": kind,
-                "due_at": values["due_at"],
-                "payload": values["payload"],
-                "state": PENDING,
-            },
-            where=timers_table.c.state != FIRED,
-        )
         async with self.engine.begin() as conn:
-            await conn.execute(statement)
+            for start in range(0, len(timers), 1000):
+                rows = [
+                    {
+                        "key": key,
+                        "kind": kind,
+                        "due_at": _ts(due_at),
+                        "payload": json.dumps(dict(payload), sort_keys=True),
+                        "state": PENDING,
+                        "attempts": 0,
+                    }
+                    for key, due_at, payload in timers[start : start + 1000]
+                ]
+                statement = insert(timers_table).values(rows)
+                statement = statement.on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={
+                        "kind": statement.excluded.kind,
+                        "due_at": statement.excluded.due_at,
+                        "payload": statement.excluded.payload,
+                        "state": PENDING,
+                    },
+                    where=timers_table.c.state != FIRED,
+                )
+                await conn.execute(statement)
         if self.on_schedule is not None:
             self.on_schedule()
 

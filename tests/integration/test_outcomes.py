@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,16 +22,17 @@ from app.service.cases import CaseService
 from app.service.clock import ManualClock
 from app.service.context import CommandContext
 from app.service.repository import Repository
+from app.service.sla_checkpoint import sla_checkpoint
 from app.service.sla_engine import SlaEngine
 from app.service.sla_policies import SlaPolicyService
-from app.service.what_if import TOPICS, log_rows, what_if
+from app.service.what_if import TOPICS, LeanDecoder, log_rows, what_if
 from app.store import EventStore
 from app.store.codec import create_mapper
 from app.store.replay_codec import replay_decoder
 from domain.actors import Role
 from domain.case import Case
 from projections.db import create_views_engine
-from projections.envelope import Envelope
+from projections.envelope import Envelope, Recorded
 from projections.kpi_projector import KpiProjector, replay
 from projections.kpi_queries import Period, kpis
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks
@@ -48,6 +50,19 @@ POLICY: dict[str, Any] = {
         {"target": "resolution", "minutes": 60},
     ],
 }
+#: What the SLA tracker and what-if read of an event
+LEAN_FIELDS = (
+    "timestamp",
+    "priority",
+    "channel",
+    "customer",
+    "direction",
+    "awaiting",
+    "target",
+    "cycle",
+    "at",
+    "due_at",
+)
 SLA_NAMES = (
     "SlaClockStarted",
     "SlaPaused",
@@ -227,6 +242,22 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
     assert report["first_response"]["breaches_difference"] == -1
     assert report["resolution"]["proposed"]["met"] == 0  # no resolution target proposed
     assert await world.store.max_position() == head
+    # its lean decoding reads what the full decoder reads, for every case event
+    lean, full = LeanDecoder(replay_decoder()), replay_decoder()
+    seen = set()
+    async for row in log_rows(world.store):
+        event = full(row)
+        found = lean(row)
+        if not type(event).__qualname__.startswith("Case."):
+            assert found is None
+            continue
+        assert found is not None
+        assert found[0] == type(event).__name__
+        seen.add(found[0])
+        for name in LEAN_FIELDS:
+            if hasattr(event, name):
+                assert getattr(found[1], name) == getattr(event, name), (found[0], name)
+    assert {"Opened", "CustomerMessageLogged", "AwaitingCustomer", "SlaMet"} <= seen
 
     # the KPI projection, run to the head, equals a replay of the whole log
     engine = world.engines[0]
@@ -281,6 +312,17 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
         "acting_as_experts": 0,
         "specialist_allocation": 0.0,
     }
+    # the daily rollups answer as the KPI tables themselves, however split or filtered
+    week = today - timedelta(days=today.weekday())
+    for period in (
+        Period(today, today, "day"),
+        Period(week - timedelta(days=14), week + timedelta(days=6), "week"),
+        Period(today, today, "day", "priority"),
+        Period(today, today, "week", "product_area"),
+        Period(today, today, "day", None, {"priority": "high"}),
+        Period(today, today, "day", None, {"product_area": "identity", "priority": "low"}),
+    ):
+        assert await kpis(engine, period) == await kpis(engine, period, rollups=False), period
     by_priority = await kpis(engine, Period(today, today, "day", "priority", families=("intake",)))
     assert {(s["group"], s["intake"]["opened"]) for s in by_priority["series"]} == {
         ("high", 1),
@@ -288,7 +330,169 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
     }
 
 
+async def _lead(engine: SlaEngine) -> asyncio.Task[None]:
+    """Leading, and caught up with the log."""
+    task = asyncio.create_task(engine.run())
+    await _wait_leading(engine)
+    assert await engine.wait_for(await engine.store.max_position(), 20)
+    return task
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_taking_the_lead_resumes_from_the_checkpoint(world: World) -> None:
+    """A second leader loads the first one's checkpoint and replays nothing before it;
+    the facts decided after it land once; its state equals a replay of the whole log
+    (what a database with no checkpoint gets, once)."""
+    policies = SlaPolicyService(world.repository)
+    await policies.define(CommandContext(ADMIN), POLICY)
+    first = world.sla(0)
+    task = await _lead(first)
+    assert first.replayed == 0  # the policy was the whole log
+    try:
+        a = await world.open(ALICE, priority="high", channel="email")
+        b = await world.open(BOB, priority="low", channel="chat")
+        await world.settle(first)
+        await first.flush()
+        checkpointed = first.tracked
+    finally:
+        await _stop(task)
+    async with world.engines[0].connect() as conn:
+        keys = set((await conn.execute(sa.select(sla_checkpoint.c.key))).scalars())
+    assert keys == {"book", str(a), str(b)}
+    # while nobody leads: a is answered and waits on the customer
+    await world.do(
+        ALICE,
+        a,
+        lambda c, x: c.log_customer_message(
+            x, message_id=uuid.uuid4(), direction="outbound", text="On it"
+        ),
+    )
+    await world.do(ALICE, a, lambda c, x: c.await_customer(x, awaiting=True))
+    second = world.sla(1)
+    task = await _lead(second)
+    try:
+        assert (second.resumed_from, second.replayed) == (checkpointed, 0)
+        await world.settle(second)
+        await world.clock.advance(11 * 60)  # b: warned at 5 min, breached at 10
+        second.runner.wake()
+        for _ in range(200):
+            if "SlaBreached" in await world.names(b):
+                break
+            await asyncio.sleep(0.05)
+        await world.settle(second)
+        await second.flush()
+    finally:
+        await _stop(task)
+    assert [n for n in await world.names(a) if n in SLA_NAMES] == [
+        "SlaClockStarted",
+        "SlaClockStarted",
+        "SlaMet",
+        "SlaPaused",
+    ]
+    assert [n for n in await world.names(b) if n in SLA_NAMES] == [
+        "SlaClockStarted",
+        "SlaClockStarted",
+        "SlaWarned",
+        "SwarmUrgencyRaised",
+        "SlaBreached",
+        "SwarmUrgencyRaised",
+    ]
+    # no checkpoint (an older database): the whole log once, to the same state
+    async with world.engines[0].begin() as conn:
+        await conn.execute(sa.delete(sla_checkpoint))
+    third = world.sla(0)
+    task = await _lead(third)
+    try:
+        head = await world.store.max_position()
+        assert (third.resumed_from, third.replayed) == (0, second.tracked)
+        assert second.tracked == head
+        await third.flush()
+    finally:
+        await _stop(task)
+    for case_id in (a, b):
+        assert third.tracker.case_data(case_id) == second.tracker.case_data(case_id)
+    assert third.tracker.book.as_data() == second.tracker.book.as_data()
+    async with world.engines[0].connect() as conn:
+        keys = set((await conn.execute(sa.select(sla_checkpoint.c.key))).scalars())
+    assert keys == {"book", str(a), str(b)}
+    assert await world.store.max_position() == head  # the replay recorded nothing again
+
+
 def _rows(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from projections.kpi_fold import case_row
 
     return {k: case_row(s) for k, s in states.items()}
+
+
+@dataclass(frozen=True)
+class _Row:
+    position: int
+    originator_id: uuid.UUID
+    event: Any
+
+
+async def test_rollups_follow_a_case_whose_days_move(database: Database) -> None:
+    """A case resolved, reopened and resolved again on later days, rated twice, closed:
+    committed in several batches, the daily rollups answer as the KPI tables (a day a
+    case left is recomputed too)."""
+    alice = Principal("alice", "Alice", Role.AGENT).actor
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+    cases = []
+    for n, area in enumerate(("payments", "identity")):
+        case = Case.open(alice, customer="Acme", subject="s", product_area=area, priority="high")
+        times = [start + timedelta(hours=n)]
+        case.log_customer_message(alice, message_id=uuid.uuid4(), direction="outbound", text="x")
+        times.append(start + timedelta(hours=n + 1))
+        case.resolve(alice, summary="done")
+        times.append(start + timedelta(days=1))
+        case.record_satisfaction(alice, score=2)
+        times.append(start + timedelta(days=1, hours=1))
+        case.close(alice)
+        times.append(start + timedelta(days=1, hours=2))
+        case.reopen(alice, reason="back")
+        times.append(start + timedelta(days=3))
+        case.resolve(alice, summary="done again")
+        times.append(start + timedelta(days=5 + n))
+        case.record_satisfaction(alice, score=5)
+        times.append(start + timedelta(days=5 + n, hours=1))
+        case.close(alice)
+        times.append(start + timedelta(days=8))
+        events = list(case.collect_events())
+        for event, when in zip(events, times, strict=True):
+            object.__setattr__(event, "timestamp", when)
+        cases.append(events)
+    rows: list[Recorded] = [
+        _Row(p, e.originator_id, e)
+        for p, e in enumerate((e for pair in zip(*cases, strict=True) for e in pair), 1)
+    ]
+    engine = create_views_engine(database.url, schema=database.schema)
+    projector = KpiProjector(engine, _no_log, lambda row: row.event, schema=database.schema)
+    expected = 0
+    try:
+        for cut in (4, 9, 11, len(rows)):  # batches ending mid-story
+            expected = await projector.project(rows[expected:cut], expected)
+        days = (date(2026, 3, 1), date(2026, 3, 14))
+        for period in (
+            Period(*days, "day"),
+            Period(*days, "week"),
+            Period(*days, "day", "product_area"),
+            Period(*days, "day", None, {"product_area": "identity"}),
+        ):
+            answer = await kpis(engine, period)
+            assert answer == await kpis(engine, period, rollups=False), period
+        by_day = {s["period"]: s for s in (await kpis(engine, Period(*days, "day")))["series"]}
+        assert "resolution" not in by_day["2026-03-03"]  # resolved again later
+        assert by_day["2026-03-07"]["resolution"]["resolved"] == 1
+        assert by_day["2026-03-08"]["resolution"]["resolved"] == 1
+        assert by_day["2026-03-07"]["satisfaction"]["distribution"]["5"] == 1
+    finally:
+        await engine.dispose()
+
+
+async def _no_log(position: int) -> AsyncIterator[Any]:
+    return
+    yield

@@ -44,7 +44,8 @@ def test_every_declared_command_is_dispatched() -> None:
     assert "DELETE /api/cases/*/participants/me" in shapes  # its note is a query parameter
     assert not any(shape.startswith("GET") for shape in shapes)
     assert "POST /api/articles/*/reuses" in shapes
-    assert len(table) == len(COMMANDS) == 27
+    assert {"POST /api/sla/policies", "PUT /api/sla/policies/*"} <= shapes
+    assert len(table) == len(COMMANDS) == 29
 
 
 def test_a_shadowed_command_is_left_to_fastapi() -> None:
@@ -76,8 +77,10 @@ async def apps(tmp_path: Path) -> AsyncIterator[tuple[Any, Dispatcher]]:
         yield api, Dispatcher(api)
 
 
-def normalise(response: httpx.Response) -> tuple[int, str, str, Any]:
+def normalise(response: httpx.Response, run: str = "") -> tuple[int, str, str, Any]:
     text = UUID_TEXT.sub("<id>", response.text)
+    if run:
+        text = text.replace(run, "<run>")
     body = json.loads(text) if text else None
     if isinstance(body, dict):
         body.pop("position", None)
@@ -156,3 +159,74 @@ async def test_the_dispatcher_answers_as_the_fastapi_app(
     # path; every malformed one was handed on, body and all
     assert short.served == 17
     assert short.passed_on == 13  # the two paths that are no UUID never reach it
+
+
+POLICY: dict[str, Any] = {
+    "name": "Standard",
+    "warn_share": 0.5,
+    "targets": [{"target": "first_response", "minutes": 60}],
+}
+
+
+async def policy_scenario(app: Any, run: str) -> list[tuple[int, str, str, Any]]:
+    """The SLA policy commands: admins only, validated, idempotent, If-Match."""
+    issuer = TokenIssuer(SECRET)
+
+    def bearer(subject: str, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issuer.issue(f'{subject}-{run}', role)}"}
+
+    admin, agent = bearer("admin", Role.ADMIN), bearer("agent", Role.AGENT)
+    supervisor, service = bearer("sup", Role.SUPERVISOR), bearer("svc", Role.SERVICE)
+    answers: list[httpx.Response] = []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+        async def send(method: str, path: str, headers: dict[str, str], **kw: Any) -> Any:
+            response = await client.request(method, path, headers=headers, **kw)
+            answers.append(response)
+            return response
+
+        policies = "/api/sla/policies"
+        for who in (agent, supervisor, service, {}):
+            await send("POST", policies, who, json=POLICY)
+        key = {**admin, "Idempotency-Key": f"p-{run}"}
+        first = await send("POST", policies, key, json=POLICY)
+        policy = f"{policies}/{first.json()['policy_id']}"
+        await send("POST", policies, key, json=POLICY)  # the same answer again
+        await send("POST", policies, key, json={**POLICY, "warn_share": 0.6})  # key reused
+        await send("POST", policies, admin, json={**POLICY, "calendar": {"timezone": "Mars/X"}})
+        await send("POST", policies, admin, json={**POLICY, "extra": 1})
+        await send("POST", policies, admin, json={"name": "no targets"})
+        await send("POST", policies, {**admin, "Content-Type": "application/json"}, content=b"{")
+        await send("POST", policies, admin)
+        changed = {**POLICY, "warn_share": 0.25}
+        await send("PUT", policy, agent, json=changed)
+        await send("PUT", policy, {**admin, "If-Match": "7"}, json=changed)
+        await send("PUT", policy, {**admin, "If-Match": "one"}, json=changed)
+        await send("PUT", policy, {**admin, "If-Match": '"1"'}, json=changed)
+        await send("PUT", policy, {**admin, "If-Match": '"1"'}, json=changed)  # now at 2
+        await send("PUT", policy, admin, json={**changed, "targets": []})
+        await send("PUT", f"{policies}/{uuid.uuid4()}", admin, json=changed)
+        await send("PUT", f"{policies}/not-a-uuid", admin, json=changed)
+    return [normalise(answer, run) for answer in answers]
+
+
+async def test_the_policy_commands_answer_as_through_the_fastapi_app(
+    apps: tuple[Any, Dispatcher],
+) -> None:
+    api, short = apps
+    through_fastapi = await policy_scenario(api, "run-one")
+    through_short_path = await policy_scenario(short, "run-two")
+    for n, (expected, got) in enumerate(zip(through_fastapi, through_short_path, strict=True)):
+        assert got == expected, f"request {n}"
+    statuses = [status for status, *_ in through_fastapi]
+    assert statuses == [
+        403, 403, 403, 401, 201, 201, 422, 422, 422, 422, 422, 422,
+        403, 412, 422, 200, 412, 422, 404, 422,
+    ]  # fmt: skip
+    created = through_fastapi[4]
+    assert created[2] == "/api/sla/policies/<id>"
+    assert created[3]["version"] == 1
+    assert through_fastapi[15][3]["version"] == 2
+    assert all(t.startswith("application/problem+json") for s, t, *_ in through_fastapi if s >= 400)
+    assert (short.served, short.passed_on) == (12, 7)  # the path that is no UUID: neither

@@ -1,0 +1,214 @@
+"""Daily rollups of the KPI tables (Alembic revision 0013), so a KPI query over a year
+reads at most a row per day, product area and priority instead of every case.
+
+Each `Rollup` sums (or takes the maximum of) a list of measures of its source table
+(`kpi_cases` or `kpi_sla`) per day of one day column, product area and priority (and
+SLA target). The measures are the aggregates the KPI queries compute, declared once:
+`raw()` computes them over the source rows, `rolled()` over the rollup's rows, in the
+same order, so a query reads either and processes the rows alike (tested equal). The
+KPI projection keeps them in the transaction that writes the source rows: `refresh`
+recomputes, from the source table, the days a batch touched (a case's old and new days),
+so maxima and moved days stay exact. A query split or filtered by owner reads the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from projections.kpi_tables import kpi_cases, kpi_sla
+
+__all__ = [
+    "BINS",
+    "CSAT",
+    "ENDED",
+    "OPENED",
+    "RESOLVED",
+    "ROLLUPS",
+    "SLA",
+    "Rollup",
+    "case_days",
+    "metadata",
+    "refresh",
+    "refresh_all",
+]
+
+metadata = sa.MetaData()
+BINS = (0, 900, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400)  # lower bounds
+CHUNK = 500  # days per statement
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    expr: Any  # an aggregate over the source rows
+    kind: str = "sum"  # how rollup rows combine: sum | max
+    type_: Any = sa.Integer
+
+
+def _sum_if(condition: Any) -> Any:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def duration(prefix: str, col: Any) -> list[Measure]:
+    """Count, sum, max and a histogram over `BINS` of a duration column."""
+    out = [
+        Measure(f"{prefix}_n", sa.func.count(col)),
+        Measure(f"{prefix}_sum", sa.func.sum(col), type_=sa.Float),
+        Measure(f"{prefix}_max", sa.func.max(col), "max", sa.Float),
+    ]
+    edges = [*BINS[1:], None]
+    for i, (lo, hi) in enumerate(zip(BINS, edges, strict=True)):
+        within = col >= lo if hi is None else sa.and_(col >= lo, col < hi)
+        out.append(Measure(f"{prefix}_b{i}", _sum_if(within)))
+    return out
+
+
+class Rollup:
+    def __init__(
+        self,
+        name: str,
+        source: sa.Table,
+        day: str,
+        measures: Sequence[Measure],
+        extra: Sequence[str] = (),
+    ) -> None:
+        self.source = source
+        self.source_day = source.c[day]
+        self.measures = tuple(measures)
+        self.extra = tuple(extra)
+        keys = ("day", "product_area", "priority", *self.extra)
+        self.table = sa.Table(
+            name,
+            metadata,
+            sa.Column("day", sa.Integer(), nullable=False),
+            sa.Column("product_area", sa.Text(), nullable=False),
+            sa.Column("priority", sa.Text(), nullable=False),
+            *(sa.Column(e, sa.Text(), nullable=False) for e in self.extra),
+            *(sa.Column(m.name, m.type_()) for m in self.measures),
+            sa.PrimaryKeyConstraint(*keys),
+        )
+
+    def raw(self) -> list[Any]:
+        return [m.expr for m in self.measures]
+
+    def rolled(self) -> list[Any]:
+        t = self.table.c
+        return [
+            sa.func.max(t[m.name]) if m.kind == "max" else sa.func.sum(t[m.name])
+            for m in self.measures
+        ]
+
+    def _select(self, where: Any) -> Any:
+        src = self.source.c
+        keys = [self.source_day, src.product_area, src.priority, *(src[e] for e in self.extra)]
+        return sa.select(*keys, *self.raw()).where(where).group_by(*keys)
+
+    @property
+    def columns(self) -> list[str]:
+        return ["day", "product_area", "priority", *self.extra, *(m.name for m in self.measures)]
+
+    async def refresh(self, conn: AsyncConnection, days: Iterable[int | None]) -> None:
+        """Recompute the rollup rows of `days` from the source (in the caller's
+        transaction)."""
+        wanted = sorted({d for d in days if d is not None})
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            await conn.execute(self.table.delete().where(self.table.c.day.in_(chunk)))
+            select = self._select(self.source_day.in_(chunk))
+            await conn.execute(self.table.insert().from_select(self.columns, select))
+
+    def fill(self) -> list[Any]:
+        """The statements that recompute every row (a migration, a rebuild)."""
+        select = self._select(self.source_day.is_not(None))
+        return [self.table.delete(), self.table.insert().from_select(self.columns, select)]
+
+
+c = kpi_cases.c
+OPENED = Rollup(
+    "kpi_opened_days",
+    kpi_cases,
+    "opened_day",
+    [
+        Measure("n", sa.func.count()),
+        Measure("swarmed", _sum_if(c.swarmed)),
+        *duration("first_response", c.first_response_s),
+        *duration("first_expert", c.first_expert_s),
+        Measure("swarm_size", sa.func.sum(c.swarm_size)),
+        Measure("invitations", sa.func.sum(c.invitations)),
+        Measure("declines", sa.func.sum(c.declines)),
+        Measure("accepted", sa.func.count(c.proposals_before_accept)),
+        Measure("proposals_before_accept", sa.func.sum(c.proposals_before_accept)),
+        Measure("acked_first", sa.func.sum(c.acked_first)),
+        Measure("insight_experts", sa.func.sum(c.insight_experts)),
+        Measure("opened_at_sum", sa.func.sum(c.opened_at), type_=sa.Float),
+    ],
+)
+RESOLVED = Rollup(
+    "kpi_resolved_days",
+    kpi_cases,
+    "resolved_day",
+    [
+        Measure("n", sa.func.count()),
+        Measure("first_touch", _sum_if(c.first_touch)),
+        Measure("owner_retained", _sum_if(c.owner_retained)),
+        Measure("handed_off", _sum_if(c.handed_off)),
+        *duration("resolution", c.resolution_s),
+    ],
+)
+CSAT = Rollup(
+    "kpi_csat_days",
+    kpi_cases,
+    "csat_day",
+    [
+        Measure("n", sa.func.count()),
+        Measure("csat_sum", sa.func.sum(c.csat)),
+        *(Measure(f"score_{s}", _sum_if(c.csat == s)) for s in range(1, 6)),
+    ],
+)
+ENDED = Rollup(
+    "kpi_ended_days",
+    kpi_cases,
+    "ended_day",
+    [
+        Measure("n", sa.func.count()),
+        Measure("opened_at_sum", sa.func.sum(c.opened_at), type_=sa.Float),
+    ],
+)
+SLA = Rollup(
+    "kpi_sla_days",
+    kpi_sla,
+    "ended_day",
+    [Measure("n", sa.func.count()), Measure("met", _sum_if(kpi_sla.c.met))],
+    extra=("target",),
+)
+ROLLUPS = (OPENED, RESOLVED, CSAT, ENDED, SLA)
+DAY_OF = {OPENED: "opened_day", RESOLVED: "resolved_day", CSAT: "csat_day", ENDED: "ended_day"}
+
+
+def case_days(row: dict[str, Any]) -> dict[Rollup, int | None]:
+    """The day each case rollup counts a `kpi_cases` row on."""
+    return {rollup: row[column] for rollup, column in DAY_OF.items()}
+
+
+async def refresh(
+    conn: AsyncConnection, days: dict[Rollup, set[int | None]], sla_days: Iterable[int]
+) -> None:
+    """Recompute the days touched: per case rollup, and of `kpi_sla` rows."""
+    for rollup, touched in days.items():
+        if touched:
+            await rollup.refresh(conn, touched)
+    wanted = set(sla_days)
+    if wanted:
+        await SLA.refresh(conn, wanted)
+
+
+async def refresh_all(conn: AsyncConnection) -> None:
+    """Every rollup from its source (a rebuild; migration 0013 runs `fill` itself)."""
+    for rollup in ROLLUPS:
+        for statement in rollup.fill():
+            await conn.execute(statement)
