@@ -164,12 +164,21 @@ def ensure_wrk() -> str:
     return found
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
     return float(value) * _UNITS[unit]
+
+
+def _percentile(out: str, share: int) -> float:
+    """A line of wrk's latency distribution (anchored: a "+/- Stdev" column such as
+    "71.50%" must not be read as the 50% line)."""
+    found = re.search(rf"^\s*{share}%\s+(\S+)\s*$", out, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"no {share}% line in wrk's output:\n{out}")
+    return _ms(found.group(1))
 
 
 def measure_wrk(scenario: str, clients: int, seconds: float) -> Row:
@@ -200,8 +209,7 @@ def measure_wrk(scenario: str, clients: int, seconds: float) -> Row:
         requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         socket_errors = re.search(r"Socket errors: (.*)", out)
-        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        p50, p99 = _percentile(out, 50), _percentile(out, 99)
         client_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         return Row(
             f"({scenario}) {SCENARIOS[scenario][0]}", scenario, 1, "wrk",

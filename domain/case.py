@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import case_events as ev
 from domain import outcome_events as oc
 from domain.actors import Actor
+from domain.case_elements import ElementIndex, ElementKind
 from domain.case_opening import check_open
 from domain.case_outcomes import CaseOutcomes
 from domain.case_rules import CaseRules
@@ -108,11 +109,10 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
         self._invitation_expiry = {}
         self._open_swarm_requests = []
         self._ever_swarmed = False
-        self._insights = {}
-        self._proposals = {}
+        self._open_proposals = {}
         self._accepted_proposal_id = None
         self._acknowledged = {}
-        self._element_ids = set()
+        self._elements = ElementIndex()
         self._resolution_summary = ""
 
     def add_context(
@@ -123,7 +123,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
 
     @event(ContextAdded)
     def _add_context(self, context_id: UUID, author_id: UUID, kind: str, text: str) -> None:
-        self._element_ids.add(context_id.int)
+        self._elements.add(context_id, ElementKind.OTHER)
 
     def log_customer_message(
         self, actor: Actor, *, message_id: UUID, direction: MessageDirection | str, text: str
@@ -137,7 +137,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
     def _log_customer_message(
         self, message_id: UUID, author_id: UUID, direction: str, text: str
     ) -> None:
-        self._element_ids.add(message_id.int)
+        self._elements.add(message_id, ElementKind.OTHER)
 
     def request_swarm(
         self,
@@ -166,7 +166,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
         skills_wanted: list[str],
         urgency: str,
     ) -> None:
-        self._element_ids.add(request_id.int)
+        self._elements.add(request_id, ElementKind.OTHER)
         self._open_swarm_requests.append(request_id)
         self._ever_swarmed = True
 
@@ -194,7 +194,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
         reason: str,
         expires_at: str,
     ) -> None:
-        self._element_ids.add(invitation_id.int)
+        self._elements.add(invitation_id, ElementKind.OTHER)
         self._pending_invitations[expert_id] = invitation_id
         if expires_at:
             self._invitation_expiry[invitation_id] = expires_at
@@ -205,7 +205,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
 
     @event(InvitationExpired)
     def _expire_invitation(self, invitation_id: UUID, expert_id: UUID, expired_at: str) -> None:
-        self._pending_invitations.pop(expert_id, None)
+        self._withdraw_invitation(expert_id)
 
     def decline_invitation(self, actor: Actor, *, reason: str = "") -> None:
         invitation_id = self._check_decline_invitation(actor)
@@ -215,7 +215,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
 
     @event(InvitationDeclined)
     def _decline_invitation(self, invitation_id: UUID, expert_id: UUID, reason: str) -> None:
-        self._pending_invitations.pop(expert_id, None)
+        self._withdraw_invitation(expert_id)
 
     def join(self, actor: Actor, *, expert_name: str = "") -> None:
         via, invitation_id = self._check_join(actor)
@@ -230,7 +230,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
     def _join(
         self, expert_id: UUID, expert_name: str, via: str, invitation_id: UUID | None
     ) -> None:
-        self._pending_invitations.pop(expert_id, None)
+        self._withdraw_invitation(expert_id)
         self._participants[expert_id] = expert_name
         self._ever_swarmed = True
 
@@ -281,8 +281,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
         refers_to: list[UUID],
         mentions: list[UUID],
     ) -> None:
-        self._element_ids.add(insight_id.int)
-        self._insights[insight_id] = author_id
+        self._elements.add(insight_id, ElementKind.INSIGHT)
 
     def propose_resolution(
         self,
@@ -306,8 +305,8 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
     def _propose_resolution(
         self, proposal_id: UUID, author_id: UUID, summary: str, steps: list[str], cites: list[UUID]
     ) -> None:
-        self._element_ids.add(proposal_id.int)
-        self._proposals[proposal_id] = Proposal(proposal_id, author_id, ProposalStatus.OPEN)
+        self._elements.add(proposal_id, ElementKind.PROPOSAL_OPEN)
+        self._open_proposals[proposal_id] = Proposal(proposal_id, author_id, ProposalStatus.OPEN)
 
     def accept_proposal(self, actor: Actor, *, proposal_id: UUID) -> None:
         self._check_accept_proposal(actor, proposal_id)
@@ -315,7 +314,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
 
     @event(ProposalAccepted)
     def _accept_proposal(self, proposal_id: UUID, decided_by: UUID) -> None:
-        self._set_proposal_status(proposal_id, ProposalStatus.ACCEPTED)
+        self._decide_proposal(proposal_id, ProposalStatus.ACCEPTED)
         self._accepted_proposal_id = proposal_id
 
     def reject_proposal(self, actor: Actor, *, proposal_id: UUID, reason: str) -> None:
@@ -324,7 +323,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
 
     @event(ProposalRejected)
     def _reject_proposal(self, proposal_id: UUID, decided_by: UUID, reason: str) -> None:
-        self._set_proposal_status(proposal_id, ProposalStatus.REJECTED)
+        self._decide_proposal(proposal_id, ProposalStatus.REJECTED)
 
     def resolve(self, actor: Actor, *, summary: str, proposal_id: UUID | None = None) -> None:
         """Resolve, citing the accepted proposal (automatically when not given)."""
@@ -387,7 +386,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
         name = to_owner_name or self._participants.get(to_owner_id, "")
         self._owner_id, self._owner_name = to_owner_id, name
         self._participants[to_owner_id] = name
-        self._pending_invitations.pop(to_owner_id, None)
+        self._withdraw_invitation(to_owner_id)
 
     def change_priority(self, actor: Actor, *, priority: Priority | str, reason: str) -> None:
         parsed, reason = self._check_change_priority(actor, priority, reason)

@@ -69,7 +69,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.actors import Actor
-from domain.case_state import CaseState, Proposal
+from domain.case_state import CaseState
 from domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInCase
 from domain.values import (
     CaseStatus,
@@ -154,7 +154,7 @@ class CaseRules(CaseState):
             raise NotAllowed(f"only participants may {what}", case_id=self.id, actor_id=actor.id)
 
     def _check_new_element_id(self, actor: Actor, field: str, element_id: UUID) -> None:
-        if element_id.int in self._element_ids:
+        if element_id in self._elements:
             raise InvalidInput(
                 field,
                 f"id {element_id} is already used in this case",
@@ -168,7 +168,7 @@ class CaseRules(CaseState):
 
     def _check_insights_exist(self, actor: Actor, insight_ids: Iterable[UUID]) -> None:
         for insight_id in insight_ids:
-            if insight_id not in self._insights:
+            if not self.has_insight(insight_id):
                 raise NotFoundInCase("insight", insight_id, case_id=self.id, actor_id=actor.id)
 
     def _check_not_participant(self, actor: Actor, expert_id: UUID) -> None:
@@ -180,13 +180,11 @@ class CaseRules(CaseState):
                 offending_id=expert_id,
             )
 
-    def _get_proposal(self, actor: Actor, proposal_id: UUID) -> Proposal:
-        try:
-            return self._proposals[proposal_id]
-        except KeyError:
-            raise NotFoundInCase(
-                "proposal", proposal_id, case_id=self.id, actor_id=actor.id
-            ) from None
+    def _get_proposal_status(self, actor: Actor, proposal_id: UUID) -> ProposalStatus:
+        status = self.proposal_status(proposal_id)
+        if status is None:
+            raise NotFoundInCase("proposal", proposal_id, case_id=self.id, actor_id=actor.id)
+        return status
 
     # --- per command -----------------------------------------------------------------
 
@@ -328,10 +326,10 @@ class CaseRules(CaseState):
     def _check_decide_proposal(self, actor: Actor, command: str, proposal_id: UUID) -> None:
         """Shared by accept and reject: owner, case open, proposal exists and is open."""
         self._check_allowed(actor, command)
-        proposal = self._get_proposal(actor, proposal_id)
-        if proposal.status is not ProposalStatus.OPEN:
+        status = self._get_proposal_status(actor, proposal_id)
+        if status is not ProposalStatus.OPEN:
             raise InvalidTransition(
-                f"proposal {proposal_id} is already {proposal.status.value}",
+                f"proposal {proposal_id} is already {status.value}",
                 case_id=self.id,
                 actor_id=actor.id,
                 offending_id=proposal_id,
@@ -359,7 +357,7 @@ class CaseRules(CaseState):
         summary = self._check_text(actor, summary, "summary")
         if proposal_id is None:
             return summary, self._accepted_proposal_id
-        self._get_proposal(actor, proposal_id)
+        self._get_proposal_status(actor, proposal_id)
         if proposal_id != self._accepted_proposal_id:
             raise InvalidTransition(
                 f"a resolution may only cite the accepted proposal, not {proposal_id}",

@@ -3,6 +3,11 @@
 ``CaseState`` declares the private attributes that ``Case``'s ``@event`` methods assign
 (``domain.case``) and exposes them as properties that callers cannot mutate (mappings are
 ``MappingProxyType`` views, sets are frozen). It holds no rules and triggers no events.
+
+The state is what the rules need to decide, and no more, so that it grows with the
+people on a case, not with its history: element ids live in one compact index
+(``domain.case_elements``: no insight authors, no decided proposals' details), only open
+proposals keep their author, and an invitation's expiry is kept while it is pending.
 """
 
 from collections.abc import Mapping
@@ -11,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from domain.case_elements import PROPOSAL_KIND, PROPOSAL_STATUS, ElementIndex, ElementKind
 from domain.values import CaseStatus, Channel, Priority, ProposalStatus
 
 __all__ = ["CaseState", "Proposal"]
@@ -41,16 +47,15 @@ class CaseState:
     _status: CaseStatus
     _participants: dict[UUID, str]  # owner and joined experts -> display name
     _pending_invitations: dict[UUID, UUID]  # expert id -> invitation id
-    _invitation_expiry: dict[UUID, str]  # invitation id -> expires_at (ISO, UTC), if any
+    # pending invitation id -> expires_at (ISO, UTC), for those that expire
+    _invitation_expiry: dict[UUID, str]
     _open_swarm_requests: list[UUID]
     _ever_swarmed: bool
-    _insights: dict[UUID, UUID]  # insight id -> author id
-    _proposals: dict[UUID, Proposal]
+    _open_proposals: dict[UUID, Proposal]
     _accepted_proposal_id: UUID | None
     _acknowledged: dict[UUID, int]  # participant -> highest acknowledged version
-    # every id of an element added to the case, as its 128-bit integer: ints are not
-    # tracked by the garbage collector, UUIDs are (a long case holds thousands)
-    _element_ids: set[int]
+    # every element id of the case and its kind (insight, proposal and its status, other)
+    _elements: ElementIndex
     _resolution_summary: str
 
     if TYPE_CHECKING:  # provided by eventsourcing's Aggregate, which Case also extends
@@ -132,11 +137,20 @@ class CaseState:
 
     @property
     def insights(self) -> frozenset[UUID]:
-        return frozenset(self._insights)
+        """Every insight's id (reads the whole index: for tools and tests)."""
+        return frozenset(self._elements.ids(ElementKind.INSIGHT))
+
+    def has_insight(self, insight_id: UUID) -> bool:
+        return self._elements.kind(insight_id) is ElementKind.INSIGHT
 
     @property
-    def proposals(self) -> Mapping[UUID, Proposal]:
-        return MappingProxyType(self._proposals)
+    def open_proposals(self) -> Mapping[UUID, Proposal]:
+        """The proposals awaiting the owner's decision."""
+        return MappingProxyType(self._open_proposals)
+
+    def proposal_status(self, proposal_id: UUID) -> ProposalStatus | None:
+        """The status of a proposal of this case, None if it has no such proposal."""
+        return PROPOSAL_STATUS.get(self._elements.kind(proposal_id))
 
     @property
     def accepted_proposal_id(self) -> UUID | None:
@@ -156,9 +170,15 @@ class CaseState:
 
     # --- state helpers for the @event methods (assign state, check nothing) ----------
 
-    def _set_proposal_status(self, proposal_id: UUID, status: ProposalStatus) -> None:
-        proposal = self._proposals[proposal_id]
-        self._proposals[proposal_id] = Proposal(proposal_id, proposal.author_id, status)
+    def _decide_proposal(self, proposal_id: UUID, status: ProposalStatus) -> None:
+        self._open_proposals.pop(proposal_id, None)
+        self._elements.add(proposal_id, PROPOSAL_KIND[status])
+
+    def _withdraw_invitation(self, expert_id: UUID) -> None:
+        """The expert's invitation, if pending, is no longer (its expiry goes with it)."""
+        invitation_id = self._pending_invitations.pop(expert_id, None)
+        if invitation_id is not None:
+            self._invitation_expiry.pop(invitation_id, None)
 
     def _end_swarming(self) -> None:
         """Resolved and Closed close swarm requests and withdraw pending invitations."""

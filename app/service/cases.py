@@ -60,7 +60,7 @@ from app.store import AppendResult, Link, RecordedEvent, VersionConflict
 from app.store.codec import decode
 from domain.actors import Actor
 from domain.case import Case
-from domain.case_snapshot import case_from_snapshot, snapshot_of
+from domain.case_snapshot import copy_of
 from domain.errors import DomainError
 
 CONFLICT_DEADLINE = 5.0  # seconds a command may spend deciding again after conflicts
@@ -316,7 +316,7 @@ class CaseService:
         if case is None:
             case = await self.repository.load(Case, case_id)
             if line.contended and case is not None:  # after a conflict: a shadow (step 7)
-                line.shadow = _copy(case)
+                line.shadow = copy_of(case)
                 line.shadow_link = None
         line.head = case
         return case
@@ -338,9 +338,4 @@ class CaseService:
             line.drop_shadow()
             raise
         line.shadow_link = None  # all of it committed
-        return _copy(shadow)
-
-
-def _copy(case: Case) -> Case:
-    """An independent copy of a case with no pending events."""
-    return case_from_snapshot(snapshot_of(case))
+        return copy_of(shadow)

@@ -159,8 +159,9 @@ def test_propose_resolution() -> None:
     assert event.summary == "renew the certificate"
     assert event.steps == ["renew", "upload metadata"]
     assert event.cites == [INSIGHT_1]
-    proposal = case.proposals[PROPOSAL_1]
+    proposal = case.open_proposals[PROPOSAL_1]
     assert (proposal.author_id, proposal.status) == (EXPERT.id, ProposalStatus.OPEN)
+    assert case.proposal_status(PROPOSAL_1) is ProposalStatus.OPEN
 
 
 def test_proposal_may_only_cite_insights_of_this_case() -> None:
@@ -191,7 +192,8 @@ def test_accept_proposal() -> None:
     event = then_one(case, Case.ProposalAccepted)
     assert (event.proposal_id, event.decided_by) == (PROPOSAL_1, OWNER.id)
     assert case.accepted_proposal_id == PROPOSAL_1
-    assert case.proposals[PROPOSAL_1].status is ProposalStatus.ACCEPTED
+    assert case.proposal_status(PROPOSAL_1) is ProposalStatus.ACCEPTED
+    assert PROPOSAL_1 not in case.open_proposals
 
 
 def test_reject_proposal() -> None:
@@ -201,7 +203,8 @@ def test_reject_proposal() -> None:
     assert (event.proposal_id, event.decided_by) == (PROPOSAL_1, OWNER.id)
     assert event.reason == "does not explain logs"
     assert case.accepted_proposal_id is None
-    assert case.proposals[PROPOSAL_1].status is ProposalStatus.REJECTED
+    assert case.proposal_status(PROPOSAL_1) is ProposalStatus.REJECTED
+    assert PROPOSAL_1 not in case.open_proposals
 
 
 def test_rejection_needs_a_reason() -> None:

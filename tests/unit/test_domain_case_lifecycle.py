@@ -188,7 +188,7 @@ def test_reopen(actor: Actor, end: Step) -> None:
     assert (event.reopened_by, event.reason) == (actor.id, "customer says it broke again")
     assert case.status is CaseStatus.OPEN
     assert case.accepted_proposal_id is None
-    assert case.proposals[PROPOSAL_1].status is ProposalStatus.ACCEPTED
+    assert case.proposal_status(PROPOSAL_1) is ProposalStatus.ACCEPTED
     assert case.resolution_summary == ""
     assert not case.swarm_open
 

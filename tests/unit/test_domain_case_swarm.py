@@ -1,5 +1,6 @@
 """Swarm requests, invitations, joining, leaving and briefing acknowledgements."""
 
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -149,6 +150,25 @@ def test_decline_reason_is_optional() -> None:
 def test_decline_needs_a_pending_invitation(actor: Actor) -> None:
     case = given(joined(EXPERT), invited(INVITEE))
     then_rejected(case, NotAllowed, lambda c: c.decline_invitation(actor))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda c: c.decline_invitation(INVITEE),
+        lambda c: c.join(INVITEE),
+        lambda c: c.expire_invitation(OTHER, invitation_id=INVITATION_1, now=datetime.now(UTC)),
+        lambda c: c.transfer_ownership(OWNER, to_owner_id=INVITEE.id, handoff_note="yours"),
+    ],
+    ids=["declined", "joined", "expired", "made owner"],
+)
+def test_an_expiry_is_kept_only_while_its_invitation_is_pending(answer: Step) -> None:
+    """The state holds what deciding needs: an answered invitation's expiry goes."""
+    case = given(invited(INVITEE, expires_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert set(case.invitation_expiry) == {INVITATION_1}
+    answer(case)
+    assert dict(case.invitation_expiry) == {}
+    assert dict(case.pending_invitations) == {}
 
 
 def test_declined_expert_may_be_invited_again() -> None:
