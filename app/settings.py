@@ -106,6 +106,9 @@ class PushSettings(BaseSettings):
     heartbeat_seconds: float = Field(default=15.0, ge=0)  # 0: no heartbeats
     replay_limit: int = Field(default=1000, ge=0)  # more changes than this: a snapshot
     poll_seconds: float = Field(default=1.0, gt=0)  # feed poll when no wake-up comes
+    #: PostgreSQL: each process re-announces who is in its case rooms this often; a
+    #: process not heard for three times this long drops out (`presence_relay`).
+    presence_seconds: float = Field(default=10.0, ge=0.1, le=3600)
 
 
 class StreamSettings(BaseSettings):

@@ -27,6 +27,7 @@ from projections.contribution import ACTION, contribution_intents, contribution_
 from projections.envelope import Doc, Envelope, Op, replace, s, sid
 from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
+from projections.lists import ENTRY, ListState, case_entry, list_changes
 from projections.patch import apply_ops
 from projections.rows import member_rows
 
@@ -81,6 +82,8 @@ class ViewSet:
     load_items: ItemLoader = _no_items
     #: The `case_members` rows of each case document as loaded (`members_kept`).
     loaded_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Each case held as the live lists last saw it (`projections.lists`).
+    lists: dict[str, ListState] = field(default_factory=dict)
 
     async def doc(self, view: str, key: str) -> Doc | None:
         k = (view, key)
@@ -159,8 +162,27 @@ class ViewSet:
         case = docs.get(("case", key))
         intents = inbox_intents(env, case, self.items)
         intents += contribution_intents(env, case, self.items)
+        before = self.lists.get(key)
+        if before is None:  # taken before the ops: they edit the document in place
+            before = ListState.of(case)
         self._apply("case", key, env.position, env.version, case_ops(case, env, self.items))
+        self._lists(key, env.position, before)
         return intents
+
+    def _lists(self, key: str, position: int, before: ListState) -> None:
+        """The case's list changes and its ``entry`` document (`projections.lists`)."""
+        doc = self.docs.get(("case", key))
+        if doc is None:
+            return
+        after = ListState.of(doc)
+        self.lists[key] = after
+        for view, list_key, ops_json in list_changes(key, before, after):
+            # stored as it is (RFC 6902 objects, which `change_text.unpack` reads): no
+            # case item is appended there
+            self.changes.append(Change(view, list_key, position, 0, ops_json, ops_json))
+        entry = after.entry if after.entry is not None else case_entry(doc)
+        self.docs[(ENTRY, key)] = {**entry, "position": position}  # the row's position
+        self.dirty[(ENTRY, key)] = position
 
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
         """`fold`, second half: one event's inbox and contribution intents (events in

@@ -28,6 +28,7 @@ from projections.case_items import Item, ItemKey
 from projections.envelope import Envelope, Recorded
 from projections.fold import Change, ViewSet
 from projections.leader import leadership
+from projections.lists import ENTRY
 from projections.writer import (
     TrackingMoved,
     load_doc,
@@ -382,6 +383,8 @@ class Projector:
         cache is emptied whenever it (re)starts following, and after any failed batch."""
         cache = self._docs
         for key, doc in docs.items():
+            if key[0] == ENTRY:  # written whole each time, never read back
+                continue
             cache[key] = doc
             cache.move_to_end(key)
         while len(cache) > self.cache_size:

@@ -14,11 +14,6 @@ import orjson
 from projections.envelope import Doc
 
 
-def dumps(value: Any) -> str:
-    """The stored JSON text of a row's document (as `projections.fold.dumps`)."""
-    return orjson.dumps(value).decode()
-
-
 def summary_row(doc: Doc) -> dict[str, Any]:
     return {
         "case_id": doc["case_id"],
@@ -35,20 +30,26 @@ def summary_row(doc: Doc) -> dict[str, Any]:
     }
 
 
-def member_rows(doc: Doc) -> list[dict[str, Any]]:
-    """owner; "participant": joined and not left; "invited": a pending invitation."""
-    case_id, opened = doc["case_id"], doc["opened_position"]
+def relations(doc: Doc) -> dict[str, str]:
+    """agent id -> "owner"; "participant": joined and not left; "invited": a pending
+    invitation."""
     owner = doc["owner"]["id"]
-    relations: dict[str, str] = {owner: "owner"}
+    found: dict[str, str] = {owner: "owner"}
     for agent, p in doc["participants"].items():
         if p["left_at"] is None:
-            relations.setdefault(agent, "participant")
+            found.setdefault(agent, "participant")
     for inv in doc["invitations"].values():
         if inv["status"] == "pending":
-            relations.setdefault(inv["expert_id"], "invited")
+            found.setdefault(inv["expert_id"], "invited")
+    return found
+
+
+def member_rows(doc: Doc) -> list[dict[str, Any]]:
+    """The `case_members` rows of a case (`relations`)."""
+    case_id, opened = doc["case_id"], doc["opened_position"]
     return [
         {"agent_id": a, "case_id": case_id, "relation": r, "opened_position": opened}
-        for a, r in relations.items()
+        for a, r in relations(doc).items()
     ]
 
 
@@ -61,32 +62,43 @@ def board_rank(doc: Doc) -> int:
     return (URGENCY_RANKS.get(doc.get("swarm_urgency") or "", 0) << 40) + int(doc["position"])
 
 
-def board_rows(doc: Doc) -> list[dict[str, Any]]:
-    """One row per open swarm request of an open case (the swarm board), ranked by
-    `board_rank`."""
+def board_entries(doc: Doc) -> list[Doc]:
+    """The board's entry of each open swarm request of an open case (fresh dicts; what
+    `board_rows` stores and `/ws/swarms` pushes)."""
     if doc["status"] != "open":
         return []
-    rows = []
+    entries = []
     for req in doc["swarm_requests"].values():
         if req["status"] != "open":
             continue
-        entry = {
-            **req,
-            "case_id": doc["case_id"],
-            "subject": doc["problem"]["subject"],
-            "priority": doc["priority"],
-            "product_area": doc["product_area"],
-            "owner": doc["owner"],
-            "participants": sum(1 for p in doc["participants"].values() if p["left_at"] is None),
-            "swarm_urgency": doc.get("swarm_urgency"),
-        }
-        rows.append(
+        entries.append(
             {
-                "request_id": req["id"],
+                **req,
+                "skills_wanted": list(req["skills_wanted"]),
                 "case_id": doc["case_id"],
-                "position": doc["position"],
-                "doc": dumps(entry),
-                "rank": board_rank(doc),
+                "subject": doc["problem"]["subject"],
+                "priority": doc["priority"],
+                "product_area": doc["product_area"],
+                "owner": dict(doc["owner"]),
+                "participants": sum(
+                    1 for p in doc["participants"].values() if p["left_at"] is None
+                ),
+                "swarm_urgency": doc.get("swarm_urgency"),
             }
         )
-    return rows
+    return entries
+
+
+def board_rows(doc: Doc) -> list[dict[str, Any]]:
+    """One row per open swarm request of an open case (the swarm board), ranked by
+    `board_rank`."""
+    return [
+        {
+            "request_id": entry["id"],
+            "case_id": doc["case_id"],
+            "position": doc["position"],
+            "doc": orjson.dumps(entry).decode(),  # `projections.fold.dumps`
+            "rank": board_rank(doc),
+        }
+        for entry in board_entries(doc)
+    ]

@@ -29,6 +29,7 @@ if ! command -v chromium >/dev/null; then
   apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
 fi
 echo "== console"; bash scripts/console.sh check
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+# two commands, not `a && b`: under `set -e` a failure before `&&` does not stop the script
+echo "== ruff"; .venv/bin/ruff check .; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; exec .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -131,6 +131,54 @@ export interface CaseSummary {
   position: number;
 }
 
+/** A case on a live list (projections/lists.py `case_entry`): `/ws/mycases`, `/ws/cases`. */
+export interface CaseEntry {
+  case_id: string;
+  opened_at: string;
+  opened_position: number;
+  status: string;
+  priority: string;
+  product_area?: string | null;
+  subject: string;
+  customer: string;
+  owner: Person;
+  swarm: { requests: number; experts: number; invited: number };
+  latest: { type: string; by: string | null; by_name: string | null; at: string } | null;
+  /** My cases only: how I am on the case. */
+  relation?: "owner" | "participant" | "invited";
+}
+
+/** `/ws/mycases` and `/ws/cases`: the cases by id (not closed). */
+export interface CaseList {
+  cases: Record<string, CaseEntry>;
+}
+
+/** One open swarm request (projections/rows.py `board_rows`; `/ws/swarms`, GET /api/swarms). */
+export interface BoardItem {
+  id: string;
+  case_id: string;
+  subject: string;
+  priority: string;
+  participants: number;
+  help_needed: string;
+  skills_wanted: string[];
+  urgency: string;
+  at: string;
+  version: number;
+  swarm_urgency?: string | null;
+  [member: string]: unknown;
+}
+
+/** `/ws/swarms`: the open requests by id. */
+export interface BoardList {
+  requests: Record<string, BoardItem>;
+}
+
+/** Newest first (the order of GET /api/cases). */
+export function newestFirst(list: CaseList | null): CaseEntry[] {
+  return Object.values(list?.cases ?? {}).sort((a, b) => b.opened_position - a.opened_position);
+}
+
 export interface Page<T, C = number> {
   items: T[];
   next_cursor: C | null;

@@ -5,9 +5,10 @@ again), and an over-long text."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 
 from tests.browser.conftest import People
 from tests.browser.harness import Person
@@ -90,7 +91,21 @@ def test_an_over_long_insight_and_a_strangers_offer_are_refused_next_to_the_cont
     assert case_of(ana, case_id)["version"] == before
     expect(room.locator(".insights li")).to_have_count(0)
 
-    # Dan sees the request on the board; Ana resolves the case before he offers help
+    # Dan sees the request on the board; Ana resolves the case before he offers help, and
+    # before his board hears of it (the board is live: its socket's later frames are held
+    # back here, as a slow network would)
+    def late(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+        frames: list[str | bytes] = []
+
+        def first_only(message: str | bytes) -> None:
+            frames.append(message)
+            if len(frames) == 1:
+                page_side.send(message)
+
+        server_side.on_message(first_only)
+
+    dan.page.route_web_socket(re.compile("/ws/swarms"), late)
     dan.page.get_by_role("link", name="Swarm board").click()
     request = dan.page.locator(f'.request[data-case="{case_id}"]')
     expect(request).to_be_visible()

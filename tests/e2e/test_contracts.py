@@ -54,8 +54,16 @@ def test_the_official_parser_accepts_the_public_asyncapi_document(
     doc = answer.json()
     assert official_parser(doc, tmp_path)["errors"] == []
     addresses = {c["address"] for c in doc["channels"].values()}
-    assert addresses == {"/ws/events", "/api/events/stream", "/ws/cases/{caseId}", "/ws/inbox"}
-    for channel in ("caseView", "inbox", "eventsWebSocket"):
+    assert addresses == {
+        "/ws/events",
+        "/api/events/stream",
+        "/ws/cases/{caseId}",
+        "/ws/inbox",
+        "/ws/mycases",
+        "/ws/cases",
+        "/ws/swarms",
+    }
+    for channel in ("caseView", "inbox", "eventsWebSocket", "myCases", "allCases", "swarmBoard"):
         codes = doc["channels"][channel]["x-close-codes"]
         assert {"4401", "4008", "1012"} <= set(codes), channel
         assert "4008" in doc["channels"][channel]["description"]
@@ -90,6 +98,12 @@ async def test_push_frames_match_the_published_schemas(server: Server) -> None:
             presence = orjson.loads(await ws.recv())
         async with ws_connect(server, "/ws/inbox", owner) as ws:
             inbox = orjson.loads(await ws.recv())
+        async with ws_connect(server, "/ws/mycases", owner) as ws:
+            listed = orjson.loads(await ws.recv())
+            await add_context(http, server, owner, case_id, "listed")
+            list_patch = orjson.loads(await ws.recv())
+    checks["PushSnapshot"].validate(listed)
+    checks["PushPatch"].validate(list_patch)
     checks["PushPresence"].validate(presence)
     checks["PushSnapshot"].validate(snapshot)
     checks["PushSnapshot"].validate(inbox)

@@ -39,6 +39,9 @@ def validators(server: Server) -> dict[str, jsonschema.Draft7Validator]:
         "eventsServerSentEvents",
         "caseView",
         "inbox",
+        "myCases",
+        "allCases",
+        "swarmBoard",
     }
     return {
         name: jsonschema.Draft7Validator(

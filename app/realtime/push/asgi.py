@@ -1,5 +1,6 @@
 """Push sockets first: a WebSocket handshake for
-``/ws/cases/{case_id}`` or ``/ws/inbox`` goes straight to its `PushEndpoint` instead of
+``/ws/cases/{case_id}``, ``/ws/inbox`` or a live list (``/ws/mycases``, ``/ws/cases``,
+``/ws/swarms``) goes straight to its `PushEndpoint` instead of
 through the FastAPI/Starlette middleware stack and router. Each idle push connection
 would otherwise keep, for its whole life, one suspended coroutine frame per middleware
 layer, an exit stack, a `WebSocket` request object and a wrapped ``send`` closure (about
@@ -21,18 +22,21 @@ from app.realtime.push.session import Receive, Send
 
 CASES_PREFIX = "/ws/cases/"
 INBOX_PATH = "/ws/inbox"
+#: The live lists' paths (`projections.lists`): path -> view.
+LIST_PATHS = {"/ws/mycases": "mycases", "/ws/cases": "cases", "/ws/swarms": "swarms"}
 
 
 class PushFirst:
     """Wraps `api`: push WebSocket scopes to their endpoints, all else to `api`."""
 
-    __slots__ = ("api", "cases", "inbox", "rest")
+    __slots__ = ("api", "cases", "inbox", "lists", "rest")
 
     def __init__(self, api: FastAPI, rest: Callable[..., Awaitable[None]] | None = None) -> None:
         self.api = api
         self.rest: Callable[..., Awaitable[None]] = rest or api  # every other request
         self.cases = PushEndpoint("case")
         self.inbox = PushEndpoint("inbox")
+        self.lists = {path: PushEndpoint(view) for path, view in LIST_PATHS.items()}
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         # no locals here but the arguments: this frame lives as long as the connection
@@ -53,4 +57,7 @@ class PushFirst:
         if path == INBOX_PATH:
             scope["app"] = self.api
             return self.inbox
-        return None
+        listed = self.lists.get(path)
+        if listed is not None:
+            scope["app"] = self.api
+        return listed

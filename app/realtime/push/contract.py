@@ -88,6 +88,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 #: Close codes of the push sockets (the reason text is in the close frame).
 CLOSE_CODES: dict[str, str] = {
     "4401": "no, malformed or expired token",
+    "4403": "not permitted: the caller may no longer read the case (its access was revoked), "
+    "or `/ws/cases` was asked by someone who is not a supervisor or admin",
     "4404": "no such case, or not readable by the caller (the same answer HTTP gives)",
     "4422": "invalid parameters (for instance a malformed case id or `after`)",
     str(RESUME_CODE): "the client fell too far behind; the reason reads `resume after=N`: "

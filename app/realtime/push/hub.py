@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from app.realtime.push.client import Client, ForceClose, Send
-from app.realtime.push.presence import presence_frame
+from app.realtime.push.presence import people_of, presence_frame
+from app.realtime.push.presence_relay import PresenceRelay
 from app.realtime.push.protocol import HEARTBEAT, patch_frame
 from domain.actors import Actor
 from projections.changes import ViewChange
@@ -96,6 +97,8 @@ class Hub:
         self.heartbeat_seconds = heartbeat_seconds
         self.channels: dict[ChannelKey, Channel] = {}
         self.stats = HubStats()
+        #: Presence on the other server processes (None: this process's sockets only).
+        self.presence_relay: PresenceRelay | None = None
         #: Told `(position, clients)` for each change handed to clients (metrics, traces).
         self.on_publish: Callable[[int, int], None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
@@ -125,16 +128,28 @@ class Hub:
         if was_in and client.presence:
             self.announce(client.channel)
 
-    def announce(self, channel: Channel) -> None:
-        """Tell the channel's presence readers who is in the room (`presence`)."""
+    def announce(self, channel: Channel, *, changed: bool = True) -> None:
+        """Tell the channel's presence readers who is in the room (`presence`): this
+        process's readers and, with a relay, the other processes' (`presence_relay`),
+        which hear of this process's set when it `changed`."""
         present = [c for c in channel.clients if c.presence]
+        relay = self.presence_relay
+        key = channel.key[1]
+        if changed and relay is not None and channel.key[0] == "case":
+            relay.local_changed(key, people_of(present))
         if not present:
             return
-        frame = presence_frame(present)
+        frame = presence_frame(present, relay.people(key) if relay is not None else ())
         for client in present:
             if not client.push(0, frame):
                 self.stats.fell_behind += 1
                 self._leave(client)
+
+    def refresh(self, case_key: str) -> None:
+        """Another process's set of this room changed: tell this process's readers."""
+        channel = self.channels.get(("case", case_key))
+        if channel is not None:
+            self.announce(channel, changed=False)
 
     def _leave(self, client: Client) -> None:
         channel: Channel = client.channel

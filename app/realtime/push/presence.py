@@ -3,8 +3,9 @@
 
 Each such connection, once live, and each time one leaves, makes the hub send every
 presence reader of that case ``{"type":"presence","here":[{"id":..,"name":..},..]}``:
-the distinct agents with such a socket open *on this server process* (several
-`swarmdesk serve` processes each know their own sockets only). Presence frames carry no
+the distinct agents with such a socket open on any server process of the database (on
+PostgreSQL, processes tell each other through `app.realtime.push.presence_relay`; a
+process that dies drops out within three of its announcement intervals). Presence frames carry no
 position: they are not changes of the document and never affect ``prev``.
 """
 
@@ -24,12 +25,18 @@ def wants_presence(query: dict[str, list[str]]) -> bool:
     return values[-1] in ("1", "true")
 
 
-def presence_frame(clients: Iterable[Any]) -> str:
-    """The frame for the presence readers among `clients` (each with an `actor`)."""
+def people_of(clients: Iterable[Any]) -> list[tuple[str, str]]:
+    """(agent id, name) of each presence reader among `clients` (each with an `actor`)."""
+    return [(str(c.actor.id), c.actor.name) for c in clients if c.presence and c.actor is not None]
+
+
+def presence_frame(clients: Iterable[Any], others: Iterable[tuple[str, str]] = ()) -> str:
+    """The frame for the presence readers among `clients` and the people `others` (the
+    other processes' readers, `app.realtime.push.presence_relay`)."""
     here: dict[str, str] = {}
-    for client in clients:
-        actor = client.actor
-        if client.presence and actor is not None:
-            here.setdefault(str(actor.id), actor.name)
+    for agent, name in people_of(clients):
+        here.setdefault(agent, name)
+    for agent, name in others:
+        here.setdefault(agent, name)
     people = [{"id": agent, "name": name} for agent, name in sorted(here.items())]
     return dumps({"type": "presence", "here": people})

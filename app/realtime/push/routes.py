@@ -1,4 +1,5 @@
-"""The WebSocket endpoints ``/ws/cases/{case_id}`` and ``/ws/inbox`` (raw ASGI routes on
+"""The WebSocket endpoints ``/ws/cases/{case_id}``, ``/ws/inbox`` and the live lists
+``/ws/mycases``, ``/ws/cases``, ``/ws/swarms`` (raw ASGI routes on
 the API's own host and port; the protocol is in `app.realtime.push.protocol`)."""
 
 from __future__ import annotations
@@ -33,3 +34,7 @@ class PushEndpoint:
 router = APIRouter()
 router.routes.append(WebSocketRoute("/ws/cases/{case_id}", PushEndpoint("case")))
 router.routes.append(WebSocketRoute("/ws/inbox", PushEndpoint("inbox")))
+#: The live lists (`projections.lists`): my cases, every case in progress, the board.
+router.routes.append(WebSocketRoute("/ws/mycases", PushEndpoint("mycases")))
+router.routes.append(WebSocketRoute("/ws/cases", PushEndpoint("cases")))
+router.routes.append(WebSocketRoute("/ws/swarms", PushEndpoint("swarms")))

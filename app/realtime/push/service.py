@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.realtime.push.feed import ChangeFeed
 from app.realtime.push.hub import Hub
+from app.realtime.push.presence_relay import PresenceRelay, presence_channel
 from app.realtime.push.session import Authenticate, Session
 from app.server.stalled import close_stalled
 from app.settings import Settings
@@ -27,6 +29,7 @@ class PushService:
     hub: Hub
     feed: ChangeFeed
     session: Session
+    presence: PresenceRelay | None = None  # PostgreSQL: presence across processes
 
 
 async def start_push(
@@ -73,8 +76,22 @@ async def start_push(
         else min(tuning.poll_seconds, 0.25),
         channel=notify_channel(settings.database_schema),
     )
+    relay: PresenceRelay | None = None
+    if settings.is_postgres:
+        dsn = asyncpg_dsn(settings.database_url)
+        named = {"application_name": "swarmdesk-presence"}
+        relay = PresenceRelay(
+            lambda: asyncpg.connect(dsn, server_settings=named),
+            presence_channel(settings.database_schema),
+            interval=tuning.presence_seconds,
+        )
+        relay.hub = hub
+        hub.presence_relay = relay
     await hub.start()
     stack.push_async_callback(hub.close)
+    if relay is not None:
+        relay.start()
+        stack.push_async_callback(relay.close)
     await feed.start()
     stack.push_async_callback(feed.close)
     if views.projector is not None:
@@ -84,4 +101,4 @@ async def start_push(
         await views.wait_for_position(await store.max_position(), 2.0)
 
     session = Session(hub, engine, tuning.replay_limit, authenticate, settle, lean=lean)
-    return PushService(hub, feed, session)
+    return PushService(hub, feed, session, relay)

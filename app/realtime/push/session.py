@@ -31,6 +31,8 @@ from app.schemas.base import parse_position
 from app.server.lean import lighten
 from app.service.errors import ApplicationError, CaseNotFound, InvalidParameter, NotPermitted
 from projections.changes import can_read_case, load_view_text, read_changes
+from projections.list_queries import load_list_text
+from projections.lists import ALL_CASES, LIST_VIEWS, list_key
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -167,7 +169,14 @@ class Session:
     async def _target(self, view: str, scope: dict[str, Any]) -> Target:
         principal = await authenticate(scope, self.authenticate)
         after = parse_after(scope)
-        key = parse_case_id(scope) if view == "case" else str(principal.actor.id)
+        if view == "case":
+            key = parse_case_id(scope)
+        elif view in LIST_VIEWS:
+            if view == ALL_CASES and not principal.actor.is_supervisor:
+                raise NotPermitted("every case is for supervisors and admins")
+            key = list_key(view, principal.actor)
+        else:
+            key = str(principal.actor.id)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         return Target(view, key, principal, after, view == "case" and wants_presence(query))
 
@@ -178,7 +187,12 @@ class Session:
                 await self.settle()
             if not await self._readable(target):
                 raise CaseNotFound(target.key, f"no case {target.key} readable by you")
-        found = await load_view_text(self.engine, target.view, target.key)
+        if target.view in LIST_VIEWS:
+            found: tuple[int, str] | None = await load_list_text(
+                self.engine, target.view, target.key
+            )
+        else:
+            found = await load_view_text(self.engine, target.view, target.key)
         await self._send_start(client, target, found)
 
     async def _readable(self, target: Target) -> bool:

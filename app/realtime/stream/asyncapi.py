@@ -3,7 +3,8 @@
 
 - the event stream (`/ws/events`, `/api/events/stream`): CloudEvents whose schemas come
   from `models` (the pydantic models whose attributes the encoder fills);
-- the push sockets (`/ws/cases/{caseId}`, `/ws/inbox`): snapshot, patch and heartbeat
+- the push sockets (`/ws/cases/{caseId}`, `/ws/inbox`, the live lists `/ws/mycases`,
+  `/ws/cases`, `/ws/swarms`): snapshot, patch and heartbeat
   frames (`app.realtime.push.contract`).
 
 Every schema is a component (`#/components/schemas/...`, each `data` schema among them
@@ -116,6 +117,52 @@ def _channel(
     return channel
 
 
+_LISTS = {
+    "myCases": (
+        "/ws/mycases",
+        "Live list of the caller's cases: a snapshot, then a patch per change",
+        '`{"cases": {caseId: entry}}`: the cases the caller owns, has joined or is invited '
+        "to, that are not closed; each entry has status, priority, owner, swarm state "
+        "(`swarm`: open requests, experts, pending invitations), the latest change "
+        "(`latest`) and the caller's `relation` (owner, participant, invited). A case handed "
+        "to the caller is added, a closed one removed.",
+    ),
+    "allCases": (
+        "/ws/cases",
+        "Live list of every open case (supervisors and admins; others 4403)",
+        '`{"cases": {caseId: entry}}`: every open case, entries as on `/ws/mycases` '
+        "without `relation` (resolved and closed cases: `GET /api/cases?status=`).",
+    ),
+    "swarmBoard": (
+        "/ws/swarms",
+        "Live swarm board: a snapshot, then a patch per change",
+        '`{"requests": {requestId: entry}}`: the open swarm requests of open cases, the '
+        "same entries as `GET /api/swarms`.",
+    ),
+}
+
+
+def _list_channels(messages: list[str]) -> dict[str, Any]:
+    """The live lists (`projections.lists`): the same protocol and resume contract as a
+    case; `PushPresence` never comes on them."""
+    tail = (
+        " A snapshot (or, with `?after=P`, exactly the stored patches after P), then each "
+        "later change once, in order; `prev` detects a gap as on a case."
+    )
+    return {
+        channel_id: _channel(
+            address,
+            title,
+            description + tail,
+            "ws",
+            [m for m in messages if m != "PushPresence"],
+            query={"type": "object", "properties": {"after": push.QUERY["properties"]["after"]}},
+            close_codes=push.CLOSE_CODES,
+        )
+        for channel_id, (address, title, description) in _LISTS.items()
+    }
+
+
 def document(host: str) -> dict[str, Any]:
     """The AsyncAPI 3.0.0 document for a server reachable at `host` (`name:port`)."""
     schemas, messages = _schemas_and_messages()
@@ -161,6 +208,7 @@ def document(host: str) -> dict[str, Any]:
             query=push.QUERY,
             close_codes=push.CLOSE_CODES,
         ),
+        **_list_channels(push_messages),
     }
     stream_security = [{"$ref": "#/components/securitySchemes/bearer"}]
     push_security = [
@@ -173,7 +221,7 @@ def document(host: str) -> dict[str, Any]:
             "action": "receive",
             "channel": {"$ref": f"#/channels/{channel_id}"},
             "summary": channel["title"],
-            "security": push_security if channel_id in ("caseView", "inbox") else stream_security,
+            "security": stream_security if channel_id.startswith("events") else push_security,
             "messages": [
                 {"$ref": f"#/channels/{channel_id}/messages/{name}"} for name in channel["messages"]
             ],

@@ -1,50 +1,32 @@
-// The swarm board: open requests for help on open cases; offering help joins the swarm.
-// There is no board socket: the board loads when shown and on "Refresh", and again when
-// my inbox changes (the socket this page does have).
-import { useEffect, useState } from "preact/hooks";
-import { command, get } from "../api";
+// The swarm board: open requests for help on open cases, live over `/ws/swarms` (a hand
+// raised anywhere appears, one answered or resolved leaves); offering help joins the swarm.
+import { command } from "../api";
+import { useLive } from "../live";
 import type { ScreenProps } from "../routes";
 import { navigate } from "../router";
 import { ProblemNote, useCommand } from "../ui/command";
 import { when } from "../ui/format";
-import type { Page } from "../views";
+import type { BoardItem, BoardList } from "../views";
 
-/** One open request (projections/rows.py `board_rows`). */
-interface BoardItem {
-  id: string;
-  case_id: string;
-  subject: string;
-  priority: string;
-  participants: number;
-  help_needed: string;
-  skills_wanted: string[];
-  urgency: string;
-  at: string;
-  [member: string]: unknown;
+const URGENCY_RANK: Record<string, number> = { critical: 2, high: 1 };
+
+/** The board's order (GET /api/swarms): urgency raised by time pressure, then newest. */
+function ordered(list: BoardList | null): BoardItem[] {
+  return Object.values(list?.requests ?? {}).sort(
+    (a, b) =>
+      (URGENCY_RANK[b.swarm_urgency ?? ""] ?? 0) - (URGENCY_RANK[a.swarm_urgency ?? ""] ?? 0) ||
+      b.at.localeCompare(a.at) ||
+      a.id.localeCompare(b.id),
+  );
 }
 
 export function Board(_props: ScreenProps) {
-  const [items, setItems] = useState<BoardItem[] | null>(null);
-  const [error, setError] = useState("");
-  const load = () =>
-    get<Page<BoardItem>>("/api/swarms?limit=100")
-      .then((page) => {
-        setItems(page.items);
-        setError("");
-      })
-      .catch((e: unknown) => setError(String(e)));
-  useEffect(() => {
-    void load();
-  }, []);
+  const live = useLive<BoardList>("/ws/swarms");
+  const items = live.position === null ? null : ordered(live.view);
   return (
     <section aria-labelledby="board-title">
       <h1 id="board-title">Swarm board</h1>
-      <p>
-        <button type="button" class="secondary" onClick={() => void load()}>
-          Refresh
-        </button>
-      </p>
-      {error ? <p class="problem">{error}</p> : null}
+      {live.status === "refused" ? <p class="problem">{live.detail}</p> : null}
       {items === null ? (
         <p>Loading…</p>
       ) : items.length === 0 ? (

@@ -1,43 +1,53 @@
-// My cases: the cases I own (and those I help on), live: each open case's row follows
-// its case socket, so status, priority, swarm state and the latest change update in place.
+// My cases: the cases I own, help on or am invited to, live over one socket
+// (`/ws/mycases`): a case handed to me comes in, status, priority, swarm state and the
+// latest change update in place, a closed case leaves (closed ones: the archive below).
 import { useEffect, useState } from "preact/hooks";
 import { command, get } from "../api";
 import { useLive } from "../live";
 import type { ScreenProps } from "../routes";
 import { navigate } from "../router";
 import { Field, ProblemNote, useCommand } from "../ui/command";
-import { label, nameIn, when, words } from "../ui/format";
-import type { CaseSummary, CaseView, Page } from "../views";
-
-/** Open cases followed live at most (one socket each); older rows show their list state. */
-const LIVE_ROWS = 20;
+import { label, when, words } from "../ui/format";
+import { newestFirst, type CaseEntry, type CaseList, type CaseSummary, type Page } from "../views";
 
 export function MyCases({ me }: ScreenProps) {
-  const [owned, setOwned] = useState<CaseSummary[] | null>(null);
-  const [helping, setHelping] = useState<CaseSummary[]>([]);
-  const [error, setError] = useState("");
-  useEffect(() => {
-    get<Page<CaseSummary>>("/api/cases?owner=me&limit=100")
-      .then((page) => setOwned(page.items))
-      .catch((e: unknown) => setError(String(e)));
-    get<Page<CaseSummary>>("/api/cases?participant=me&limit=100")
-      .then((page) => setHelping(page.items.filter((c) => c.owner_id !== me.id)))
-      .catch(() => undefined);
-  }, [me.id]);
+  const live = useLive<CaseList>("/ws/mycases");
+  const cases = newestFirst(live.view);
+  const loading = live.position === null;
+  const of = (relation: CaseEntry["relation"]) => cases.filter((c) => c.relation === relation);
   return (
     <section aria-labelledby="my-cases-title">
       <h1 id="my-cases-title">My cases</h1>
       <OpenCase />
-      {error ? <p class="problem">{error}</p> : null}
-      {owned === null ? <p>Loading…</p> : <CaseTable cases={owned} caption="Cases I own" me={me.id} />}
-      {helping.length > 0 ? <CaseTable cases={helping} caption="Cases I help on" me={me.id} /> : null}
+      {live.status === "refused" ? <p class="problem">{live.detail}</p> : null}
+      {loading ? (
+        <p>Loading…</p>
+      ) : (
+        <>
+          <CaseTable cases={of("owner")} caption="Cases I own" me={me.id} empty="No cases yet. Open one above." />
+          <CaseTable cases={of("participant")} caption="Cases I help on" me={me.id} />
+          <CaseTable cases={of("invited")} caption="Cases I am invited to" me={me.id} />
+        </>
+      )}
+      <ClosedCases live={live.view} />
     </section>
   );
 }
 
-function CaseTable({ cases, caption, me }: { cases: CaseSummary[]; caption: string; me: string }) {
-  if (cases.length === 0) return <p>No cases yet. Open one above.</p>;
-  let live = 0;
+export function CaseTable({
+  cases,
+  caption,
+  me,
+  empty,
+  owner,
+}: {
+  cases: CaseEntry[];
+  caption: string;
+  me: string;
+  empty?: string;
+  owner?: boolean;
+}) {
+  if (cases.length === 0) return empty ? <p>{empty}</p> : null;
   return (
     <div class="table-wrap">
       <table class="cases">
@@ -47,72 +57,99 @@ function CaseTable({ cases, caption, me }: { cases: CaseSummary[]; caption: stri
             <th scope="col">Case</th>
             <th scope="col">Status</th>
             <th scope="col">Priority</th>
+            {owner ? <th scope="col">Owner</th> : null}
             <th scope="col">Swarm</th>
             <th scope="col">Latest change</th>
           </tr>
         </thead>
         <tbody>
-          {cases.map((summary) => {
-            const follow = summary.status !== "closed" && live++ < LIVE_ROWS;
-            return follow ? (
-              <LiveRow key={summary.case_id} summary={summary} me={me} />
-            ) : (
-              <Row key={summary.case_id} summary={summary} view={null} me={me} />
-            );
-          })}
+          {cases.map((entry) => (
+            <Row key={entry.case_id} entry={entry} me={me} owner={owner} />
+          ))}
         </tbody>
       </table>
     </div>
   );
 }
 
-function LiveRow({ summary, me }: { summary: CaseSummary; me: string }) {
-  const live = useLive<CaseView>(`/ws/cases/${summary.case_id}`);
-  return <Row summary={summary} view={live.view} me={me} />;
-}
-
-function swarmState(view: CaseView | null): string {
-  if (!view) return "";
-  const open = Object.values(view.swarm_requests).filter((r) => r.status === "open").length;
-  const experts = Object.values(view.participants).filter((p) => p.role === "expert" && !p.left_at).length;
-  const pending = Object.values(view.invitations).filter((i) => i.status === "pending").length;
+function swarmState(entry: CaseEntry): string {
+  const { requests, experts, invited } = entry.swarm;
   const parts = [];
-  if (open) parts.push("hand raised");
+  if (requests) parts.push("hand raised");
   if (experts) parts.push(`${experts} expert${experts > 1 ? "s" : ""}`);
-  if (pending) parts.push(`${pending} invited`);
+  if (invited) parts.push(`${invited} invited`);
   return parts.join(", ") || "—";
 }
 
-function Row({ summary, view, me }: { summary: CaseSummary; view: CaseView | null; me: string }) {
-  const last = view?.timeline.at(-1);
-  const status = view?.status ?? summary.status;
-  const priority = view?.priority ?? summary.priority;
+function Row({ entry, me, owner }: { entry: CaseEntry; me: string; owner?: boolean }) {
+  const last = entry.latest;
+  const who = last?.by === me ? "You" : (last?.by_name ?? (last?.by ? `agent ${last.by.slice(0, 8)}` : ""));
   return (
-    <tr data-case={summary.case_id}>
+    <tr data-case={entry.case_id}>
       <td>
-        <a href={`/cases/${summary.case_id}`} data-route>
-          {view?.problem.subject ?? summary.subject}
+        <a href={`/cases/${entry.case_id}`} data-route>
+          {entry.subject}
         </a>
-        <div class="muted">{summary.customer}</div>
+        <div class="muted">{entry.customer}</div>
       </td>
       <td>
-        <span class={`pill status-${status}`}>{label(status)}</span>
+        <span class={`pill status-${entry.status}`}>{label(entry.status)}</span>
       </td>
       <td>
-        <span class={`pill priority-${priority}`}>{priority}</span>
+        <span class={`pill priority-${entry.priority}`}>{entry.priority}</span>
       </td>
-      <td>{swarmState(view)}</td>
+      {owner ? <td>{entry.owner.id === me ? "You" : entry.owner.name || `agent ${entry.owner.id.slice(0, 8)}`}</td> : null}
+      <td>{swarmState(entry)}</td>
       <td class="latest">
         {last ? (
           <>
-            {last.by === me ? "You" : nameIn(view, last.by)}: {words(last.type)}
+            {who}: {words(last.type)}
             <div class="muted">{when(last.at)}</div>
           </>
         ) : (
-          when(summary.updated_at)
+          when(entry.opened_at)
         )}
       </td>
     </tr>
+  );
+}
+
+/** Closed cases I own: settled, so read once when asked for (a reopened one is live again
+ * and left out here). */
+function ClosedCases({ live }: { live: CaseList | null }) {
+  const [open, setOpen] = useState(false);
+  const [closed, setClosed] = useState<CaseSummary[] | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    if (!open || closed !== null) return;
+    get<Page<CaseSummary>>("/api/cases?owner=me&status=closed&limit=100")
+      .then((page) => setClosed(page.items))
+      .catch((e: unknown) => setError(String(e)));
+  }, [open, closed]);
+  const shown = (closed ?? []).filter((c) => !live?.cases[c.case_id]);
+  return (
+    <details class="archive" onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>Closed cases I own</summary>
+      {error ? <p class="problem">{error}</p> : null}
+      {closed === null ? (
+        open ? <p>Loading…</p> : null
+      ) : shown.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul class="closed" aria-label="Closed cases I own">
+          {shown.map((c) => (
+            <li key={c.case_id} data-case={c.case_id}>
+              <a href={`/cases/${c.case_id}`} data-route>
+                {c.subject}
+              </a>{" "}
+              <span class="muted">
+                {c.customer} · {when(c.updated_at)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
   );
 }
 

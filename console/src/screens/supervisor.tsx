@@ -1,29 +1,28 @@
-// Supervisors: every case with filters (status, priority, text); transfer and reopen are
-// in each case room, which supervisors may act in. The outcomes dashboard plugs in here.
+// Supervisors: every open case, live over `/ws/cases`, with filters (priority, swarm
+// state, text); resolved and closed cases are archives, read once when that status is
+// chosen. Transfer and reopen are in each case room, which supervisors
+// may act in. The outcomes dashboard plugs in here.
 import { useEffect, useState } from "preact/hooks";
 import { get } from "../api";
+import { useLive } from "../live";
 import type { ScreenProps } from "../routes";
 import { Field } from "../ui/command";
 import { label, when } from "../ui/format";
-import type { CaseSummary, Page } from "../views";
+import { newestFirst, type CaseList, type CaseSummary, type Page } from "../views";
+import { CaseTable } from "./my-cases";
 
-export function Supervisor(_props: ScreenProps) {
+export function Supervisor({ me }: ScreenProps) {
   const [status, setStatus] = useState("open");
   const [priority, setPriority] = useState("");
+  const [swarm, setSwarm] = useState("");
   const [text, setText] = useState("");
-  const [cases, setCases] = useState<CaseSummary[] | null>(null);
-  useEffect(() => {
-    setCases(null);
-    const query = status ? `&status=${status}` : "";
-    get<Page<CaseSummary>>(`/api/cases?limit=200${query}`)
-      .then((page) => setCases(page.items))
-      .catch(() => setCases([]));
-  }, [status]);
+  const live = useLive<CaseList>("/ws/cases");
   const needle = text.trim().toLowerCase();
-  const shown = (cases ?? []).filter(
+  const shown = newestFirst(live.view).filter(
     (c) =>
       (!priority || c.priority === priority) &&
-      (!needle || `${c.subject} ${c.customer}`.toLowerCase().includes(needle)),
+      (!swarm || (swarm === "raised" ? c.swarm.requests > 0 : c.swarm.experts > 0)) &&
+      (!needle || `${c.subject} ${c.customer} ${c.owner.name}`.toLowerCase().includes(needle)),
   );
   return (
     <section aria-labelledby="sup-title">
@@ -31,10 +30,9 @@ export function Supervisor(_props: ScreenProps) {
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <Field label="Status" id="f-status">
           <select id="f-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">any</option>
-            <option value="open">open</option>
-            <option value="resolved">resolved</option>
-            <option value="closed">closed</option>
+            <option value="open">open (live)</option>
+            <option value="resolved">resolved (archive)</option>
+            <option value="closed">closed (archive)</option>
           </select>
         </Field>
         <Field label="Priority" id="f-priority">
@@ -45,46 +43,80 @@ export function Supervisor(_props: ScreenProps) {
             ))}
           </select>
         </Field>
-        <Field label="Search subject or customer" id="f-text">
+        <Field label="Swarm" id="f-swarm">
+          <select id="f-swarm" value={swarm} onChange={(e) => setSwarm(e.currentTarget.value)}>
+            <option value="">any</option>
+            <option value="raised">hand raised</option>
+            <option value="swarming">experts on it</option>
+          </select>
+        </Field>
+        <Field label="Search subject, customer or owner" id="f-text">
           <input id="f-text" type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </Field>
       </form>
-      {cases === null ? (
+      {live.status === "refused" ? <p class="problem">{live.detail}</p> : null}
+      {status !== "open" ? (
+        <Archive key={status} status={status} priority={priority} needle={needle} live={live.view} />
+      ) : live.position === null ? (
         <p>Loading…</p>
       ) : (
-        <div class="table-wrap">
-          <table class="cases">
-            <caption>{shown.length} cases</caption>
-            <thead>
-              <tr>
-                <th scope="col">Case</th>
-                <th scope="col">Status</th>
-                <th scope="col">Priority</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((c) => (
-                <tr key={c.case_id} data-case={c.case_id}>
-                  <td>
-                    <a href={`/cases/${c.case_id}`} data-route>
-                      {c.subject}
-                    </a>
-                    <div class="muted">{c.customer}</div>
-                  </td>
-                  <td>
-                    <span class={`pill status-${c.status}`}>{label(c.status)}</span>
-                  </td>
-                  <td>
-                    <span class={`pill priority-${c.priority}`}>{c.priority}</span>
-                  </td>
-                  <td>{when(c.updated_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CaseTable cases={shown} caption={`${shown.length} cases`} me={me.id} owner empty="No case matches." />
       )}
     </section>
+  );
+}
+
+/** Resolved or closed cases (read once when chosen; a reopened one is on the live list,
+ * left out here). */
+function Archive(props: { status: string; priority: string; needle: string; live: CaseList | null }) {
+  const { status, priority, needle, live } = props;
+  const [cases, setCases] = useState<CaseSummary[] | null>(null);
+  useEffect(() => {
+    get<Page<CaseSummary>>(`/api/cases?status=${status}&limit=200`)
+      .then((page) => setCases(page.items))
+      .catch(() => setCases([]));
+  }, [status]);
+  if (cases === null) return <p>Loading…</p>;
+  const shown = cases.filter(
+    (c) =>
+      !live?.cases[c.case_id] &&
+      (!priority || c.priority === priority) &&
+      (!needle || `${c.subject} ${c.customer}`.toLowerCase().includes(needle)),
+  );
+  return (
+    <div class="table-wrap">
+      <table class="cases">
+        <caption>
+          {shown.length} {status} cases
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Case</th>
+            <th scope="col">Status</th>
+            <th scope="col">Priority</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((c) => (
+            <tr key={c.case_id} data-case={c.case_id}>
+              <td>
+                <a href={`/cases/${c.case_id}`} data-route>
+                  {c.subject}
+                </a>
+                <div class="muted">{c.customer}</div>
+              </td>
+              <td>
+                <span class={`pill status-${c.status}`}>{label(c.status)}</span>
+              </td>
+              <td>
+                <span class={`pill priority-${c.priority}`}>{c.priority}</span>
+              </td>
+              <td>{when(c.updated_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -31,9 +31,9 @@ export function ExpertActions(props: RoomProps) {
           }}
         >
           <Field label="Reason to decline" id="decline-reason">
-            <input id="decline-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+            <input id="decline-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-describedby="expert-problem" />
           </Field>
-          <button type="submit" class="secondary" disabled={cmd.busy}>
+          <button type="submit" class="secondary" disabled={cmd.busy} aria-describedby="expert-problem">
             Decline the invitation
           </button>
         </form>
@@ -46,9 +46,9 @@ export function ExpertActions(props: RoomProps) {
           }}
         >
           <Field label="Parting note (optional)" id="leave-note">
-            <input id="leave-note" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+            <input id="leave-note" value={note} onInput={(e) => setNote(e.currentTarget.value)} aria-describedby="expert-problem" />
           </Field>
-          <button type="submit" class="secondary" disabled={cmd.busy}>
+          <button type="submit" class="secondary" disabled={cmd.busy} aria-describedby="expert-problem">
             Leave the swarm
           </button>
         </form>

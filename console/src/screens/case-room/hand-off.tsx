@@ -46,7 +46,13 @@ export function HandOff({ view }: RoomProps) {
             </select>
           </Field>
           <Field label="Hand-off note (required)" id="handoff-note">
-            <textarea id="handoff-note" rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+            <textarea
+              id="handoff-note"
+              rows={2}
+              value={note}
+              onInput={(e) => setNote(e.currentTarget.value)}
+              aria-describedby={describedBy}
+            />
           </Field>
           <button type="submit" disabled={busy}>
             Hand off

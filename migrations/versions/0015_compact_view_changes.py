@@ -6,8 +6,8 @@ events keep it), and a client resuming from a position it no longer holds gets a
 snapshot. Downgrading empties it too: the code before this revision cannot read the
 compact form.
 
-Revision ID: 0014
-Revises: 0013 (0013_kpi_rollups: the head when this was merged)
+Revision ID: 0015
+Revises: 0014 (0014_live_lists: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014"
-down_revision: str | None = "0013"
+revision = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | None = None
 depends_on: str | None = None
 
