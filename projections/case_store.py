@@ -40,9 +40,21 @@ _WINDOWS = [*LISTS.values(), *((k, CONTEXT_WINDOW) for k in CONTEXT.values())]
 CORE, MEMBER = "", "member"  # the `kind` of the core row, and of the caller's relation
 
 
+#: What nearly every event changes, first in the core row's text: PostgreSQL logs an
+#: update on the same page (HOT) as the bytes between the row's common prefix and
+#: suffix, so with the members that change at the front the WAL of a rewrite is about
+#: these members, not the whole row.
+HOT = ("version", "position", "updated_at", "timeline_total", "totals", "status")
+
+
 def core_of(doc: Doc) -> Doc:
-    """What the `case_views` row of a case holds: the document without its windows."""
-    return {k: v for k, v in doc.items() if k not in WINDOWED}
+    """What the `case_views` row of a case holds: the document without its windows, the
+    members that change with every event first (`HOT`)."""
+    core = {k: doc[k] for k in HOT if k in doc}
+    for k, v in doc.items():
+        if k not in WINDOWED and k not in core:
+            core[k] = v
+    return core
 
 
 def case_sql(key: str, agent: str | None = None) -> str:

@@ -3,7 +3,10 @@
 - `ViewChange`: what one event did to one view document (RFC 6902 ops, in order).
 - Table `view_changes` (position, view, key, version, ops JSON text), primary key
   (view, key, position); written by the projector in the same transaction as the
-  view documents and its tracking position ("views").
+  view documents and its tracking position ("views"). The ops are stored compact, the
+  case items they add as references to their `case_items` rows (written in the same
+  transaction, never changed after): `projections.change_text`. The readers below
+  answer the RFC 6902 ops the projector pushed live.
 - Table `case_views`: one row per view document (view, key, position, version, doc).
   The document's own "position" field equals the row's position.
 - `engine` everywhere is a SQLAlchemy `AsyncEngine` (asyncpg or aiosqlite), built by
@@ -27,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.actors import Actor
 from projections.case_store import assemble, case_sql
-from projections.tables import case_members, case_views, view_changes
+from projections.change_text import unpack
+from projections.tables import case_items, case_members, case_views, view_changes
 
 __all__ = [
     "ViewChange",
@@ -57,8 +61,42 @@ class ViewChange:
     ops: list[dict[str, Any]]
 
 
-def _change(row: Any) -> ViewChange:
-    return ViewChange(row.view, row.key, int(row.position), int(row.version), json.loads(row.ops))
+_REFS_PER_QUERY = 300  # (case, kind, seq) triples per statement: 900 parameters
+
+
+async def _changes(
+    conn_or_engine: AsyncConnection | AsyncEngine, rows: list[Any]
+) -> list[ViewChange]:
+    """The changes of `view_changes` rows, the case items they refer to filled in."""
+    out: list[ViewChange] = []
+    wanted: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        ops, refs = unpack(row.ops)
+        for n, kind, seq in refs:
+            wanted.setdefault((row.key, kind, seq), []).append(ops[n])
+        out.append(ViewChange(row.view, row.key, int(row.position), int(row.version), ops))
+    if wanted:
+        await _fill(conn_or_engine, wanted)
+    return out
+
+
+async def _fill(
+    conn_or_engine: AsyncConnection | AsyncEngine,
+    wanted: dict[tuple[str, str, int], list[dict[str, Any]]],
+) -> None:
+    """Set each op's value to its item as its row holds it (each op a fresh copy)."""
+    t = case_items
+    keys = list(wanted)
+    for start in range(0, len(keys), _REFS_PER_QUERY):
+        chunk = keys[start : start + _REFS_PER_QUERY]
+        query = sa.select(t.c.case_id, t.c.kind, t.c.seq, t.c.doc).where(
+            sa.tuple_(t.c.case_id, t.c.kind, t.c.seq).in_(chunk)
+        )
+        for r in await _rows(conn_or_engine, query):
+            for op in wanted.pop((r.case_id, r.kind, int(r.seq)), ()):
+                op["value"] = json.loads(r.doc)
+    if wanted:  # written with its change, never deleted: a broken read model
+        raise LookupError(f"view changes refer to missing case items: {list(wanted)[:3]}")
 
 
 async def _rows(conn_or_engine: AsyncConnection | AsyncEngine, query: Any) -> list[Any]:
@@ -79,7 +117,7 @@ async def read_changes(
         .order_by(t.c.position)
         .limit(limit)
     )
-    return [_change(r) for r in await _rows(conn_or_engine, query)]
+    return await _changes(conn_or_engine, await _rows(conn_or_engine, query))
 
 
 async def read_all_changes(
@@ -98,7 +136,7 @@ async def read_all_changes(
         .order_by(t.c.position, t.c.view, t.c.key)
         .limit(limit)
     )
-    return [_change(r) for r in await _rows(engine, query)]
+    return await _changes(engine, await _rows(engine, query))
 
 
 async def load_view(

@@ -21,6 +21,7 @@ import orjson
 from projections.article_view import article_ops
 from projections.case_items import INSIGHT, PROPOSAL, Item, ItemKey, ItemSet
 from projections.case_view import case_ops
+from projections.change_text import pack
 from projections.changes import ViewChange
 from projections.contribution import (
     ACTION,
@@ -33,6 +34,7 @@ from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
 from projections.lists import ENTRY, ListState, case_entry, list_changes
 from projections.patch import apply_ops
+from projections.rows import member_rows
 
 Key = tuple[str, str]
 Loader = Callable[[str, str], Awaitable[Doc | None]]
@@ -48,14 +50,20 @@ async def _no_items(keys: list[ItemKey]) -> dict[ItemKey, Item]:
 
 
 class Change(NamedTuple):
-    """One change with its ops as JSON text (what is stored and pushed); a tuple in
-    the column order of `view_changes` (COPY takes it as it is), cheap to build."""
+    """One change with its ops as JSON text: `ops_json` (RFC 6902, what is pushed) and
+    `stored` (what `view_changes` holds, `projections.change_text`); cheap to build."""
 
     view: str
     key: str
     position: int
     version: int
     ops_json: str
+    stored: str
+
+    @property
+    def record(self) -> tuple[str, str, int, int, str]:
+        """The `view_changes` row, in its column order (COPY takes it as it is)."""
+        return (self.view, self.key, self.position, self.version, self.stored)
 
     @property
     def change(self) -> ViewChange:
@@ -77,14 +85,23 @@ class ViewSet:
     #: The case items written by the fold, and those it read (`load_items`).
     items: ItemSet = field(default_factory=ItemSet)
     load_items: ItemLoader = _no_items
+    #: The `case_members` rows of each case document as loaded (`members_kept`).
+    loaded_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Each case held as the live lists last saw it (`projections.lists`).
     lists: dict[str, ListState] = field(default_factory=dict)
 
     async def doc(self, view: str, key: str) -> Doc | None:
         k = (view, key)
         if k not in self.docs:
-            self.docs[k] = await self.load(view, key)
+            doc = self.docs[k] = await self.load(view, key)
+            if view == "case" and doc is not None:
+                self.loaded_members[key] = member_rows(doc)
         return self.docs[k]
+
+    def members_kept(self, doc: Doc) -> bool:
+        """True when a case's member rows are those of the document as it was loaded
+        (stored with it, so the write may leave them)."""
+        return self.loaded_members.get(doc["case_id"]) == member_rows(doc)
 
     def _apply(self, view: str, key: str, position: int, version: int, ops: list[Op]) -> None:
         if not ops:
@@ -92,10 +109,11 @@ class ViewSet:
         # The stored/pushed text is taken before the ops are applied: values are
         # inserted into the document as they are, and later ops may edit them there.
         text = _dumps(ops)
+        stored = pack(ops, key, version, self.items) if view == "case" else pack(ops)
         k = (view, key)
         self.docs[k] = apply_ops(self.docs.get(k), ops)
         self.dirty[k] = position
-        self.changes.append(Change(view, key, position, version, text))
+        self.changes.append(Change(view, key, position, version, text, stored))
 
     async def apply(self, env: Envelope) -> None:
         """Fold one event into every view it changes (documents loaded first)."""
@@ -167,7 +185,9 @@ class ViewSet:
         after = ListState.of(doc)
         self.lists[key] = after
         for view, list_key, ops_json in list_changes(key, before, after):
-            self.changes.append(Change(view, list_key, position, 0, ops_json))
+            # stored as it is (RFC 6902 objects, which `change_text.unpack` reads): no
+            # case item is appended there
+            self.changes.append(Change(view, list_key, position, 0, ops_json, ops_json))
         entry = after.entry if after.entry is not None else case_entry(doc)
         self.docs[(ENTRY, key)] = {**entry, "position": position}  # the row's position
         self.dirty[(ENTRY, key)] = position

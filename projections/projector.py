@@ -355,6 +355,7 @@ class Projector:
             docs=views.docs,
             items=views.items.rows(),
             channel=notify_channel(self.schema),
+            members_kept=views.members_kept,
         )
         return await self._committed(views, changes, len(rows), expected, position)
 

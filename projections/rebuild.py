@@ -277,7 +277,7 @@ def _halves(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _as_records(pages: asyncio.Queue[Sequence[Record] | None]) -> Sink:
     def sink(batch: list[Change]) -> None:
-        pages.put_nowait(batch)  # a Change is a record, in the column order
+        pages.put_nowait([c.record for c in batch])
 
     return sink
 

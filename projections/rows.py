@@ -1,7 +1,8 @@
 """Rows derived from a case document: its summary, its members, its open swarm requests.
 
 Derived from the final document of a batch (not from ops), so they can never disagree
-with the case view; rewritten whole for every case a batch touched.
+with the case view; rewritten for every case a batch touched (members only when they
+changed: `ViewSet.members_kept`).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def change_rows(changes: Sequence[Change]) -> list[dict[str, Any]]:
             "key": c.key,
             "position": c.position,
             "version": c.version,
-            "ops": c.ops_json,
+            "ops": c.stored,
         }
         for c in changes
     ]
