@@ -14,7 +14,7 @@ the case version, so the event is appended once, across processes and after a re
 again; the second append appends nothing). An answer that refuses (settled, withdrawn,
 the case gone) settles the timer too; a version conflict is retried.
 
-Until revision 0015 these timers had a table and a leader of their own
+Until revision 0016 these timers had a table and a leader of their own
 (`invitation_timers`, lock "invitation-timers"); that revision moved the pending ones
 into `timers`, keeping their key and so their idempotency key.
 """
@@ -51,7 +51,7 @@ log = logging.getLogger("swarmdesk.timers")
 
 KIND = "invitation-expiry"
 SYSTEM = Principal(subject="swarmdesk:timers", name="Swarmdesk", role=Role.ADMIN)
-TRACKING = "timers"  # the follower's tracking row (the name it had before 0015)
+TRACKING = "timers"  # the follower's tracking row (the name it had before 0016)
 _SETTLING = frozenset(("InvitationDeclined", "InvitationExpired", "ExpertJoined"))
 
 

@@ -1,5 +1,5 @@
 """The tables of outbound notifications (Alembic revision 0011; the durable timers are
-`app.service.timers`'s `timers` table since revision 0015).
+`app.service.timers`'s `timers` table since revision 0016).
 
 - `webhook_subscriptions`: a receiver's URL, its `whsec_` secret (never answered back
   after creation), the notification kinds it wants (JSON list, empty: all), and whose

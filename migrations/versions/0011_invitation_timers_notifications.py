@@ -2,7 +2,7 @@
 deliveries): `app.service.tables`.
 
 `invitation_timers` is declared here, as it was when this revision was written: the
-application no longer has it (revision 0015 moved its rows into `timers` and dropped it).
+application no longer has it (revision 0016 moved its rows into `timers` and dropped it).
 
 Revision ID: 0011
 Revises: 0010 (0010_knowledge: the head when this was merged)

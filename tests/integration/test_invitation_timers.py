@@ -3,7 +3,7 @@
 `timers` table, fires once when due even with two runners at once and after a fresh
 start, and is cancelled by an answer; two timekeepers lead in turn, one at a time, and
 the leader fires every kind; a timer pending in the old `invitation_timers` table
-(revision 0011) is moved by revision 0015 and fires once."""
+(revision 0011) is moved by revision 0016 and fires once."""
 
 from __future__ import annotations
 
@@ -246,7 +246,7 @@ async def _until_expired(store: EventStore, case_id: uuid.UUID) -> None:
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-async def test_revision_0015_moves_pending_expiry_timers_and_they_fire_once(
+async def test_revision_0016_moves_pending_expiry_timers_and_they_fire_once(
     backend: str, tmp_path: Path
 ) -> None:
     async with _at_0011(backend, tmp_path) as database:

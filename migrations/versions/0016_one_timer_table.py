@@ -11,8 +11,8 @@ tracking row ("timers"), so nothing is scheduled twice or skipped.
 
 Downgrade moves the pending invitation-expiry timers back.
 
-Revision ID: 0015
-Revises: 0014 (0014_live_lists: the head when this was merged)
+Revision ID: 0016
+Revises: 0015 (0015_compact_view_changes: the head when this was merged)
 Create Date: 2026-12-07
 """
 
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision: str | None = "0014"
+revision = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | None = None
 depends_on: str | None = None
 

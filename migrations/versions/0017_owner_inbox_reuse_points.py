@@ -5,8 +5,8 @@ revision lack both, so, as in 0006, 0007 and 0014, the read models of the projec
 emptied and it starts afresh from the log (a replay, equal to `swarmdesk rebuild`,
 which is the faster way on a long log). No table changes shape.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016"
-down_revision: str | None = "0015"
+revision = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | None = None
 depends_on: str | None = None
 
