@@ -25,7 +25,7 @@ from projections import kpi_rollups as rollups
 from projections import tracked
 from projections.envelope import Envelope, Recorded
 from projections.kpi_fold import KpiBatch, State, case_row, fold_event
-from projections.kpi_rollups import DAY_OF, ROLLUPS, Rollup, case_days
+from projections.kpi_rollups import ALL_ROLLUPS, DAY_OF, Rollup, case_days
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks, sla_policies
 from projections.leader import LeadingFollower
 
@@ -155,7 +155,7 @@ class KpiProjector(LeadingFollower):
         async with self.engine.begin() as conn:
             for table in (kpi_cases, kpi_activity, kpi_sla, sla_policies, sla_clocks):
                 await conn.execute(table.delete())
-            for rollup in ROLLUPS:
+            for rollup in ALL_ROLLUPS:
                 await conn.execute(rollup.table.delete())
             await conn.execute(
                 sa.text("DELETE FROM tracking WHERE application_name = :n"), {"n": NAME}

@@ -6,10 +6,13 @@ product area, priority or owner, and filtered by them. Definitions: README "KPIs
 one entry per period (the first day of the day or week, weeks starting on Monday) and
 group that has data. Durations are seconds, with a histogram over `BINS` and
 percentiles estimated from it (linear inside a bin: "approximate"). Each family is one
-SQL statement (two for backlog); only the families asked for run. They read the daily
-rollups (`projections.kpi_rollups`: at most a row per day, product area and priority),
-or the KPI tables themselves when split or filtered by owner (or `rollups=False`: the
-same answers, tested equal).
+SQL statement (two for backlog, four by owner); only the families asked for run. They
+read the rollups (`projections.kpi_rollups`): the daily ones (at most a row per day,
+product area and priority), or, by week and split or filtered by owner, the weekly ones
+per owner (plus the days of the weeks the period cuts, from the KPI tables). By day and
+owner, or by owner and product area or priority, they read the KPI tables themselves,
+as they all do with `rollups=False` (the same answers, tested equal). "Owner" is the
+case's current owner; for SLA outcomes, the owner when the clock ended.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from projections.kpi_rollups import BINS, CSAT, ENDED, OPENED, RESOLVED, SLA, Rollup
+from projections.kpi_rollups import BINS, BY_OWNER, CSAT, ENDED, OPENED, RESOLVED, SLA, Rollup
 from projections.kpi_tables import kpi_activity, kpi_cases
 
 __all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpis"]
@@ -120,14 +123,17 @@ class _Query:
 
 async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> dict[str, Any]:
     q = _Query(period)
-    rolled = rollups and period.group != "owner" and "owner" not in period.filters
+    source = _source(period) if rollups else "tables"
+    rolled = source == "days"  # backlog's reading of the daily rollups
 
     async def grouped(conn: Any, rollup: Rollup) -> list[Any]:
         """The rollup's measures per bucket and group, from its rows or its source."""
-        if rolled:
+        if source == "days":
             t = rollup.table
             extra = [t.c[e] for e in rollup.extra]
             return await q.grouped(conn, t, t.c.day, rollup.rolled(), extra)
+        if source == "owner_weeks":
+            return await _owner_weeks(conn, q, rollup)
         extra = [rollup.source.c[e] for e in rollup.extra]
         return await q.grouped(conn, rollup.source, rollup.source_day, rollup.raw(), extra)
 
@@ -191,7 +197,10 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> 
             }
 
     async def backlog(conn: Any) -> None:
-        await _backlog(conn, q, rolled)
+        if source == "owner_weeks":
+            await _backlog_owner_weeks(conn, q)
+        else:
+            await _backlog(conn, q, rolled)
 
     async def specialists(conn: Any) -> None:
         a = kpi_activity.c
@@ -248,15 +257,123 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> 
     }
 
 
+def _source(period: Period) -> str:
+    """Where a query reads: "days" (the daily rollups per area and priority),
+    "owner_weeks" (the weekly rollups per owner: by week, split or filtered by owner
+    only) or "tables" (the KPI tables: by day and by owner, or by owner and another
+    filter)."""
+    owner = period.group == "owner" or "owner" in period.filters
+    if not owner:
+        return "days"
+    if period.by == "week" and period.group in (None, "owner") and set(period.filters) <= {"owner"}:
+        return "owner_weeks"
+    return "tables"
+
+
+def _whole_weeks(lo: int, hi: int) -> tuple[int, int]:
+    """The first and last week lying wholly within days `lo`..`hi` (first > last: none);
+    week w runs from day w * 7 - 3 (a Monday) to w * 7 + 3."""
+    return -(-(lo + 3) // 7), (hi - 3) // 7
+
+
+def _group(q: _Query, table: sa.Table) -> Any:
+    """The split column, or a typed NULL (the branches of a UNION agree on it)."""
+    return q.group_col(table) if q.p.group else sa.cast(sa.null(), sa.Text)
+
+
+def _filters(q: _Query, table: sa.Table) -> list[Any]:
+    return [table.c[GROUPS[k]] == v for k, v in q.p.filters.items()]
+
+
+async def _owner_weeks(conn: Any, q: _Query, rollup: Rollup) -> list[Any]:
+    """`rollup`'s measures per week and owner: the weeks wholly in the period from the
+    weekly rollup per owner, the days of a week cut by the period's ends from the KPI
+    tables (indexed by day: at most six days at each end), combined as the rollups
+    combine (sums, maxima)."""
+    lo, hi = q.p.days
+    first, last = _whole_weeks(lo, hi)
+    src = rollup.source
+    if first > last:  # no whole week: a few days of the source
+        extra = [src.c[e] for e in rollup.extra]
+        return await q.grouped(conn, src, rollup.source_day, rollup.raw(), extra)
+    names = [f"m{i}" for i in range(len(rollup.measures))]
+    t = BY_OWNER[rollup].table
+    weekly = sa.select(
+        t.c.week.label("bucket"),
+        _group(q, t).label("grp"),
+        *(t.c[e] for e in rollup.extra),
+        *(t.c[m.name].label(n) for m, n in zip(rollup.measures, names, strict=True)),
+    ).where(t.c.week >= first, t.c.week <= last, *_filters(q, t))
+    day = rollup.source_day
+    bucket = _bucket(day, "week")
+    grp = _group(q, src)
+    extra = [src.c[e] for e in rollup.extra]
+    cut = sa.or_(sa.and_(day >= lo, day < first * 7 - 3), sa.and_(day > last * 7 + 3, day <= hi))
+    edges = (
+        sa.select(
+            bucket.label("bucket"),
+            grp.label("grp"),
+            *extra,
+            *(e.label(n) for e, n in zip(rollup.raw(), names, strict=True)),
+        )
+        .where(cut, *_filters(q, src))
+        .group_by(bucket, grp, *extra)
+    )
+    u = sa.union_all(weekly, edges).subquery()
+    combined = [
+        sa.func.max(u.c[n]) if m.kind == "max" else sa.func.sum(u.c[n])
+        for m, n in zip(rollup.measures, names, strict=True)
+    ]
+    keys = [u.c.bucket, u.c.grp, *(u.c[e] for e in rollup.extra)]
+    return list((await conn.execute(sa.select(*keys, *combined).group_by(*keys))).all())
+
+
+Moves = dict[str | None, dict[int, list[float]]]
+
+
+def _moves() -> Moves:
+    return defaultdict(lambda: defaultdict(lambda: [0.0] * 4))
+
+
+async def _backlog_owner_weeks(conn: Any, q: _Query) -> None:
+    """Backlog by week from the weekly rollups per owner: each whole week up to the
+    period's last counts on its Sunday (before the period: on the day before it), the
+    days after it from the KPI tables."""
+    lo, hi = q.p.days
+    last = (hi - 3) // 7
+    moves = _moves()
+    for rollup, slot in ((OPENED, 0), (ENDED, 2)):
+        t = BY_OWNER[rollup].table
+        week_end = t.c.week * 7 + 3
+        d = sa.case((week_end < lo, lo - 1), else_=week_end).label("d")
+        grp = _group(q, t).label("grp")
+        weekly = (
+            sa.select(d, grp, sa.func.sum(t.c.n), sa.func.sum(t.c.opened_at_sum))
+            .where(t.c.week <= last, *_filters(q, t))
+            .group_by(d, grp)
+        )
+        day_col = rollup.source_day
+        d = sa.case((day_col < lo, lo - 1), else_=day_col).label("d")
+        grp = _group(q, kpi_cases).label("grp")
+        tail = (
+            sa.select(d, grp, sa.func.count(), sa.func.sum(kpi_cases.c.opened_at))
+            .where(day_col > last * 7 + 3, day_col <= hi, *_filters(q, kpi_cases))
+            .group_by(d, grp)
+        )
+        for statement in (weekly, tail):
+            for day, g, k, at_sum in (await conn.execute(statement)).all():
+                moves[g][int(day)][slot] += int(k)
+                moves[g][int(day)][slot + 1] += float(at_sum or 0)
+    _backlog_walk(q, moves)
+
+
 async def _backlog(conn: Any, q: _Query, rolled: bool) -> None:
     """Open cases at the end of each period, and their mean age then: cumulative
     opened minus ended (with the sums of their opening times), from before the range."""
     c = kpi_cases.c
     p = q.p
     lo, hi = p.days
-    moves: dict[str | None, dict[int, list[float]]] = defaultdict(
-        lambda: defaultdict(lambda: [0.0] * 4)
-    )
+    moves = _moves()
     for rollup, slot in ((OPENED, 0), (ENDED, 2)):
         t = rollup.table if rolled else kpi_cases
         day_col: Any = t.c.day if rolled else rollup.source_day
@@ -273,6 +390,14 @@ async def _backlog(conn: Any, q: _Query, rolled: bool) -> None:
         for d, g, k, at_sum in rows:
             moves[g][int(d)][slot] += int(k)
             moves[g][int(d)][slot + 1] += float(at_sum or 0)
+    _backlog_walk(q, moves)
+
+
+def _backlog_walk(q: _Query, moves: Moves) -> None:
+    """Each period's open cases and mean age from the day moves (opened count and
+    opening-time sum, ended count and sum; before the period: on the day before it)."""
+    p = q.p
+    lo, hi = p.days
     for g, by_day in moves.items():
         n = total = 0.0
         days = sorted(by_day)

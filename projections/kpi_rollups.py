@@ -1,5 +1,6 @@
-"""Daily rollups of the KPI tables (Alembic revision 0013), so a KPI query over a year
-reads at most a row per day, product area and priority instead of every case.
+"""Rollups of the KPI tables, so a KPI query over a year reads at most a row per day,
+product area and priority (Alembic revision 0013), or per week and owner (revision
+0018), instead of every case.
 
 Each `Rollup` sums (or takes the maximum of) a list of measures of its source table
 (`kpi_cases` or `kpi_sla`) per day of one day column, product area and priority (and
@@ -8,7 +9,11 @@ SLA target). The measures are the aggregates the KPI queries compute, declared o
 same order, so a query reads either and processes the rows alike (tested equal). The
 KPI projection keeps them in the transaction that writes the source rows: `refresh`
 recomputes, from the source table, the days a batch touched (a case's old and new days),
-so maxima and moved days stay exact. A query split or filtered by owner reads the source.
+so maxima and moved days stay exact; the weekly rollups per owner, the whole weeks of
+those days. An owner's rows are the case's current owner's (`kpi_cases.owner_id`: a
+hand-off moves every measure of the case to the new owner, as the source does) and, for
+SLA outcomes, the owner's when the clock ended (`kpi_sla.owner_id`). Rows stay bounded:
+at most days x areas x priorities, and weeks x owners.
 """
 
 from __future__ import annotations
@@ -23,18 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from projections.kpi_tables import kpi_cases, kpi_sla
 
 __all__ = [
+    "ALL_ROLLUPS",
     "BINS",
+    "BY_OWNER",
     "CSAT",
     "ENDED",
     "OPENED",
+    "OWNER_ROLLUPS",
     "RESOLVED",
     "ROLLUPS",
     "SLA",
     "Rollup",
     "case_days",
     "metadata",
+    "owner_metadata",
     "refresh",
     "refresh_all",
+    "week_days",
+    "week_of",
 ]
 
 metadata = sa.MetaData()
@@ -69,6 +80,9 @@ def duration(prefix: str, col: Any) -> list[Measure]:
 
 
 class Rollup:
+    """Measures of `source` summed per `grain` ("day", or "week": Monday to Sunday,
+    numbered `(day + 3) // 7`) of its `day` column and per `dims` (and `extra`)."""
+
     def __init__(
         self,
         name: str,
@@ -76,22 +90,36 @@ class Rollup:
         day: str,
         measures: Sequence[Measure],
         extra: Sequence[str] = (),
+        *,
+        dims: Sequence[str] = ("product_area", "priority"),
+        grain: str = "day",
+        meta: sa.MetaData = metadata,
     ) -> None:
         self.source = source
         self.source_day = source.c[day]
         self.measures = tuple(measures)
         self.extra = tuple(extra)
-        keys = ("day", "product_area", "priority", *self.extra)
+        self.dims = tuple(dims)
+        self.grain = grain
+        keys = (grain, *self.dims, *self.extra)
         self.table = sa.Table(
             name,
-            metadata,
-            sa.Column("day", sa.Integer(), nullable=False),
-            sa.Column("product_area", sa.Text(), nullable=False),
-            sa.Column("priority", sa.Text(), nullable=False),
+            meta,
+            sa.Column(grain, sa.Integer(), nullable=False),
+            *(sa.Column(d, sa.Text(), nullable=False) for d in self.dims),
             *(sa.Column(e, sa.Text(), nullable=False) for e in self.extra),
             *(sa.Column(m.name, m.type_()) for m in self.measures),
             sa.PrimaryKeyConstraint(*keys),
         )
+
+    @property
+    def key(self) -> Any:
+        """The rollup's day or week column."""
+        return self.table.c[self.grain]
+
+    def source_key(self) -> Any:
+        """The source's day column at the rollup's grain."""
+        return self.source_day if self.grain == "day" else week_of(self.source_day)
 
     def raw(self) -> list[Any]:
         return [m.expr for m in self.measures]
@@ -105,27 +133,41 @@ class Rollup:
 
     def _select(self, where: Any) -> Any:
         src = self.source.c
-        keys = [self.source_day, src.product_area, src.priority, *(src[e] for e in self.extra)]
+        keys = [self.source_key(), *(src[d] for d in (*self.dims, *self.extra))]
         return sa.select(*keys, *self.raw()).where(where).group_by(*keys)
 
     @property
     def columns(self) -> list[str]:
-        return ["day", "product_area", "priority", *self.extra, *(m.name for m in self.measures)]
+        return [self.grain, *self.dims, *self.extra, *(m.name for m in self.measures)]
 
     async def refresh(self, conn: AsyncConnection, days: Iterable[int | None]) -> None:
-        """Recompute the rollup rows of `days` from the source (in the caller's
-        transaction)."""
+        """Recompute the rollup rows of `days` (for a weekly rollup: of their whole
+        weeks) from the source (in the caller's transaction)."""
         wanted = sorted({d for d in days if d is not None})
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
-            await conn.execute(self.table.delete().where(self.table.c.day.in_(chunk)))
-            select = self._select(self.source_day.in_(chunk))
+        if self.grain == "week":
+            wanted = sorted({(d + 3) // 7 for d in wanted})
+        step = CHUNK if self.grain == "day" else CHUNK // 7
+        for start in range(0, len(wanted), step):
+            chunk = wanted[start : start + step]
+            await conn.execute(self.table.delete().where(self.key.in_(chunk)))
+            source_days = chunk if self.grain == "day" else week_days(chunk)
+            select = self._select(self.source_day.in_(source_days))
             await conn.execute(self.table.insert().from_select(self.columns, select))
 
     def fill(self) -> list[Any]:
         """The statements that recompute every row (a migration, a rebuild)."""
         select = self._select(self.source_day.is_not(None))
         return [self.table.delete(), self.table.insert().from_select(self.columns, select)]
+
+
+def week_of(day: Any) -> Any:
+    """The week (Monday to Sunday) of a day number: 1970-01-01 was a Thursday."""
+    return (day + 3) // 7
+
+
+def week_days(weeks: Iterable[int]) -> list[int]:
+    """The day numbers of `weeks` (the source's day index finds them)."""
+    return [w * 7 - 3 + i for w in weeks for i in range(7)]
 
 
 c = kpi_cases.c
@@ -189,6 +231,34 @@ SLA = Rollup(
 ROLLUPS = (OPENED, RESOLVED, CSAT, ENDED, SLA)
 DAY_OF = {OPENED: "opened_day", RESOLVED: "resolved_day", CSAT: "csat_day", ENDED: "ended_day"}
 
+#: The weekly rollups per owner (Alembic revision 0018; their own metadata, so 0013,
+#: which creates and fills `metadata`, stays what it was)
+owner_metadata = sa.MetaData()
+
+
+def _per_owner_week(rollup: Rollup, name: str) -> Rollup:
+    return Rollup(
+        name,
+        rollup.source,
+        rollup.source_day.name,
+        rollup.measures,
+        rollup.extra,
+        dims=("owner_id",),
+        grain="week",
+        meta=owner_metadata,
+    )
+
+
+BY_OWNER = {
+    OPENED: _per_owner_week(OPENED, "kpi_opened_owner_weeks"),
+    RESOLVED: _per_owner_week(RESOLVED, "kpi_resolved_owner_weeks"),
+    CSAT: _per_owner_week(CSAT, "kpi_csat_owner_weeks"),
+    ENDED: _per_owner_week(ENDED, "kpi_ended_owner_weeks"),
+    SLA: _per_owner_week(SLA, "kpi_sla_owner_weeks"),
+}
+OWNER_ROLLUPS = tuple(BY_OWNER.values())
+ALL_ROLLUPS = (*ROLLUPS, *OWNER_ROLLUPS)
+
 
 def case_days(row: dict[str, Any]) -> dict[Rollup, int | None]:
     """The day each case rollup counts a `kpi_cases` row on."""
@@ -198,17 +268,21 @@ def case_days(row: dict[str, Any]) -> dict[Rollup, int | None]:
 async def refresh(
     conn: AsyncConnection, days: dict[Rollup, set[int | None]], sla_days: Iterable[int]
 ) -> None:
-    """Recompute the days touched: per case rollup, and of `kpi_sla` rows."""
+    """Recompute the days touched (and their weeks per owner): per case rollup, and of
+    `kpi_sla` rows."""
     for rollup, touched in days.items():
         if touched:
             await rollup.refresh(conn, touched)
+            await BY_OWNER[rollup].refresh(conn, touched)
     wanted = set(sla_days)
     if wanted:
         await SLA.refresh(conn, wanted)
+        await BY_OWNER[SLA].refresh(conn, wanted)
 
 
 async def refresh_all(conn: AsyncConnection) -> None:
-    """Every rollup from its source (a rebuild; migration 0013 runs `fill` itself)."""
-    for rollup in ROLLUPS:
+    """Every rollup from its source (a rebuild; migrations 0013 and 0018 run `fill`
+    themselves)."""
+    for rollup in ALL_ROLLUPS:
         for statement in rollup.fill():
             await conn.execute(statement)
