@@ -9,14 +9,17 @@
    flight: group commit).
 2. The KPI projection catches up from position 0: events/s (target: keeps up with 2,000
    events/s), beside the raw read + decode rate of the same log (its ceiling).
-3. KPI queries for the whole year by week, each family and all of them at once (and
-   split by priority, and by owner: the one split the daily rollups do not hold), 50
-   runs each: p50/p99 ms (target p99 <= 100 ms), beside a plain count over the cases.
+3. KPI queries for the whole year by week, each family and all of them at once, for
+   each split the API offers (none, product area, priority, owner: `--splits`) and
+   filtered to one owner, 50 runs each: p50/p99 ms (target p99 <= 100 ms), beside a
+   plain count over the cases, and the worst p99 of them all.
 4. What-if under a stricter policy over the whole log: events/s (target >= 50,000),
    beside the raw read + decode rate.
 
-Run: .venv/bin/python -m bench.kpis [--quick] [--events N] [--schema NAME --keep]
-(`--keep` leaves the schema for another run with `--schema NAME --reuse`).
+Run: .venv/bin/python -m bench.kpis [--quick] [--events N] [--schema NAME [--reuse]]
+[--only projection,queries,what-if] [--splits none,product_area,priority,owner]
+(`--schema` leaves the schema for another run with `--schema NAME --reuse`, which
+first upgrades it to the newest migration).
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ async def main(args: Any) -> None:
                 )
             year = Period(date(2026, 1, 1), date(2026, 12, 31), "week")
             if "queries" in args.only:
-                await _queries(engine, year, rows, args.runs)
+                splits = [None if s == "none" else s for s in args.splits.split(",")]
+                await _queries(engine, year, rows, args.runs, splits)
             if "what-if" in args.only:
                 await _what_if(store, year, head, raw_rate, rows)
             print(f"log: {head:,} events")
@@ -113,8 +117,14 @@ async def main(args: Any) -> None:
             await store.close()
 
 
-async def _queries(engine: Any, year: Period, rows: list[list[str]], runs: int) -> None:
-    """A year by week: each family, all of them, all by priority; beside a count."""
+SPLITS = (None, "product_area", "priority", "owner")
+
+
+async def _queries(
+    engine: Any, year: Period, rows: list[list[str]], runs: int, splits: list[str | None]
+) -> None:
+    """A year by week: each family and all of them, for each split (none, product area,
+    priority, owner), and filtered to one owner; beside a count."""
     baseline = await _latency(engine, None, runs)
     rows.append(
         [
@@ -124,21 +134,45 @@ async def _queries(engine: Any, year: Period, rows: list[list[str]], runs: int) 
             "",
         ]
     )
-    periods = [(f, Period(year.start, year.end, "week", families=(f,))) for f in FAMILIES]
-    periods.append(("all families", Period(year.start, year.end, "week")))
-    periods.append(("all families by priority", Period(year.start, year.end, "week", "priority")))
-    # split by owner: from the KPI tables, not the daily rollups (no owner in them)
-    periods.append(("all families by owner", Period(year.start, year.end, "week", "owner")))
+    periods: list[tuple[str, Period]] = []
+    for split in splits:
+        by = f"by {split}" if split else "no split"
+        for family in FAMILIES:
+            if split and family == "specialists":
+                continue  # not split by group: the same statement as without a split
+            periods.append(
+                (f"{by}: {family}", Period(year.start, year.end, "week", split, families=(family,)))
+            )
+        periods.append((f"{by}: all families", Period(year.start, year.end, "week", split)))
+    if "owner" in splits:
+        async with engine.connect() as conn:
+            owner = await conn.scalar(sa.select(kpi_cases.c.owner_id).limit(1))
+        periods.append(
+            (
+                "one owner (filter): all families",
+                Period(year.start, year.end, "week", None, {"owner": str(owner)}),
+            )
+        )
+    worst = 0.0
     for label, period in periods:
         stats = await _latency(engine, period, runs)
+        worst = max(worst, stats.p99_ms)
         rows.append(
             [
-                f"GET /api/kpis year by week: {label}",
+                f"GET /api/kpis year by week, {label}",
                 f"p50 {fmt(stats.p50_ms, 1)} ms, p99 {fmt(stats.p99_ms, 1)} ms",
                 f"{ratio(stats.p99_ms, baseline.p99_ms):.1f}x of count",
                 "<= 100 ms: " + ("met" if stats.p99_ms <= 100 else "MISSED"),
             ]
         )
+    rows.append(
+        [
+            f"GET /api/kpis year by week: the worst of {len(periods)}",
+            f"p99 {fmt(worst, 1)} ms",
+            f"{ratio(worst, baseline.p99_ms):.1f}x of count",
+            "<= 100 ms: " + ("met" if worst <= 100 else "MISSED"),
+        ]
+    )
 
 
 async def _what_if(
@@ -192,8 +226,9 @@ class _Schema:
 
     async def __aenter__(self) -> str:
         if self.args.schema:
+            from app.store.migrate import upgrade_async
+
             if not self.args.reuse:
-                from app.store.migrate import upgrade_async
                 from bench.common import pg_connect
 
                 conn = await pg_connect(PG_URL)
@@ -202,7 +237,8 @@ class _Schema:
                     await conn.execute(f'CREATE SCHEMA "{self.args.schema}"')
                 finally:
                     await conn.close()
-                await upgrade_async(PG_URL, schema=self.args.schema)
+            # a reused schema gains the migrations added since (0018 fills its rollups)
+            await upgrade_async(PG_URL, schema=self.args.schema)
             return str(self.args.schema)
         self._ctx = fresh_pg_schema("kpis")
         return str(await self._ctx.__aenter__())
@@ -222,6 +258,11 @@ if __name__ == "__main__":
         "--only",
         default="projection,queries,what-if",
         help="comma list of projection, queries, what-if (default: all)",
+    )
+    parser.add_argument(
+        "--splits",
+        default="none,product_area,priority,owner",
+        help="comma list of the splits to query: none, product_area, priority, owner",
     )
     arguments = parser.parse_args()
     run_async(lambda: main(arguments), arguments.loop)

@@ -17,8 +17,11 @@ case's current owner; for SLA outcomes, the owner when the clock ended.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -63,22 +66,59 @@ def _bucket_end_day(bucket: int, by: str) -> int:
     return bucket if by == "day" else bucket * 7 + 3
 
 
-def _duration_doc(values: Sequence[Any]) -> dict[str, Any]:
-    count, total, top = int(values[0] or 0), float(values[1] or 0), values[2]
-    hist = [int(v or 0) for v in values[3:]]
-    doc: dict[str, Any] = {
+Histograms = dict[tuple[int, ...], list[dict[str, int]]]
+
+
+def _duration_doc(values: Sequence[Any], seen: Histograms) -> dict[str, Any]:
+    """Count, mean, max, histogram and percentiles of a duration measure. `seen` holds
+    the histograms built so far for this answer: a split by owner has thousands of
+    small series whose histograms repeat, so their documents are built once (the
+    answer is read-only: JSON, CSV)."""
+    count, top = int(values[0] or 0), values[2]
+    hist = tuple(values[3:])
+    if None in hist:
+        hist = tuple(int(v or 0) for v in hist)
+    histogram = seen.get(hist)
+    if histogram is None:
+        histogram = seen[hist] = [
+            {"from_s": lo, "count": n} for lo, n in zip(BINS, hist, strict=True)
+        ]
+    if not count:
+        return {
+            "count": 0,
+            "mean_s": None,
+            "max_s": top,
+            "histogram": histogram,
+            "p50_s": None,
+            "p90_s": None,
+        }
+    return {
         "count": count,
-        "mean_s": round(total / count, 1) if count else None,
+        "mean_s": round(float(values[1] or 0) / count, 1),
         "max_s": top,
-        "histogram": [{"from_s": lo, "count": n} for lo, n in zip(BINS, hist, strict=True)],
+        "histogram": histogram,
+        "p50_s": _percentile(hist, 0.5, top, count),
+        "p90_s": _percentile(hist, 0.9, top, count),
     }
-    for q in (50, 90):
-        doc[f"p{q}_s"] = _percentile(hist, q / 100, top) if count else None
-    return doc
 
 
-def _percentile(hist: list[int], q: float, top: float | None) -> float:
-    rank = q * sum(hist)
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a loop builds thousands of small
+    documents (none cyclic): otherwise its collections, walking the growing answer,
+    cost a third of a query split by owner. Synchronous only (no await inside), so
+    no other task runs meanwhile; whatever is cyclic is collected afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _percentile(hist: Sequence[int], q: float, top: float | None, total: int) -> float:
+    rank = q * total
     seen = 0
     for i, n in enumerate(hist):
         if n and seen + n >= rank:
@@ -97,6 +137,7 @@ class _Query:
     def __init__(self, period: Period) -> None:
         self.p = period
         self.series: dict[Key, dict[str, Any]] = defaultdict(dict)
+        self.histograms: Histograms = {}
 
     def group_col(self, table: sa.Table) -> Any:
         g = self.p.group
@@ -121,7 +162,9 @@ class _Query:
         return list((await conn.execute(q)).all())
 
 
-async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> dict[str, Any]:
+async def kpis(
+    engine: AsyncEngine, period: Period, *, rollups: bool = True, lanes: int = 2
+) -> dict[str, Any]:
     q = _Query(period)
     source = _source(period) if rollups else "tables"
     rolled = source == "days"  # backlog's reading of the daily rollups
@@ -140,61 +183,68 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> 
     async def intake_swarm(conn: Any) -> None:
         rows = await grouped(conn, OPENED)
         n = 3 + len(BINS)
-        for r in rows:
-            opened, swarmed = int(r[2]), r[3]
-            first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
-            size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n : 11 + 2 * n]
-            entry = q.series[(r.bucket, r.grp)]
-            if "intake" in period.families:
-                entry["intake"] = {"opened": opened, "first_response": _duration_doc(first)}
-            if "swarm" in period.families:
-                entry["swarm"] = {
-                    "swarm_rate": _rate(swarmed, opened),
-                    "swarmed": int(swarmed or 0),
-                    "time_to_first_expert": _duration_doc(expert),
-                    "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
-                    "decline_rate": _rate(dec, inv),
-                    "proposals_before_acceptance_mean": (
-                        round(int(before or 0) / accepted, 2) if accepted else None
-                    ),
-                    "briefing_first_rate": _rate(acked, authors),
-                }
+        with _collector_paused():
+            for r in rows:
+                opened, swarmed = int(r[2]), r[3]
+                first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
+                size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n : 11 + 2 * n]
+                entry = q.series[(r.bucket, r.grp)]
+                if "intake" in period.families:
+                    entry["intake"] = {
+                        "opened": opened,
+                        "first_response": _duration_doc(first, q.histograms),
+                    }
+                if "swarm" in period.families:
+                    entry["swarm"] = {
+                        "swarm_rate": _rate(swarmed, opened),
+                        "swarmed": int(swarmed or 0),
+                        "time_to_first_expert": _duration_doc(expert, q.histograms),
+                        "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
+                        "decline_rate": _rate(dec, inv),
+                        "proposals_before_acceptance_mean": (
+                            round(int(before or 0) / accepted, 2) if accepted else None
+                        ),
+                        "briefing_first_rate": _rate(acked, authors),
+                    }
 
     async def resolution(conn: Any) -> None:
         rows = await grouped(conn, RESOLVED)
-        for r in rows:
-            resolved = int(r[2])
-            q.series[(r.bucket, r.grp)]["resolution"] = {
-                "resolved": resolved,
-                "first_contact_resolution_rate": _rate(r[3], resolved),
-                "owner_retained_rate": _rate(r[4], resolved),
-                "handoff_rate": _rate(r[5], resolved),
-                "resolution_time": _duration_doc(r[6:]),
-            }
+        with _collector_paused():
+            for r in rows:
+                resolved = int(r[2])
+                q.series[(r.bucket, r.grp)]["resolution"] = {
+                    "resolved": resolved,
+                    "first_contact_resolution_rate": _rate(r[3], resolved),
+                    "owner_retained_rate": _rate(r[4], resolved),
+                    "handoff_rate": _rate(r[5], resolved),
+                    "resolution_time": _duration_doc(r[6:], q.histograms),
+                }
 
     async def satisfaction(conn: Any) -> None:
         rows = await grouped(conn, CSAT)
-        for r in rows:
-            n = int(r[2])
-            q.series[(r.bucket, r.grp)]["satisfaction"] = {
-                "responses": n,
-                "mean": round(int(r[3]) / n, 2) if n else None,
-                "satisfied_rate": _rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
-                "distribution": {
-                    str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
-                },
-            }
+        with _collector_paused():
+            for r in rows:
+                n = int(r[2])
+                q.series[(r.bucket, r.grp)]["satisfaction"] = {
+                    "responses": n,
+                    "mean": round(int(r[3]) / n, 2) if n else None,
+                    "satisfied_rate": _rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
+                    "distribution": {
+                        str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
+                    },
+                }
 
     async def sla(conn: Any) -> None:
         rows = await grouped(conn, SLA)
-        for r in rows:
-            total, met = int(r[3]), int(r[4] or 0)
-            sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
-            sla[r.target] = {
-                "met": met,
-                "breached": total - met,
-                "compliance": _rate(met, total),
-            }
+        with _collector_paused():
+            for r in rows:
+                total, met = int(r[3]), int(r[4] or 0)
+                sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
+                sla[r.target] = {
+                    "met": met,
+                    "breached": total - met,
+                    "compliance": _rate(met, total),
+                }
 
     async def backlog(conn: Any) -> None:
         if source == "owner_weeks":
@@ -238,15 +288,25 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True) -> 
     if "specialists" in period.families and period.group is None:
         jobs.append(specialists)
 
-    # one connection, one statement after another: on the rollups each is small, and a
-    # connection per family cost more (past the pool's size, each was opened anew)
-    async with engine.connect() as conn:
-        for job in jobs:
-            await job(conn)
-    series = [
-        {"period": _bucket_start(b, period.by).isoformat(), "group": g, **v}
-        for (b, g), v in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
-    ]
+    # `lanes` connections, each running its share of the statements one after another:
+    # one lane's database work overlaps the other's building of its rows' documents
+    # (a connection per family cost more: past the pool's size, each was opened anew)
+    async def lane(share: list[Any]) -> None:
+        async with engine.connect() as conn:
+            for job in share:
+                await job(conn)
+
+    await asyncio.gather(*(lane(jobs[i::lanes]) for i in range(min(lanes, len(jobs)))))
+    order = ("intake", "swarm", "resolution", "satisfaction", "sla", "backlog", "specialists")
+    with _collector_paused():
+        series = [
+            {
+                "period": _bucket_start(b, period.by).isoformat(),
+                "group": g,
+                **{f: v[f] for f in order if f in v},  # the same order however lanes end
+            }
+            for (b, g), v in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
+        ]
     return {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
@@ -288,44 +348,34 @@ def _filters(q: _Query, table: sa.Table) -> list[Any]:
 async def _owner_weeks(conn: Any, q: _Query, rollup: Rollup) -> list[Any]:
     """`rollup`'s measures per week and owner: the weeks wholly in the period from the
     weekly rollup per owner, the days of a week cut by the period's ends from the KPI
-    tables (indexed by day: at most six days at each end), combined as the rollups
-    combine (sums, maxima)."""
+    tables (indexed by day: at most six days at each end). The two never share a week,
+    and a rollup row is one week and owner: a UNION ALL, nothing to add up."""
     lo, hi = q.p.days
     first, last = _whole_weeks(lo, hi)
     src = rollup.source
-    if first > last:  # no whole week: a few days of the source
-        extra = [src.c[e] for e in rollup.extra]
-        return await q.grouped(conn, src, rollup.source_day, rollup.raw(), extra)
-    names = [f"m{i}" for i in range(len(rollup.measures))]
-    t = BY_OWNER[rollup].table
-    weekly = sa.select(
-        t.c.week.label("bucket"),
-        _group(q, t).label("grp"),
-        *(t.c[e] for e in rollup.extra),
-        *(t.c[m.name].label(n) for m, n in zip(rollup.measures, names, strict=True)),
-    ).where(t.c.week >= first, t.c.week <= last, *_filters(q, t))
-    day = rollup.source_day
-    bucket = _bucket(day, "week")
-    grp = _group(q, src)
     extra = [src.c[e] for e in rollup.extra]
-    cut = sa.or_(sa.and_(day >= lo, day < first * 7 - 3), sa.and_(day > last * 7 + 3, day <= hi))
-    edges = (
+    if first > last:  # no whole week: a few days of the source
+        return await q.grouped(conn, src, rollup.source_day, rollup.raw(), extra)
+    t = BY_OWNER[rollup].table
+    branches = [
         sa.select(
-            bucket.label("bucket"),
-            grp.label("grp"),
-            *extra,
-            *(e.label(n) for e, n in zip(rollup.raw(), names, strict=True)),
-        )
-        .where(cut, *_filters(q, src))
-        .group_by(bucket, grp, *extra)
-    )
-    u = sa.union_all(weekly, edges).subquery()
-    combined = [
-        sa.func.max(u.c[n]) if m.kind == "max" else sa.func.sum(u.c[n])
-        for m, n in zip(rollup.measures, names, strict=True)
+            t.c.week.label("bucket"),
+            _group(q, t).label("grp"),
+            *(t.c[e] for e in rollup.extra),
+            *(t.c[m.name] for m in rollup.measures),
+        ).where(t.c.week >= first, t.c.week <= last, *_filters(q, t))
     ]
-    keys = [u.c.bucket, u.c.grp, *(u.c[e] for e in rollup.extra)]
-    return list((await conn.execute(sa.select(*keys, *combined).group_by(*keys))).all())
+    day = rollup.source_day
+    bucket = _bucket(day, "week").label("bucket")
+    grp = _group(q, src).label("grp")
+    for start, end in ((lo, first * 7 - 4), (last * 7 + 4, hi)):
+        if start <= end:
+            branches.append(
+                sa.select(bucket, grp, *extra, *rollup.raw())
+                .where(day >= start, day <= end, *_filters(q, src))
+                .group_by(bucket, grp, *extra)
+            )
+    return list((await conn.execute(sa.union_all(*branches))).all())
 
 
 Moves = dict[str | None, dict[int, list[float]]]
@@ -398,25 +448,26 @@ def _backlog_walk(q: _Query, moves: Moves) -> None:
     opening-time sum, ended count and sum; before the period: on the day before it)."""
     p = q.p
     lo, hi = p.days
-    for g, by_day in moves.items():
-        n = total = 0.0
-        days = sorted(by_day)
-        i = 0
-        bucket = _bucket_int(lo, p.by)
-        while _bucket_start(bucket, p.by) <= p.end:
-            end_day = min(_bucket_end_day(bucket, p.by), hi)
-            while i < len(days) and days[i] <= end_day:
-                opened, opened_sum, ended, ended_sum = by_day[days[i]]
-                n += opened - ended
-                total += opened_sum - ended_sum
-                i += 1
-            end_ts = (end_day + 1) * 86400.0
-            if n > 0:
-                q.series[(bucket, g)]["backlog"] = {
-                    "open": int(n),
-                    "mean_age_s": round(end_ts - total / n, 1),
-                }
-            bucket += 1
+    with _collector_paused():
+        for g, by_day in moves.items():
+            n = total = 0.0
+            days = sorted(by_day)
+            i = 0
+            bucket = _bucket_int(lo, p.by)
+            while _bucket_start(bucket, p.by) <= p.end:
+                end_day = min(_bucket_end_day(bucket, p.by), hi)
+                while i < len(days) and days[i] <= end_day:
+                    opened, opened_sum, ended, ended_sum = by_day[days[i]]
+                    n += opened - ended
+                    total += opened_sum - ended_sum
+                    i += 1
+                end_ts = (end_day + 1) * 86400.0
+                if n > 0:
+                    q.series[(bucket, g)]["backlog"] = {
+                        "open": int(n),
+                        "mean_age_s": round(end_ts - total / n, 1),
+                    }
+                bucket += 1
 
 
 def _bucket_int(day: int, by: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from domain import Actor, Case, Role
 from projections.db import create_views_engine
+from projections.envelope import Recorded
 from projections.kpi_projector import KpiProjector
 from projections.kpi_queries import Period, kpis
 from tests.conftest import Database
@@ -91,7 +92,7 @@ def _by(answer: dict[str, Any], family: str, field: str) -> dict[tuple[str, str 
 
 
 async def test_owner_and_priority_splits_equal_the_events(database: Database) -> None:
-    rows = [_Row(p, e.originator_id, e) for p, e in enumerate(_history(), 1)]
+    rows: list[Recorded] = [_Row(p, e.originator_id, e) for p, e in enumerate(_history(), 1)]
     engine = create_views_engine(database.url, schema=database.schema)
     projector = KpiProjector(engine, _no_log, lambda row: row.event, schema=database.schema)
     try:

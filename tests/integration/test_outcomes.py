@@ -485,6 +485,8 @@ async def test_rollups_follow_a_case_whose_days_move(database: Database) -> None
             Period(*days, "week"),
             Period(*days, "day", "product_area"),
             Period(*days, "day", None, {"product_area": "identity"}),
+            Period(*days, "week", "owner"),
+            Period(date(2026, 3, 4), date(2026, 3, 10), "week", "owner"),
         ):
             answer = await kpis(engine, period)
             assert answer == await kpis(engine, period, rollups=False), period
