@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import statistics
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -113,6 +114,11 @@ def telemetry_costs(args: argparse.Namespace, seconds: float, idempotency: bool)
     return 0
 
 
+def _ready(barrier: threading.Barrier) -> None:
+    """A load process is up (this module and `bench._http_load` imported)."""
+    barrier.wait()
+
+
 def _turned(names: list[str], n: int) -> list[str]:
     """`names` turned by `n` places (round `n`'s starting order)."""
     k = n % len(names)
@@ -170,9 +176,17 @@ def simultaneous(
                 )
                 for name in order
             }
-            start = time.time() + SPAWN_SLACK * 2 + warmup
-            window = (start, start + seconds)
-            with ProcessPoolExecutor(len(CONFIGS), mp_context=get_context("spawn")) as pool:
+            spawn = get_context("spawn")
+            with spawn.Manager() as manager, ProcessPoolExecutor(len(CONFIGS), spawn) as pool:
+                # Every load process started and its modules imported before the window
+                # is set: on a loaded machine a late one left its server half its window
+                # idle (fewer commands per batch: more CPU per command, whatever its
+                # telemetry); the three meet at a barrier, so each holds its own worker.
+                barrier = manager.Barrier(len(CONFIGS), timeout=120)
+                for ready in [pool.submit(_ready, barrier) for _ in CONFIGS]:
+                    ready.result()
+                start = time.time() + SPAWN_SLACK + warmup
+                window = (start, start + seconds)
                 futures = {
                     name: pool.submit(
                         run_clients, "127.0.0.1", port, tokens, window, 0.1, idempotency
@@ -185,7 +199,7 @@ def simultaneous(
                 after = {name: cpu_ticks(p.pid) for name, (p, _) in servers.items()}
                 loads: dict[str, LoadResult] = {n: f.result() for n, f in futures.items()}
         rows = {}
-        total = seconds + warmup + SPAWN_SLACK * 2
+        total = seconds + warmup + SPAWN_SLACK
         for name, load in loads.items():
             stats = LatencyStats.of(load.latencies)
             note = f"{load.errors} errors, first: {load.first_error}" if load.errors else ""
