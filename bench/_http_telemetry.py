@@ -17,13 +17,15 @@ command (commands/s then measure how the scheduler shared the cores, not the cos
 
 The order the three start in (and, one after the other, run in) turns by one each round,
 so no configuration always has the first port, the first load process or the first
-minute.
+minute; together, the window is set once the three load processes are up. `--windows N`
+measures N windows one after the other on each round's servers (each a side-by-side
+sample, for a fraction of a round's start-up: more samples for the same machine time).
 
 Printed: each run's figures, and per round the ratio of `info` and `traced 1%` to `quiet`
 in commands/s and in server CPU per command (the steadier of the two on a shared
-machine); then, over the rounds, each ratio's median (the verdict), its range, and the
-mean with a 95% confidence interval (Student's t over the rounds' ratios): how far the
-rounds let the figure be trusted. Targets (issue #18): `info` costs at most 5%
+machine); then, over every window, each ratio's median (the verdict), its range, and the
+mean with a 95% confidence interval (Student's t over the windows' ratios): how far the
+samples let the figure be trusted. Targets (issue #18): `info` costs at most 5%
 commands/s, `traced 1%` at most 10%.
 """
 
@@ -33,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -65,6 +68,7 @@ TARGETS = {"info": 1.05, "traced 1%": 1.10}
 def telemetry_costs(args: argparse.Namespace, seconds: float, idempotency: bool) -> int:
     tree = args.tree.resolve() if args.tree else None
     together = bool(getattr(args, "together", False))
+    windows = max(1, int(getattr(args, "windows", 1))) if together else 1
     print(f"HTTP commands on PostgreSQL, projector off: telemetry quiet vs info logs vs "
           f"traces at 1%, {'at the same time' if together else 'one after the other'}, "
           f"in {tree or 'this tree'}")  # fmt: skip
@@ -79,28 +83,32 @@ def telemetry_costs(args: argparse.Namespace, seconds: float, idempotency: bool)
             }
             order = _turned(list(CONFIGS), n)
             if together:
-                rows = simultaneous(
-                    args.clients, seconds, args.warmup, idempotency, tree, outputs, order
-                )
-            for name in order:
-                if together:
-                    break
-                rows[name] = http_run(
-                    name, False, args.clients, seconds, args.warmup, idempotency,
-                    root=tree, extra_env=CONFIGS[name], output=outputs[name],
+                samples = simultaneous(
+                    args.clients, seconds, args.warmup, idempotency, tree, outputs, order,
+                    windows,
                 )  # fmt: skip
-            print(f"round {n + 1} of {args.rounds} (started in the order {', '.join(order)})")
-            print(table([rows[name] for name in CONFIGS]))
-            quiet = rows["quiet"]
-            per_quiet = quiet.server_cpu / quiet.rate * 1e6
-            for name in TARGETS:
-                row = rows[name]
-                per = row.server_cpu / row.rate * 1e6
-                slower[name].append(ratio(quiet.rate, row.rate))
-                costlier[name].append(ratio(per, per_quiet))
-                print(f"{name}: quiet / {name} cmd/s {slower[name][-1]:.3f}; server CPU "
-                      f"per command {per:.0f} us vs {per_quiet:.0f} us "
-                      f"({costlier[name][-1]:.3f})")  # fmt: skip
+            else:
+                for name in order:
+                    rows[name] = http_run(
+                        name, False, args.clients, seconds, args.warmup, idempotency,
+                        root=tree, extra_env=CONFIGS[name], output=outputs[name],
+                    )  # fmt: skip
+                samples = [rows]
+            for w, rows in enumerate(samples):
+                of = f", window {w + 1} of {windows}" if windows > 1 else ""
+                print(f"round {n + 1} of {args.rounds}{of} (started in the order "
+                      f"{', '.join(order)})")  # fmt: skip
+                print(table([rows[name] for name in CONFIGS]))
+                quiet = rows["quiet"]
+                per_quiet = quiet.server_cpu / quiet.rate * 1e6
+                for name in TARGETS:
+                    row = rows[name]
+                    per = row.server_cpu / row.rate * 1e6
+                    slower[name].append(ratio(quiet.rate, row.rate))
+                    costlier[name].append(ratio(per, per_quiet))
+                    print(f"{name}: quiet / {name} cmd/s {slower[name][-1]:.3f}; server CPU "
+                          f"per command {per:.0f} us vs {per_quiet:.0f} us "
+                          f"({costlier[name][-1]:.3f})")  # fmt: skip
     for name, limit in TARGETS.items():
         judged = "server CPU per command" if together else "commands/s"
         verdicts = []
@@ -109,8 +117,8 @@ def telemetry_costs(args: argparse.Namespace, seconds: float, idempotency: bool)
             if (measure == "commands/s") != together:
                 verdicts.append("MET" if median <= limit else "NOT MET")
             print(f"{name}, {measure} (quiet = 1): {_spread(ratios)}")
-        print(f"target: {name} costs at most {limit - 1:.0%} ({judged}, median of the rounds' "
-              f"ratios): {verdicts[0]}")  # fmt: skip
+        print(f"target: {name} costs at most {limit - 1:.0%} ({judged}, median of the "
+              f"{len(ratios)} ratios): {verdicts[0]}")  # fmt: skip
     return 0
 
 
@@ -133,7 +141,7 @@ _T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31,
 def _spread(ratios: list[float]) -> str:
     """The median of `ratios`, their range, and their mean with its 95% interval."""
     listed = ", ".join(f"{r:.3f}" for r in ratios)
-    text = f"median {statistics.median(ratios):.3f} (rounds: {listed}"
+    text = f"median {statistics.median(ratios):.3f} (each window: {listed}"
     if len(ratios) < 2:
         return text + ")"
     mean = statistics.fmean(ratios)
@@ -154,11 +162,13 @@ def simultaneous(
     tree: Path | None,
     outputs: dict[str, Path],
     order: list[str],
-) -> dict[str, Row]:
+    windows: int = 1,
+) -> list[dict[str, Row]]:
     """The three configurations' servers at once, one schema and one load process each,
-    over one window, started in `order`; each server's CPU over that window."""
+    started in `order`, over `windows` windows one after the other (the same servers, a
+    fresh load run each); for each window, each server's figures and CPU over it."""
 
-    async def with_schemas() -> dict[str, Row]:
+    async def with_schemas() -> list[dict[str, Row]]:
         async with contextlib.AsyncExitStack() as stack:
             schemas = {
                 name: await stack.enter_async_context(fresh_pg_schema("bench_tel", url=PG_URL))
@@ -166,9 +176,10 @@ def simultaneous(
             }
             return await asyncio.to_thread(measure, schemas)
 
-    def measure(schemas: dict[str, str]) -> dict[str, Row]:
+    def measure(schemas: dict[str, str]) -> list[dict[str, Row]]:
         issuer = TokenIssuer(SECRET)
         tokens = [issuer.issue(f"bench-agent-{n}", "agent", ttl=3600) for n in range(clients)]
+        measured = []
         with contextlib.ExitStack() as stack:
             servers = {
                 name: stack.enter_context(
@@ -185,19 +196,26 @@ def simultaneous(
                 barrier = manager.Barrier(len(CONFIGS), timeout=120)
                 for ready in [pool.submit(_ready, barrier) for _ in CONFIGS]:
                     ready.result()
-                start = time.time() + SPAWN_SLACK + warmup
-                window = (start, start + seconds)
-                futures = {
-                    name: pool.submit(
-                        run_clients, "127.0.0.1", port, tokens, window, 0.1, idempotency
-                    )
-                    for name, (_, port) in servers.items()
-                }
-                time.sleep(max(0.0, start - time.time()))
-                before = {name: cpu_ticks(p.pid) for name, (p, _) in servers.items()}
-                time.sleep(max(0.0, window[1] - time.time()))
-                after = {name: cpu_ticks(p.pid) for name, (p, _) in servers.items()}
-                loads: dict[str, LoadResult] = {n: f.result() for n, f in futures.items()}
+                for _ in range(windows):  # each worker is idle: each takes one load run
+                    measured.append(window_of(servers, pool, tokens))
+        return measured
+
+    def window_of(
+        servers: dict[str, tuple[subprocess.Popen[bytes], int]],
+        pool: ProcessPoolExecutor,
+        tokens: list[str],
+    ) -> dict[str, Row]:
+        start = time.time() + SPAWN_SLACK + warmup
+        window = (start, start + seconds)
+        futures = {
+            name: pool.submit(run_clients, "127.0.0.1", port, tokens, window, 0.1, idempotency)
+            for name, (_, port) in servers.items()
+        }
+        time.sleep(max(0.0, start - time.time()))
+        before = {name: cpu_ticks(p.pid) for name, (p, _) in servers.items()}
+        time.sleep(max(0.0, window[1] - time.time()))
+        after = {name: cpu_ticks(p.pid) for name, (p, _) in servers.items()}
+        loads: dict[str, LoadResult] = {n: f.result() for n, f in futures.items()}
         rows = {}
         total = seconds + warmup + SPAWN_SLACK
         for name, load in loads.items():
