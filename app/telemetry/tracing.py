@@ -27,8 +27,9 @@ context flag says so), so at 1% the other 99% pay almost nothing: for a new root
 a ratio sampler the decision is the ratio's own test on a random number (`_ratio_bound`),
 and the flag is set by a small class. Measured in process (process CPU, the edge's hooks
 of one request with `recording` twice and `appended`): 12 us with a non-recording span
-per request, 5 us with the flag and the SDK's `should_sample`, 1.5-2 us now. Everything below a sampled request is recorded (the provider's
-own sampler is `ALWAYS_ON`), and so are the projector batch and push spans linked to it;
+per request, 5 us with the flag and the SDK's `should_sample`, 1.5-2 us now. Everything
+below a sampled request is recorded (the provider's own sampler is `ALWAYS_ON`), and so
+are the projector batch and push spans linked to it;
 those two are made only when something they serve was traced (a batch or a change whose
 events were appended, in this process, under a recorded span). Outside any request (a
 job's span), the head sampler decides for the new root.
