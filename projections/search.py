@@ -6,18 +6,29 @@ Contract of `search(conn, query)`:
   and digits of any script) and "quoted phrases"; operators, brackets, stray quotes and
   control characters are only separators; at most `MAX_TERMS` terms of `MAX_TERM_CHARS`
   characters count (the rest is ignored), so no input gives a database error;
+- CJK runs (`projections.cjk`) are read as their character bigrams: a run of two
+  characters is a word, a longer one the phrase of its bigrams, matched against the
+  bigram columns of the index, so a word inside a run without spaces is found;
 - common English words are dropped unless nothing else is left;
 - documents holding every term rank first (ranked by the backend's relevance: PostgreSQL's
-  `ts_rank` with the title weighted over the body, SQLite's `bm25` with the title worth
+  `ts_rank_cd` with the title weighted over the body, SQLite's `bm25` with the title worth
   four times the body), then, when that gives fewer than `limit`, those holding any term;
-  an article's reuses lift its rank (up to x2 at 10 reuses);
+  reuses lift a document's rank (an article's or a solved case's: up to x2 at 10);
 - ranking reads every ranked document's index entry, so at most `candidates` documents
   are ranked per pass: PostgreSQL takes the first that match (its index does not order
   them), SQLite the newest (FTS5 walks its matches by rowid); a query matching more
-  documents than that is ranked among those (narrow it with more words or a filter);
+  documents than that is ranked among those (narrow it with more words or a filter).
+  PostgreSQL finds them through its GIN index, never a scan (unless `broad`), and checks
+  a phrase on at most `POOL` documents holding all of its words;
 - filters: product area (exact), statuses, kinds; `exclude` leaves one document out;
 - each hit carries a highlight: the best passage of the body (or the title), HTML-escaped,
-  matched terms in `<mark>`.
+  matched terms in `<mark>` (CJK runs of the query marked where the passage holds them).
+
+`rarest(conn, terms, keep, most)` (SQLite, for an open case's similar ones): FTS5's `bm25`
+counts the documents of every term over its whole posting list, which for a case's common
+words was most of the search's time; so the terms are first counted among the newest
+`SAMPLE` documents (cheap: FTS5 seeks by rowid, and a count stops at a tenth of them),
+and only the `keep` rarest (with those the sample lacks) are searched.
 """
 
 from __future__ import annotations
