@@ -274,7 +274,7 @@ async def cjk(database: Database, store: EventStore) -> AsyncIterator[Corpus]:
             owner,
             expert,
             subject="Outlook 邮件同步失败",
-            description="客户端无法同步邮件，同步一直失败。",
+            description="客户端无法同步邮件。同步一直失败。",
             area="mail",
             finding="代理服务器阻止了同步请求。",
             summary="在代理上放行同步地址。",
@@ -283,7 +283,7 @@ async def cjk(database: Database, store: EventStore) -> AsyncIterator[Corpus]:
             owner,
             expert,
             subject="网络很慢",
-            description="上传文件时网络很慢，偶尔同步。",
+            description="上传文件时网络很慢。偶尔同步。",
             area="network",
             finding="交换机端口协商为百兆。",
             summary="更换网线。",
@@ -346,6 +346,6 @@ async def test_cjk_similar_cases_and_hostile_queries(cjk: Corpus) -> None:
     found = await similar_of(cjk, cjk.ids["open"])
     assert found is not None
     assert found[1][0] == "mail"
-    for text in HOSTILE + ['"同步 OR 失败*', "同", "同步" * 2_000, "(邮件) NEAR 失败 -网络"]:
+    for text in [*HOSTILE, '"同步 OR 失败*', "同", "同步" * 2_000, "(邮件) NEAR 失败 -网络"]:
         hits = await cjk.knowledge.search(SearchQuery(text))
         assert isinstance(hits, list), text
