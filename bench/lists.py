@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-LIST_VIEWS = ("mycases", "cases", "swarms")
+LIST_VIEWS = ("mycases", "cases", "swarms", "listed")
 
 
 def measure(cases: int, rounds: int) -> dict[str, Any]:

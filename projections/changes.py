@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -36,6 +37,7 @@ from projections.tables import case_items, case_members, case_views, view_change
 __all__ = [
     "ViewChange",
     "can_read_case",
+    "changes_of",
     "load_view",
     "read_all_changes",
     "read_changes",
@@ -64,10 +66,11 @@ class ViewChange:
 _REFS_PER_QUERY = 300  # (case, kind, seq) triples per statement: 900 parameters
 
 
-async def _changes(
-    conn_or_engine: AsyncConnection | AsyncEngine, rows: list[Any]
+async def changes_of(
+    conn_or_engine: AsyncConnection | AsyncEngine, rows: Sequence[Any]
 ) -> list[ViewChange]:
-    """The changes of `view_changes` rows, the case items they refer to filled in."""
+    """The changes of `view_changes` rows (anything with their columns as attributes),
+    the case items they refer to filled in."""
     out: list[ViewChange] = []
     wanted: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows:
@@ -117,7 +120,7 @@ async def read_changes(
         .order_by(t.c.position)
         .limit(limit)
     )
-    return await _changes(conn_or_engine, await _rows(conn_or_engine, query))
+    return await changes_of(conn_or_engine, await _rows(conn_or_engine, query))
 
 
 async def read_all_changes(
@@ -136,7 +139,7 @@ async def read_all_changes(
         .order_by(t.c.position, t.c.view, t.c.key)
         .limit(limit)
     )
-    return await _changes(engine, await _rows(engine, query))
+    return await changes_of(engine, await _rows(engine, query))
 
 
 async def load_view(
