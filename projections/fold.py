@@ -189,7 +189,10 @@ class ViewSet:
             # case item is appended there
             self.changes.append(Change(view, list_key, position, 0, ops_json, ops_json))
         entry = after.entry if after.entry is not None else case_entry(doc)
-        self.docs[(ENTRY, key)] = {**entry, "position": position}  # the row's position
+        # The row's position column stays the case's opened position: every event
+        # rewrites the row in place, and PostgreSQL's same-page update then logs only
+        # the bytes that changed (mostly `latest`, the document's last member).
+        self.docs[(ENTRY, key)] = {**entry, "position": doc["opened_position"]}
         self.dirty[(ENTRY, key)] = position
 
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
