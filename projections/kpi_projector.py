@@ -62,6 +62,7 @@ class KpiProjector(LeadingFollower):
         batch_size: int = 2000,
         retry: float = 1.0,
         linger: float = 0.05,
+        flush_seconds: float = 1.0,
     ) -> None:
         self.engine = engine
         self.subscribe = subscribe
@@ -72,6 +73,8 @@ class KpiProjector(LeadingFollower):
         #: A batch not full yet waits this long for more (fewer, larger transactions:
         #: the KPIs may lag the log by that much)
         self.linger = linger
+        #: How long a position that skipped batches reached waits to be stored
+        self.flush_seconds = flush_seconds
         self.position = 0
         self.leading = False
         self.events = 0
@@ -96,7 +99,16 @@ class KpiProjector(LeadingFollower):
         pumping = asyncio.create_task(pump(), name="kpis-pump")
         try:
             while True:
-                first = await queue.get()
+                if self.position > expected:  # skipped batches: store it once idle
+                    try:
+                        first = await asyncio.wait_for(queue.get(), self.flush_seconds)
+                    except TimeoutError:
+                        async with self.engine.begin() as conn:
+                            await tracked.move(conn, NAME, expected, self.position)
+                        expected = self.position
+                        continue
+                else:
+                    first = await queue.get()
                 if queue.qsize() < self.batch_size and self.linger > 0:
                     await asyncio.sleep(self.linger)
                 rows = [first]
@@ -108,10 +120,16 @@ class KpiProjector(LeadingFollower):
             await asyncio.gather(pumping, return_exceptions=True)
 
     async def project(self, rows: list[Recorded], expected: int) -> int:
-        """Fold `rows` (following `expected`) and commit the rows they changed with the
-        new position. A case whose state the batch left as it was, and an activity row
-        already stored, are not written again, nor the rollup days they count on (most
-        events on a case already counted: a further insight, a customer message)."""
+        """Fold `rows` (following `expected`, the stored position) and commit the rows
+        they changed with the new position; returns the stored position.
+
+        A case whose state the batch left as it was, and an activity row already stored,
+        are not written again, nor the rollup days they count on (most events on a case
+        already counted: a further insight, a customer message). A batch that changes
+        nothing writes nothing, the position included (`position` moves in memory):
+        folding those events again from the stored position changes nothing either, so
+        a new leader may. The next batch that writes stores the position, or the loop
+        once no event came for `flush_seconds`."""
         envelopes = [Envelope(row.position, self.decode(row)) for row in rows]
         position = rows[-1].position
         try:
@@ -131,13 +149,16 @@ class KpiProjector(LeadingFollower):
                 batch.activity = {
                     k: x for k, x in batch.activity.items() if k not in active or x > active[k]
                 }
-                if not _empty(batch):
+                if _empty(batch):
+                    written = expected
+                else:
                     touched: dict[Rollup, set[int | None]] = {r: set() for r in DAY_OF}
                     for key in batch.cases.keys() & days.keys():  # the days they counted on
                         for rollup, day in days[key].items():
                             touched[rollup].add(day)
                     await write(conn, batch, touched)
-                await tracked.move(conn, NAME, expected, position)
+                    await tracked.move(conn, NAME, expected, position)
+                    written = position
         except BaseException:
             self._states.clear()  # states may be half-folded: trust only the database
             self._active.clear()
@@ -154,7 +175,7 @@ class KpiProjector(LeadingFollower):
             active.popitem(last=False)
         self.events += len(rows)
         await self._advance(position)
-        return position
+        return written
 
     async def _load(self, conn: AsyncConnection, envelopes: list[Envelope]) -> dict[str, State]:
         keys = {e.key for e in envelopes if "." not in e.name and e.name != "Opened"}

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from projections.change_text import LISTED_PREFIX
 from projections.changes import ViewChange, changes_of
 from projections.fold import dumps
 from projections.lists import ALL_CASES, ENTRY, LISTED, MYCASES, SWARMS, ListIndex, own_case
@@ -27,13 +28,15 @@ _MEMBERS = {
     f" WHERE m.agent_id = :k AND s.status IN {_LIVE}",
     ALL_CASES: "SELECT case_id FROM case_summaries WHERE status = 'open'",
 }
+#: A case change that carries its lists' shared change (`change_text.with_listed`).
+_CARRIES = f"ops LIKE '{LISTED_PREFIX}%'"
 _OWN_HEAD = "SELECT max(position) AS p FROM view_changes WHERE view = :v AND key = :k"
 #: A list's last change: its own rows', or its cases' shared rows' (`projections.lists`):
 #: the shared rows of a case before it came in precede the row that brought it in.
 _HEADS = {
     view: f"SELECT max(p) AS head FROM ({_OWN_HEAD} UNION ALL"
-    f" SELECT (SELECT max(position) FROM view_changes"
-    f" WHERE view = '{LISTED}' AND key = c.case_id) AS p FROM ({members}) AS c) AS h"
+    f" SELECT (SELECT position FROM view_changes WHERE view = 'case' AND key = c.case_id"
+    f" AND {_CARRIES} ORDER BY position DESC LIMIT 1) AS p FROM ({members}) AS c) AS h"
     for view, members in _MEMBERS.items()
 }
 _HEADS[SWARMS] = _OWN_HEAD.replace("AS p", "AS head")
@@ -126,7 +129,7 @@ def _changes_sql(view: str, dialect: str) -> str:
         " WHERE view = :v AND key = :k AND position > :a"
         " UNION ALL"
         f" SELECT 1, position, key, ops, CASE WHEN key IN ({members}) THEN 1 ELSE 0 END"
-        f" FROM view_changes WHERE view = '{LISTED}' AND position > :a"
+        f" FROM view_changes WHERE view = 'case' AND position > :a AND {_CARRIES}"
         f" AND (key IN ({members}) OR key IN ({touched}))"
         " ORDER BY 2, 1 LIMIT :n"
     )
@@ -153,7 +156,7 @@ async def read_list_changes(
     own = [(row, *own_case(json.loads(row.ops))) for row in rows if row.kind == 0]
     for _, case_id, what in own:
         kept.setdefault(case_id, what != "add")  # kept at `after` unless it came in since
-    picked: list[_Row] = []
+    picked: list[_Row] = []  # the list's own rows, and the case changes carrying the rest
     changed = iter(own)
     for row in rows:
         position = int(row.position)
@@ -161,12 +164,18 @@ async def read_list_changes(
             _, case_id, what = next(changed)
             own_at.add(position)
             kept[case_id] = what != "remove"
-        elif position in own_at or not kept.setdefault(row.key, bool(row.cur)):
-            continue
-        picked.append(_Row(position, view, key, 0, row.ops))
+            picked.append(_Row(position, view, key, 0, row.ops))
+        elif position not in own_at and kept.setdefault(row.key, bool(row.cur)):
+            picked.append(_Row(position, "case", row.key, 0, row.ops))
         if len(picked) == limit:
             break
-    return await changes_of(conn, picked)
+    out = [
+        ViewChange(view, key, c.position, 0, c.ops) if c.view == LISTED else c
+        for c in await changes_of(conn, picked, listed=True)
+        if c.view != "case"
+    ]
+    out.sort(key=lambda c: c.position)
+    return out
 
 
 class _Row(NamedTuple):

@@ -138,7 +138,7 @@ class ChangeFeed:
         while True:
             seen = self._committed() if self._committed is not None else 0
             rows = await read_all_changes(self.engine, self.position, limit)
-            full = len(rows) == limit
+            full = len(rows) >= limit  # rows, and the shared list changes they carry
             if full:  # the page may end inside a position: keep complete ones only
                 last = rows[-1].position
                 rows = [c for c in rows if c.position < last]
