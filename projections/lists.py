@@ -20,6 +20,15 @@ plus one small ``entry`` document per case (`case_entry`), read in one statement
 position of the list's last change (`projections.list_queries`). A change is derived per
 event from the case document before and after it (`ListState`): deterministic, so the
 projector, `swarmdesk rebuild` and the parallel rebuild write the same changes.
+
+Stored once per case, fanned out on read: what an event changes in a case's entry is the
+same on every list that keeps the case, so it is stored once, inside the case's own
+change of that event (`LISTED`, `change_text.with_listed`), and a list stores a change
+of its own only when a case comes in, goes out or changes its relation there
+(`list_changes`). A push feed fans the shared change out to the lists that keep the case
+(`ListIndex`, kept from the lists' own changes); a resume rebuilds a list's changes from
+its own and its cases' (`list_queries.read_list_changes`). An insight on a case of 32
+members wrote 33 change rows; it now writes none of its own.
 """
 
 from __future__ import annotations
@@ -37,7 +46,8 @@ from projections.rows import board_entries, relations
 MYCASES, ALL_CASES, SWARMS = "mycases", "cases", "swarms"
 ALL_KEY, OPEN_KEY = "all", "open"
 ENTRY = "entry"  # the view name of the per-case entry documents
-#: The view of a case's entry changes shared by every list that keeps it (key: case id).
+#: The view of a case's entry changes shared by every list that keeps it (key: case id):
+#: pushed, and stored in the case's own change of the event (`fold.ViewSet._carry`).
 LISTED = "listed"
 LIST_VIEWS = (MYCASES, ALL_CASES, SWARMS)
 
