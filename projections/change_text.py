@@ -98,6 +98,12 @@ def with_listed(stored: str, case: str, ops: list[Op], line: Op | None = None) -
     `projections.lists.case_entry` makes of it) is stored as ``["~", "/latest",
     by_name]``, and read back from the line."""
     cut = len(f"/cases/{case}")
+    if len(ops) == 1 and ops[0]["path"][cut:] == "/latest" and ops[0]["op"] == "replace":
+        value = ops[0]["value"]  # most events change only `latest`
+        if _from_line(value, line):
+            name = orjson.dumps(value["by_name"]).decode()
+            head = f'["{LISTED_MARK}",[["{LATEST}","/latest",{name}]]]'
+            return f"[{head}]" if stored == "[]" else f"[{head},{stored[1:]}"
     out: list[list[Any]] = []
     for op in ops:
         path, value = op["path"][cut:], op.get("value")
@@ -115,9 +121,16 @@ def _from_line(value: Any, line: Op | None) -> bool:
     return (
         line is not None
         and isinstance(value, dict)
-        and list(value) == ["type", "by", "by_name", "at"]
-        and latest_of(line, value["by_name"]) == value
+        and len(value) == 4
+        and value.get("at") == line["at"]
+        and value.get("by") == line["by"]
+        and value.get("type") == line["type"]
+        and "by_name" in value
+        and list(value) == _LATEST_KEYS
     )
+
+
+_LATEST_KEYS = ["type", "by", "by_name", "at"]
 
 
 def latest_of(line: Op, by_name: Any) -> dict[str, Any]:

@@ -190,9 +190,10 @@ class ViewSet:
             return
         after = ListState.of(doc)
         self.lists[key] = after
-        for view, list_key, ops_json in list_changes(key, before, after):
+        shared: list[list[Op]] = [[]]
+        for view, list_key, ops_json in list_changes(key, before, after, shared):
             if view == LISTED:  # stored in the case's change of the event, first
-                self._carry(key, position, ops_json)
+                self._carry(key, position, shared[0])
             # stored as it is (RFC 6902 objects, which `change_text.unpack` reads): no
             # case item is appended there
             self.changes.append(Change(view, list_key, position, 0, ops_json, ops_json))
@@ -203,8 +204,8 @@ class ViewSet:
         self.docs[(ENTRY, key)] = {**entry, "position": doc["opened_position"]}
         self.dirty[(ENTRY, key)] = position
 
-    def _carry(self, key: str, position: int, ops_json: str) -> None:
-        """Store the lists' shared change `ops_json` in the case's change at `position`
+    def _carry(self, key: str, position: int, ops: list[Op]) -> None:
+        """Store the lists' shared change `ops` in the case's change at `position`
         (`change_text.with_listed`); the `LISTED` change itself is pushed, not stored
         (`stored_changes`). An entry changes only when its case document does."""
         for n in range(len(self.changes) - 1, -1, -1):
@@ -215,8 +216,8 @@ class ViewSet:
                 doc, line = self.docs[("case", key)], None
                 if doc is not None and '"/timeline/-"' in c.ops_json:
                     line = doc["timeline"][-1]  # the line this change appends
-                stored = with_listed(c.stored, key, orjson.loads(ops_json), line)
-                self.changes[n] = c._replace(stored=stored)
+                stored = with_listed(c.stored, key, ops, line)
+                self.changes[n] = Change(c.view, key, position, c.version, c.ops_json, stored)
                 return
         raise AssertionError(f"case {key}: a list change at {position} without a case change")
 

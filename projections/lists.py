@@ -118,22 +118,28 @@ def entry_ops(path: str, before: Doc | None, after: Doc | None) -> list[Op]:
     return [replace(f"{path}/{k}", v) for k, v in after.items() if before.get(k) != v]
 
 
-def list_changes(case_id: str, before: ListState, after: ListState) -> list[ListChange]:
+def list_changes(
+    case_id: str, before: ListState, after: ListState, shared: list[list[Op]] | None = None
+) -> list[ListChange]:
     """The list changes one event made (before -> after), as STORED, in (view, key) order,
     each with its ops as JSON text (the same text `projections.fold.dumps` makes).
 
     The entry's ops are the same on every list that keeps the case before and after the
-    event, so they are stored once, under (`LISTED`, case id), and fanned out to the
-    lists that keep the case when read (`ListIndex.expand`, `list_queries`). A list gets
+    event, so they are one change, (`LISTED`, case id), stored in the case's change
+    and fanned out to the lists that keep the case when read (`ListIndex.expand`,
+    `list_queries`). A list gets
     a row of its own only when the case comes in, goes out or changes its relation there
     (a whole add or remove, or the entry's ops and the new relation): that row replaces
     the shared one for that list at that position. One insight on a case of 32 members
-    writes one list row, not 33."""
+    writes one list row, not 33. `shared` (a list of one), if given, is set to the
+    shared change's ops (its text is in the result)."""
     out: list[ListChange] = []
+    found = shared if shared is not None else [[]]
     path = f"/cases/{case_id}"
     ops = entry_ops(path, before.entry, after.entry)
     if ops and before.entry is not None and after.entry is not None:
         out.append((LISTED, case_id, _dumps(ops)))
+        found[0] = ops
     was_open, is_open = _open(before.entry), _open(after.entry)
     if (was_open is None) != (is_open is None):  # it comes in or goes out
         out.append((ALL_CASES, ALL_KEY, _dumps(entry_ops(path, was_open, is_open))))
