@@ -7,8 +7,8 @@ so (as in 0006, 0007, 0014 and 0017) the projection's read models are emptied an
 starts afresh from the log (`swarmdesk rebuild` is the faster way on a long log). No
 table changes shape.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0018"
-down_revision: str | None = "0017"
+revision = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | None = None
 depends_on: str | None = None
 
