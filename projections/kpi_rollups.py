@@ -1,6 +1,6 @@
 """Rollups of the KPI tables, so a KPI query over a year reads at most a row per day,
 product area and priority (Alembic revision 0013), or per week and owner (revision
-0019), instead of every case.
+0020), instead of every case.
 
 Each `Rollup` sums (or takes the maximum of) a list of measures of its source table
 (`kpi_cases` or `kpi_sla`) per day of one day column, product area and priority (and
@@ -231,7 +231,7 @@ SLA = Rollup(
 ROLLUPS = (OPENED, RESOLVED, CSAT, ENDED, SLA)
 DAY_OF = {OPENED: "opened_day", RESOLVED: "resolved_day", CSAT: "csat_day", ENDED: "ended_day"}
 
-#: The weekly rollups per owner (Alembic revision 0019; their own metadata, so 0013,
+#: The weekly rollups per owner (Alembic revision 0020; their own metadata, so 0013,
 #: which creates and fills `metadata`, stays what it was)
 owner_metadata = sa.MetaData()
 
@@ -281,7 +281,7 @@ async def refresh(
 
 
 async def refresh_all(conn: AsyncConnection) -> None:
-    """Every rollup from its source (a rebuild; migrations 0013 and 0019 run `fill`
+    """Every rollup from its source (a rebuild; migrations 0013 and 0020 run `fill`
     themselves)."""
     for rollup in ALL_ROLLUPS:
         for statement in rollup.fill():

@@ -2,8 +2,8 @@
 filled from the KPI tables as they are (the projection keeps them from then on), so a
 KPI query split or filtered by owner reads at most a row per week and owner.
 
-Revision ID: 0019
-Revises: 0018 (0018_search_cjk_grams)
+Revision ID: 0020
+Revises: 0019 (0019_shared_list_changes)
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from projections.kpi_rollups import OWNER_ROLLUPS, owner_metadata
 
-revision = "0019"
-down_revision: str | None = "0018"
+revision = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | None = None
 depends_on: str | None = None
 
