@@ -99,6 +99,25 @@ describe("PushClient", () => {
     expect(server.urls).toEqual(["/ws/cases/c1"]);
   });
 
+  it("stamps when each message arrived, before its listeners see it", async () => {
+    const server = await serve((socket) => {
+      socket.send(snapshot(10, { timeline: [] }));
+      setTimeout(() => socket.send(patch(11, 10, add("a"))), 30);
+    });
+    const { client } = follow(server.url);
+    const stamps: number[] = [];
+    client.onChange(() => stamps.push(client.receivedAt));
+    expect(client.receivedAt).toBe(0);
+    const before = Date.now();
+    client.start();
+    await until(() => client.position === 11, "position 11");
+    const after = Date.now();
+    expect(stamps).toHaveLength(2);
+    expect(stamps[0]).toBeGreaterThanOrEqual(before);
+    expect(stamps[1]).toBeGreaterThanOrEqual((stamps[0] ?? 0) + 20); // sent 30 ms later
+    expect(stamps[1]).toBeLessThanOrEqual(after);
+  });
+
   it("detects a gap by prev and resumes with ?after= the last applied position", async () => {
     const server = await serve((socket, _url, index) => {
       if (index === 0) {
