@@ -137,8 +137,10 @@ async def bootstrap(
         views = await start_views(stack, settings, store, engine)
         knowledge = start_knowledge(stack, views)
         metrics = Metrics()
-        hooks = Hooks(metrics, tracing)
-        store.on_batch = metrics.observe_append
+        observed = metrics if settings.metrics else None  # off: no histogram observed
+        hooks = Hooks(observed, tracing)
+        if observed is not None:
+            store.on_batch = observed.observe_append
         if views.projector is not None:
             views.projector.on_batch = hooks.projected
         push = await start_push(
@@ -180,7 +182,7 @@ async def bootstrap(
                 cases,
                 agents,
                 tuning.deadline_seconds,
-                metrics=metrics,
+                metrics=observed,
                 tracing=tracing,
                 articles=ArticleService(repository, deadline),
                 policies=outcomes.policies,

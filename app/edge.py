@@ -174,8 +174,9 @@ class Edge:
         """Serve one request; its status."""
         rid = _incoming_id(scope) or os.urandom(16).hex().encode()
         scope[SCOPE_KEY] = rid
-        token = request_id.set(rid.decode())
-        fields = logs.start_request(rid.decode())
+        text = rid.decode()
+        token = request_id.set(text)
+        fields = logs.start_request(text)
         started = time.perf_counter()
         status = 0
 
@@ -196,6 +197,6 @@ class Edge:
             request_id.reset(token)
             if access_log.isEnabledFor(logging.INFO):
                 ms = round((time.perf_counter() - started) * 1000, 1)
-                logs.access(scope["method"], scope["path"], status, ms, rid.decode())
+                logs.access(scope["method"], scope["path"], status, ms, text)
             logs.end_request(fields)
         return status

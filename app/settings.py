@@ -232,6 +232,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         default="json", description="`swarmdesk serve`'s log lines (`app.telemetry.logs`)"
     )
+    metrics: bool = Field(
+        default=True,
+        description="observe the latency and batch histograms (`app.telemetry.metrics`); "
+        "false leaves them empty, `/metrics` still answers (for side-by-side benchmarks)",
+    )
     min_position_wait_seconds: float = Field(default=5.0, ge=0, le=60)
     shutdown_grace_seconds: float = Field(
         default=10.0, ge=0, description="on SIGTERM: time for responses and sockets to end"

@@ -115,7 +115,7 @@ def serve(
     if separate:
         helper = subprocess.Popen(command(root, "project")[0], cwd=root or ROOT, env=env)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts slowly
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("swarmdesk serve did not become ready")

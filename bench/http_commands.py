@@ -12,7 +12,7 @@ In the same run, `bench/append.py`'s in-process store append at the same concurr
 gives the ceiling the HTTP figure is compared with.
 
 Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--rounds N]
-       [--json PATH] [--baseline DIR] [--oidc] [--telemetry [--together]]
+       [--json PATH] [--baseline DIR] [--oidc] [--telemetry [--together [--windows N]]]
 
 `--oidc` instead runs, in each round, the server with the embedded (HS256) tokens and the
 server trusting a real OpenID provider (`tests/oidc`, oidc-provider under node; `npm ci
@@ -83,6 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--together", action="store_true", help="with --telemetry: the three servers at once"
+    )
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=1,
+        help="with --telemetry --together: measured windows per round (the same servers)",
     )
 
     args = parser.parse_args(argv)

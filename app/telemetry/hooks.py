@@ -12,21 +12,24 @@ from projections.envelope import Recorded
 
 
 class Hooks:
-    """`projected` for the projector's `on_batch`, `pushed` for the hub's `on_publish`."""
+    """`projected` for the projector's `on_batch`, `pushed` for the hub's `on_publish`
+    (`metrics` None: no histogram observed, `SWARMDESK_METRICS=false`)."""
 
     __slots__ = ("metrics", "tracing")
 
-    def __init__(self, metrics: Metrics, tracing: Tracing) -> None:
+    def __init__(self, metrics: Metrics | None, tracing: Tracing) -> None:
         self.metrics = metrics
         self.tracing = tracing
 
     def projected(self, rows: Sequence[Recorded], seconds: float) -> None:
-        self.metrics.observe_projection(len(rows), seconds)
+        if self.metrics is not None:
+            self.metrics.observe_projection(len(rows), seconds)
         if self.tracing.tracer is not None:
             self.tracing.projected([row.position for row in rows], seconds)
 
     def pushed(self, position: int, clients: int) -> None:
-        hop = self.tracing.hops.get(position)
-        if hop is not None:
-            self.metrics.observe_push_ack(time.perf_counter() - hop[0])
+        if self.metrics is not None:
+            hop = self.tracing.hops.get(position)
+            if hop is not None:
+                self.metrics.observe_push_ack(time.perf_counter() - hop[0])
         self.tracing.pushed(position, clients)

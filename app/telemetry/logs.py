@@ -196,8 +196,8 @@ def access(method: str, path: str, status: int, ms: float, request_id: str) -> N
     another configuration) the line goes through `logging` as any other."""
     if not _access.isEnabledFor(logging.INFO):
         return
-    message = f"{method} {path} {status} {ms:.1f}ms request_id={request_id}"
-    extra = {"method": method, "path": path, "status": status, "duration_ms": ms}
+    shown = redact(path)  # the one part a credential could be in (the id is the edge's)
+    message = f"{method} {shown} {status} {ms:.1f}ms request_id={request_id}"
     ours = _ours[0]
     handlers = logging.root.handlers
     if (
@@ -208,27 +208,42 @@ def access(method: str, path: str, status: int, ms: float, request_id: str) -> N
         or ours.filters
         or ours.level > logging.INFO
     ):
-        _access.info(message, extra=extra)
+        _access.info(message, extra=_extra(method, path, status, ms))
         return
+    fields = _FIELDS.get()
     out: dict[str, Any] = {
         "time": _time_of(time.time()),
         "level": "info",
         "logger": "swarmdesk.access",
-        "message": redact(message),
+        "message": message,
+        **(fields or _NONE),
+        "method": method,
+        "path": shown,
+        "status": status,
+        "duration_ms": ms,
     }
-    fields = _FIELDS.get()
-    if fields:
-        out.update(fields)
-    out.update(extra)
-    out["path"] = redact(path)
     ours.line(orjson.dumps(out).decode())
     if len(handlers) > 1:  # others beside ours (a test's capture): they get the record
         record = _access.makeRecord(
-            _access.name, logging.INFO, "(edge)", 0, message, (), None, extra=extra
+            _access.name,
+            logging.INFO,
+            "(edge)",
+            0,
+            message,
+            (),
+            None,
+            extra=_extra(method, path, status, ms),
         )
         for handler in handlers:
             if handler is not ours and record.levelno >= handler.level:
                 handler.handle(record)
+
+
+_NONE: dict[str, str] = {}
+
+
+def _extra(method: str, path: str, status: int, ms: float) -> dict[str, Any]:
+    return {"method": method, "path": path, "status": status, "duration_ms": ms}
 
 
 def configure(

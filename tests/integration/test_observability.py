@@ -185,3 +185,41 @@ async def test_the_projector_lag_moves_while_the_projector_is_paused(
         projector.start()  # resumed: it catches up
         assert await projector.wait_for(head, 10)
         assert _gauge((await client.get("/metrics")).text, "swarmdesk_projector_lag") == 0
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of sample `name` with at least `labels` (0 when there is none)."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                return float(sample.value)
+    return 0.0
+
+
+@pytest.mark.parametrize("observed", [True, False])
+async def test_the_histograms_observe_unless_metrics_are_off(
+    tmp_path: Path, observed: bool
+) -> None:
+    """`SWARMDESK_METRICS=false` (the all-off baseline of the telemetry bench): the
+    command and append histograms stay empty; `/metrics` answers all the same."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+    await upgrade_async(url)
+    settings = Settings(
+        database_url=url, data_dir=tmp_path, secret_key=SecretStr(SECRET), metrics=observed
+    )
+    auth = {"Authorization": f"Bearer {TokenIssuer(SECRET).issue('ana', Role.AGENT)}"}
+    async with (
+        uvicorn_in_process(build_asgi(settings), lifespan="on") as (_, port),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=auth) as client,
+    ):
+        for i in range(2):
+            opened = await client.post("/api/cases", json={"customer": "A", "subject": f"{i}"})
+            assert opened.status_code == 201
+        text = (await client.get("/metrics")).text
+    commands = _sample(
+        text, "swarmdesk_command_duration_seconds_count", command="open_case", outcome="ok"
+    )
+    appends = _sample(text, "swarmdesk_append_batch_size_count")
+    assert (commands, appends > 0) == ((2.0, True) if observed else (0.0, False))
+    families = {family.name for family in text_string_to_metric_families(text)}
+    assert {"swarmdesk_command_duration_seconds", "process_cpu_seconds"} <= families
