@@ -32,7 +32,9 @@ class MatchingSettings(BaseSettings):
     points_insight: float = Field(default=0.5, ge=0, description="per insight posted")
     points_help: float = Field(default=1.0, ge=0, description="per swarm joined unprompted")
     points_reused: float = Field(
-        default=1.0, ge=0, description="per reuse of an article they wrote (each author)"
+        default=1.0,
+        ge=0,
+        description="per reuse of an article they wrote (each author) or a case they solved",
     )
     limit: int = Field(default=10, ge=1, le=100, description="suggestions answered by default")
     exact_cover_skills: int = Field(

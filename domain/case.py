@@ -14,7 +14,7 @@ from domain.actors import Actor
 from domain.case_elements import ElementIndex, ElementKind
 from domain.case_opening import check_open
 from domain.case_outcomes import CaseOutcomes
-from domain.case_rules import CaseRules
+from domain.case_rules import CaseRules, reuse_id_for
 from domain.case_state import Proposal
 from domain.values import (
     CaseStatus,
@@ -54,6 +54,7 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
     Closed = ev.Closed
     OwnershipTransferred = ev.OwnershipTransferred
     PriorityChanged = ev.PriorityChanged
+    SolutionReused = ev.SolutionReused
     # outcomes (domain.outcome_events, commands in domain.case_outcomes)
     AwaitingCustomer, SatisfactionRecorded = oc.AwaitingCustomer, oc.SatisfactionRecorded
     SlaClockStarted, SlaPaused, SlaResumed = oc.SlaClockStarted, oc.SlaPaused, oc.SlaResumed
@@ -397,3 +398,12 @@ class Case(Aggregate, CaseRules, CaseOutcomes):
     @event(PriorityChanged)
     def _change_priority(self, priority: str, previous: str, changed_by: UUID, reason: str) -> None:
         self._priority = Priority(priority)
+
+    def record_reuse(self, actor: Actor, *, for_case_id: UUID) -> None:
+        """This solved case helped solve ``for_case_id`` (linked from that case)."""
+        self._check_record_reuse(actor, for_case_id)
+        self._record_reuse(for_case_id=for_case_id, reused_by=actor.id)
+
+    @event(SolutionReused)
+    def _record_reuse(self, for_case_id: UUID, reused_by: UUID) -> None:
+        self._elements.add(reuse_id_for(for_case_id), ElementKind.OTHER)

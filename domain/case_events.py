@@ -51,6 +51,7 @@ __all__ = [
     "Reopened",
     "ResolutionProposed",
     "Resolved",
+    "SolutionReused",
     "SwarmRequested",
 ]
 
@@ -228,3 +229,13 @@ class PriorityChanged(Aggregate.Event):
     previous: str  # Priority value
     changed_by: UUID
     reason: str
+
+
+class SolutionReused(Aggregate.Event):
+    """The solved case helped solve another, ``for_case_id`` (linked from that case's
+    similar ones, as an article's ``Reused``); recorded on the solved case, once per case
+    helped, whatever its status since (a closed case's knowledge is still reused)."""
+
+    class_version = 1
+    for_case_id: UUID
+    reused_by: UUID

@@ -10,8 +10,9 @@ Rules
 Status gate, checked first (``InvalidTransition``), then who (``NotAllowed``); both are the
 ``PERMISSIONS`` table below:
   - open: every command except ``reopen``.
-  - resolved: only ``close``, ``reopen``, ``log_customer_message``, ``acknowledge_briefing``.
-  - closed: only ``reopen``.
+  - resolved: only ``close``, ``reopen``, ``log_customer_message``, ``acknowledge_briefing``,
+    ``record_reuse``.
+  - closed: only ``reopen`` and ``record_reuse`` (what the case taught is still reused).
   - ``open``: any actor except role ``service`` (an owner is a person).
   - owner only: ``invite_expert``, ``accept_proposal``, ``reject_proposal``, ``resolve``,
     ``close``, ``log_customer_message`` (single point of contact), ``request_swarm``.
@@ -19,6 +20,9 @@ Status gate, checked first (``InvalidTransition``), then who (``NotAllowed``); b
     ``change_priority``.
   - participants (owner and joined experts): ``add_context``, ``post_insight``,
     ``propose_resolution``, ``acknowledge_briefing``.
+  - ``record_reuse``: anyone but a service (the application checks that the caller sees
+    the case helped), on a case resolved (or closed after its resolution), once per case
+    helped (its element id derives from that case: ``reuse_id_for``), never by itself.
   - ``join``: needs a pending invitation for the actor (used first, ``via=invitation``) or
     an open swarm request (``via=swarm_request``). ``decline_invitation``: needs a pending
     invitation for the actor. ``leave``: a participant who is not the owner (a former
@@ -66,9 +70,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.case_state import CaseState
 from domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInCase
 from domain.values import (
@@ -84,7 +88,15 @@ from domain.values import (
     require_text,
 )
 
-__all__ = ["PERMISSIONS", "CaseRules", "Who"]
+__all__ = ["PERMISSIONS", "REUSE_NAMESPACE", "CaseRules", "Who", "reuse_id_for"]
+
+#: Namespace of the element ids that record reuses. Never change it: stored cases use it.
+REUSE_NAMESPACE = UUID("a3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+
+
+def reuse_id_for(for_case_id: UUID) -> UUID:
+    """The element id recording that a solved case helped ``for_case_id``."""
+    return uuid5(REUSE_NAMESPACE, str(for_case_id))
 
 
 class Who(StrEnum):
@@ -118,6 +130,9 @@ PERMISSIONS: dict[str, tuple[frozenset[CaseStatus], Who]] = {
     "close": (frozenset({OPEN, RESOLVED}), Who.OWNER),
     "transfer_ownership": (frozenset({OPEN}), Who.OWNER_OR_SUPERVISOR),
     "change_priority": (frozenset({OPEN}), Who.OWNER_OR_SUPERVISOR),
+    # the one command on a closed case besides reopen: its solution helped another case
+    # (the application checks that the caller sees that case)
+    "record_reuse": (frozenset({RESOLVED, CLOSED}), Who.ANYONE),
 }
 
 
@@ -382,6 +397,31 @@ class CaseRules(CaseState):
                 offending_id=to_owner_id,
             )
         return self._check_text(actor, handoff_note, "handoff_note")
+
+    def _check_record_reuse(self, actor: Actor, for_case_id: UUID) -> UUID:
+        """The element id that records the reuse by ``for_case_id`` (once per case)."""
+        self._check_allowed(actor, "record_reuse")
+        if actor.role is Role.SERVICE:
+            raise NotAllowed("a service cannot link a case", case_id=self.id, actor_id=actor.id)
+        if not self._resolution_summary:
+            raise InvalidTransition(
+                "only a case closed after its resolution can be reused",
+                case_id=self.id,
+                actor_id=actor.id,
+            )
+        if for_case_id == self.id:
+            raise InvalidTransition(
+                "a case is not reused by itself", case_id=self.id, actor_id=actor.id
+            )
+        reuse_id = reuse_id_for(for_case_id)
+        if reuse_id in self._elements:
+            raise InvalidTransition(
+                f"already linked to case {for_case_id}",
+                case_id=self.id,
+                actor_id=actor.id,
+                offending_id=for_case_id,
+            )
+        return reuse_id
 
     def _check_change_priority(
         self, actor: Actor, priority: Priority | str, reason: str

@@ -45,6 +45,8 @@ keeps the same window):
       version, status "pending", decided_at null, decline_reason null}} (pending ones
       only: a decline, an expiry, a join, a resolution or a transfer removes them),
   resolution null|{..}, closure null|{..}, acknowledgements {agent id: version},
+  reuse_count (once solved: the cases its solution helped, `SolutionReused`; absent
+      before the first),
   timeline [{version, position, at, type, by, text}] (last TIMELINE_MAX),
   timeline_total (timeline entries ever),
   totals {insights, proposals, customer_messages, swarm_requests, invitations,
@@ -280,6 +282,11 @@ def priority_changed(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
     return [replace("/priority", env.event.priority)]
 
 
+def solution_reused(view: Doc, env: Envelope, items: ItemSet) -> list[Op]:
+    # `add`: documents from before the first reuse have no count (and need none)
+    return [add("/reuse_count", int(view.get("reuse_count", 0)) + 1)]
+
+
 REDUCERS: dict[str, Reducer] = {
     "Opened": opened,
     "ContextAdded": context_added,
@@ -300,6 +307,7 @@ REDUCERS: dict[str, Reducer] = {
     "Closed": closed,
     "OwnershipTransferred": ownership_transferred,
     "PriorityChanged": priority_changed,
+    "SolutionReused": solution_reused,
     **OUTCOME_REDUCERS,
 }
 

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,12 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.actors import Actor
 from projections.case_store import assemble, case_sql
-from projections.change_text import unpack
+from projections.change_text import fill_latest, unpack_listed
+from projections.lists import LISTED
 from projections.tables import case_items, case_members, case_views, view_changes
 
 __all__ = [
     "ViewChange",
     "can_read_case",
+    "changes_of",
     "load_view",
     "read_all_changes",
     "read_changes",
@@ -64,19 +67,30 @@ class ViewChange:
 _REFS_PER_QUERY = 300  # (case, kind, seq) triples per statement: 900 parameters
 
 
-async def _changes(
-    conn_or_engine: AsyncConnection | AsyncEngine, rows: list[Any]
+async def changes_of(
+    conn_or_engine: AsyncConnection | AsyncEngine, rows: Sequence[Any], *, listed: bool = False
 ) -> list[ViewChange]:
-    """The changes of `view_changes` rows, the case items they refer to filled in."""
+    """The changes of `view_changes` rows (anything with their columns as attributes),
+    the case items they refer to filled in; with `listed`, a case change carrying its
+    lists' shared change (`change_text.with_listed`) is followed by that change, as
+    the projector handed it over (view `projections.lists.LISTED`, key the case)."""
     out: list[ViewChange] = []
     wanted: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    carried: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
     for row in rows:
-        ops, refs = unpack(row.ops)
+        ops, refs, shared = unpack_listed(row.ops, row.key)
         for n, kind, seq in refs:
             wanted.setdefault((row.key, kind, seq), []).append(ops[n])
         out.append(ViewChange(row.view, row.key, int(row.position), int(row.version), ops))
+        if listed and shared is not None:
+            out.append(ViewChange(LISTED, row.key, int(row.position), 0, shared))
+            carried.append((shared, ops))
     if wanted:
         await _fill(conn_or_engine, wanted)
+    for shared, ops in carried:
+        fill_latest(shared, ops)
+    if listed:  # each position's changes in (view, key) order, the shared ones included
+        out.sort(key=lambda c: (c.position, c.view, c.key))
     return out
 
 
@@ -117,7 +131,7 @@ async def read_changes(
         .order_by(t.c.position)
         .limit(limit)
     )
-    return await _changes(conn_or_engine, await _rows(conn_or_engine, query))
+    return await changes_of(conn_or_engine, await _rows(conn_or_engine, query))
 
 
 async def read_all_changes(
@@ -136,7 +150,7 @@ async def read_all_changes(
         .order_by(t.c.position, t.c.view, t.c.key)
         .limit(limit)
     )
-    return await _changes(engine, await _rows(engine, query))
+    return await changes_of(engine, await _rows(engine, query), listed=True)
 
 
 async def load_view(

@@ -9,12 +9,15 @@ replayed: `swarmdesk rebuild` gives the documents a replay gives.
 
 Article events count too (`article_intents`): a `Reused` article (linked to the case it
 helped) counts once for each of its authors as the article stood before the reuse
-(`authors` of the article view: whoever wrote a sentence of it, editors included).
+(`authors` of the article view: whoever wrote a sentence of it, editors included). A
+solved case reused by another (`SolutionReused`) counts likewise for the people who
+solved it: its owner and every expert who joined its swarm (`cases_reused`).
 
 Document: {agent_id, position, insights_posted, insights_cited (insights of theirs cited
 by accepted proposals, each once per proposal), proposals_accepted, help_offered (joined
 a swarm request unprompted), articles_reused (reuses of articles they wrote, once per
-reuse and author), invitations, joined_by_invitation, declines, expired,
+reuse and author), cases_reused (reuses of cases they solved, once per reuse and
+person), invitations, joined_by_invitation, declines, expired,
 join_seconds (invitation to joining, the last JOIN_SAMPLES), median_join_seconds (null
 before the first), declined_at (the last RECENT_MAX declines and expiries, ISO 8601),
 declined_cases (the cases of the last RECENT_MAX of them: suggestions skip those),
@@ -38,6 +41,7 @@ COUNTS = (
     "proposals_accepted",
     "help_offered",
     "articles_reused",
+    "cases_reused",
     "invitations",
     "joined_by_invitation",
     "declines",
@@ -89,6 +93,9 @@ def contribution_intents(env: Envelope, case: Doc | None, items: ItemSet) -> lis
         cited = {i["id"]: i["author_id"] for i in proposal["cited_insights"]}
         out += [_count(author, "insights_cited") for author in cited.values()]
         return out
+    if name == "SolutionReused":
+        solvers = dict.fromkeys([case["owner"]["id"], *case["participants"]])
+        return [_count(agent, "cases_reused") for agent in solvers]
     if name == "ExpertInvited":
         return [_count(sid(e.expert_id), "invitations")]
     if name in ("InvitationDeclined", "InvitationExpired"):

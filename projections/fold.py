@@ -21,7 +21,7 @@ import orjson
 from projections.article_view import article_ops
 from projections.case_items import INSIGHT, PROPOSAL, Item, ItemKey, ItemSet
 from projections.case_view import case_ops
-from projections.change_text import pack
+from projections.change_text import pack, with_listed
 from projections.changes import ViewChange
 from projections.contribution import (
     ACTION,
@@ -32,7 +32,7 @@ from projections.contribution import (
 from projections.envelope import Doc, Envelope, Op, replace, s, sid
 from projections.inbox_index import InboxIndex
 from projections.inbox_view import Intent, agent_ops, inbox_intents, intent_ops
-from projections.lists import ENTRY, ListState, case_entry, list_changes
+from projections.lists import ENTRY, LISTED, ListState, case_entry, list_changes
 from projections.patch import apply_ops
 from projections.rows import member_rows
 
@@ -47,6 +47,12 @@ async def _nothing(view: str, key: str) -> Doc | None:
 
 async def _no_items(keys: list[ItemKey]) -> dict[ItemKey, Item]:
     return {}
+
+
+def stored_changes(changes: Iterable[Change]) -> list[Change]:
+    """The changes `view_changes` stores: all but the lists' shared ones, which their
+    case's change carries (`ViewSet._carry`)."""
+    return [c for c in changes if c.view != LISTED]
 
 
 class Change(NamedTuple):
@@ -184,13 +190,36 @@ class ViewSet:
             return
         after = ListState.of(doc)
         self.lists[key] = after
-        for view, list_key, ops_json in list_changes(key, before, after):
+        shared: list[list[Op]] = [[]]
+        for view, list_key, ops_json in list_changes(key, before, after, shared):
+            if view == LISTED:  # stored in the case's change of the event, first
+                self._carry(key, position, shared[0])
             # stored as it is (RFC 6902 objects, which `change_text.unpack` reads): no
             # case item is appended there
             self.changes.append(Change(view, list_key, position, 0, ops_json, ops_json))
         entry = after.entry if after.entry is not None else case_entry(doc)
-        self.docs[(ENTRY, key)] = {**entry, "position": position}  # the row's position
+        # The row's position column stays the case's opened position: every event
+        # rewrites the row in place, and PostgreSQL's same-page update then logs only
+        # the bytes that changed (mostly `latest`, the document's last member).
+        self.docs[(ENTRY, key)] = {**entry, "position": doc["opened_position"]}
         self.dirty[(ENTRY, key)] = position
+
+    def _carry(self, key: str, position: int, ops: list[Op]) -> None:
+        """Store the lists' shared change `ops` in the case's change at `position`
+        (`change_text.with_listed`); the `LISTED` change itself is pushed, not stored
+        (`stored_changes`). An entry changes only when its case document does."""
+        for n in range(len(self.changes) - 1, -1, -1):
+            c = self.changes[n]
+            if c.position != position:
+                break
+            if c.view == "case" and c.key == key:
+                doc, line = self.docs[("case", key)], None
+                if doc is not None and '"/timeline/-"' in c.ops_json:
+                    line = doc["timeline"][-1]  # the line this change appends
+                stored = with_listed(c.stored, key, ops, line)
+                self.changes[n] = Change(c.view, key, position, c.version, c.ops_json, stored)
+                return
+        raise AssertionError(f"case {key}: a list change at {position} without a case change")
 
     def fold_inboxes(self, position: int, intents: list[Intent]) -> None:
         """`fold`, second half: one event's inbox and contribution intents (events in

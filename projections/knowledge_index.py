@@ -4,11 +4,14 @@ similar cases of open cases in step with the views, behind the projector.
 It follows the views, not the log: its position ("knowledge" in `tracking`) trails the
 projector's ("views"). A step takes the case and article documents changed in (its
 position, the projector's] (from `view_changes`), derives their search rows
-(`projections.search_rows`), computes the similar solved cases and articles of every open
-case whose subject, description, symptoms or environment changed (a search on that
-text), then writes rows, similar hits and its position in one transaction (a
-compare-and-set from the position it read: a step computed on a stale position writes
-nothing). Rows derive from the latest documents, so re-indexing a document is harmless.
+(`projections.search_rows`) and writes the rows of documents that became (or stay)
+searchable, then computes the similar solved cases and articles of every open case whose
+subject, description, symptoms or environment changed (a search on that text, which
+so finds a case solved in the same step), then writes the similar hits, the rows of
+documents no longer searchable and its position in one transaction (a compare-and-set
+from the position it read, checked before the rows too: a step computed on a stale
+position writes nothing). Rows derive from the latest documents, so re-indexing a
+document is harmless.
 From position 0, or when retention removed changes it has not seen, it reads every case
 and article document instead (a full re-index, in pages).
 
@@ -30,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.batches import CommittedBatch
-from projections.search import SearchQuery, parse, search
+from projections.search import SearchQuery, loose, parse, rarest, search
 from projections.search_rows import article_row, case_row, digest, similar_basis
 from projections.search_schema import TRACKING_NAME
 from projections.writer import TrackingMoved, load_doc
@@ -38,15 +41,19 @@ from projections.writer import TrackingMoved, load_doc
 log = logging.getLogger(__name__)
 
 SIMILAR_LIMIT = 5
-SIMILAR_TERMS = 10
+SIMILAR_TERMS = 10  # terms of the case's text searched (PostgreSQL: its first ones)
+SIMILAR_SCAN = 20  # SQLite: terms of the text looked at, of which ...
+SIMILAR_RAREST = 5  # ... the rarest are searched (`projections.search.rarest`)
 SIMILAR_CANDIDATES = 100  # documents ranked per similar search (its cost is theirs)
 PAGE = 500
 
 _UPSERT = sa.text(
-    "INSERT INTO search_docs (kind, id, title, body, product_area, status, reuse_count,"
-    " updated_at, position) VALUES (:kind, :id, :title, :body, :product_area, :status,"
-    " :reuse_count, :updated_at, :position) ON CONFLICT (kind, id) DO UPDATE SET"
-    " title = excluded.title, body = excluded.body, product_area = excluded.product_area,"
+    "INSERT INTO search_docs (kind, id, title, body, title_grams, body_grams, product_area,"
+    " status, reuse_count, updated_at, position) VALUES (:kind, :id, :title, :body,"
+    " :title_grams, :body_grams, :product_area, :status, :reuse_count, :updated_at,"
+    " :position) ON CONFLICT (kind, id) DO UPDATE SET title = excluded.title,"
+    " body = excluded.body, title_grams = excluded.title_grams,"
+    " body_grams = excluded.body_grams, product_area = excluded.product_area,"
     " status = excluded.status, reuse_count = excluded.reuse_count,"
     " updated_at = excluded.updated_at, position = excluded.position"
 )
@@ -154,10 +161,18 @@ class KnowledgeIndex:
                 upto = min(views, start + self.window)
                 keys = await _changed(conn, start, upto)
             docs = await _docs(conn, keys)
-            rows, gone, similar = await self._derive(conn, docs)
+            rows, gone, _ = await self._derive(conn, docs, similar=False)
             await conn.rollback()  # the reads' transaction ends before the writes' begins
+        if rows:  # searchable now: written first, so this step's similar searches find them
+            async with self.engine.begin() as conn:
+                if await tracked(conn, TRACKING_NAME) != start:
+                    raise TrackingMoved(f"knowledge tracking is no longer at {start}")
+                await _write(conn, rows, [], [])
+        async with self.engine.connect() as conn:
+            _, _, similar = await self._derive(conn, docs)
+            await conn.rollback()
         async with self.engine.begin() as conn:
-            await _write(conn, rows, gone, similar)
+            await _write(conn, [], gone, similar)
             await move_tracking(conn, start, upto)
         self.steps += 1
         await self._advance(upto)
@@ -231,8 +246,14 @@ class KnowledgeIndex:
             limit=SIMILAR_LIMIT,
             all_terms_first=False,
             candidates=SIMILAR_CANDIDATES,
+            broad=True,
         )
-        hits = await search(conn, query, parse(basis, SIMILAR_TERMS))
+        if conn.dialect.name == "postgresql":
+            terms = loose(parse(basis, SIMILAR_TERMS), SIMILAR_TERMS)
+        else:
+            terms = loose(parse(basis, SIMILAR_SCAN), SIMILAR_SCAN)
+            terms = await rarest(conn, terms, SIMILAR_RAREST, SIMILAR_TERMS)
+        hits = await search(conn, query, terms)
         self.similar_computed += 1
         self.similar_seconds += time.perf_counter() - started
         return hits

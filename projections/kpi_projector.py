@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -61,6 +62,7 @@ class KpiProjector(LeadingFollower):
         batch_size: int = 2000,
         retry: float = 1.0,
         linger: float = 0.05,
+        flush_seconds: float = 1.0,
     ) -> None:
         self.engine = engine
         self.subscribe = subscribe
@@ -71,15 +73,20 @@ class KpiProjector(LeadingFollower):
         #: A batch not full yet waits this long for more (fewer, larger transactions:
         #: the KPIs may lag the log by that much)
         self.linger = linger
+        #: How long a position that skipped batches reached waits to be stored
+        self.flush_seconds = flush_seconds
         self.position = 0
         self.leading = False
         self.events = 0
         self._states: OrderedDict[str, State] = OrderedDict()  # LRU of committed states
+        #: LRU of committed `kpi_activity` rows: (day, agent) -> as an expert
+        self._active: OrderedDict[tuple[int, str], bool] = OrderedDict()
         self.cache_size = 20_000
         self._advanced = asyncio.Condition()
 
     async def _while_leading(self) -> None:
         self._states.clear()
+        self._active.clear()
         async with self.engine.connect() as conn:
             expected = await tracked.read(conn, NAME)
         await self._advance(expected)
@@ -92,7 +99,16 @@ class KpiProjector(LeadingFollower):
         pumping = asyncio.create_task(pump(), name="kpis-pump")
         try:
             while True:
-                first = await queue.get()
+                if self.position > expected:  # skipped batches: store it once idle
+                    try:
+                        first = await asyncio.wait_for(queue.get(), self.flush_seconds)
+                    except TimeoutError:
+                        async with self.engine.begin() as conn:
+                            await tracked.move(conn, NAME, expected, self.position)
+                        expected = self.position
+                        continue
+                else:
+                    first = await queue.get()
                 if queue.qsize() < self.batch_size and self.linger > 0:
                     await asyncio.sleep(self.linger)
                 rows = [first]
@@ -104,31 +120,62 @@ class KpiProjector(LeadingFollower):
             await asyncio.gather(pumping, return_exceptions=True)
 
     async def project(self, rows: list[Recorded], expected: int) -> int:
-        """Fold `rows` (following `expected`) and commit them with the new position."""
+        """Fold `rows` (following `expected`, the stored position) and commit the rows
+        they changed with the new position; returns the stored position.
+
+        A case whose state the batch left as it was, and an activity row already stored,
+        are not written again, nor the rollup days they count on (most events on a case
+        already counted: a further insight, a customer message). A batch that changes
+        nothing writes nothing, the position included (`position` moves in memory):
+        folding those events again from the stored position changes nothing either, so
+        a new leader may. The next batch that writes stores the position, or the loop
+        once no event came for `flush_seconds`."""
         envelopes = [Envelope(row.position, self.decode(row)) for row in rows]
         position = rows[-1].position
         try:
             async with self.engine.begin() as conn:
                 states = await self._load(conn, envelopes)
-                touched = _days_before(states.values())  # before folding changes them
+                before = {k: orjson.dumps(s) for k, s in states.items()}
+                days = {k: case_days(case_row(s)) for k, s in states.items()}
                 batch = KpiBatch()
                 for env in envelopes:
                     state = fold_event(batch, states.get(env.key), env.name, env.key, env.event)
                     if state is not None:
                         states[env.key] = state
-                await write(conn, batch, touched)
-                await tracked.move(conn, NAME, expected, position)
+                batch.cases = {
+                    k: s for k, s in batch.cases.items() if before.get(k) != orjson.dumps(s)
+                }
+                active = self._active
+                batch.activity = {
+                    k: x for k, x in batch.activity.items() if k not in active or x > active[k]
+                }
+                if _empty(batch):
+                    written = expected
+                else:
+                    touched: dict[Rollup, set[int | None]] = {r: set() for r in DAY_OF}
+                    for key in batch.cases.keys() & days.keys():  # the days they counted on
+                        for rollup, day in days[key].items():
+                            touched[rollup].add(day)
+                    await write(conn, batch, touched)
+                    await tracked.move(conn, NAME, expected, position)
+                    written = position
         except BaseException:
             self._states.clear()  # states may be half-folded: trust only the database
+            self._active.clear()
             raise
-        for key, state in batch.cases.items():
+        for key, state in states.items():
             self._states[key] = state
             self._states.move_to_end(key)
         while len(self._states) > self.cache_size:
             self._states.popitem(last=False)
+        for k, x in batch.activity.items():
+            active[k] = x
+            active.move_to_end(k)
+        while len(active) > self.cache_size:
+            active.popitem(last=False)
         self.events += len(rows)
         await self._advance(position)
-        return position
+        return written
 
     async def _load(self, conn: AsyncConnection, envelopes: list[Envelope]) -> dict[str, State]:
         keys = {e.key for e in envelopes if "." not in e.name and e.name != "Opened"}
@@ -163,17 +210,12 @@ class KpiProjector(LeadingFollower):
         self._states.clear()
 
 
+def _empty(batch: KpiBatch) -> bool:
+    return not (batch.cases or batch.activity or batch.sla or batch.clocks or batch.policies)
+
+
 def _insert(conn: AsyncConnection) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
-
-
-def _days_before(states: Iterable[State]) -> dict[Rollup, set[int | None]]:
-    """The rollup days the cases counted on before a batch (a day may move)."""
-    touched: dict[Rollup, set[int | None]] = {rollup: set() for rollup in DAY_OF}
-    for state in states:
-        for rollup, day in case_days(case_row(state)).items():
-            touched[rollup].add(day)
-    return touched
 
 
 async def write(

@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from projections.envelope import Envelope
-from projections.fold import ViewSet
+from projections.fold import ViewSet, stored_changes
 from projections.inbox_view import Intent
 from projections.pages import Read, pages_ahead
 from projections.rows import board_rows, member_rows, summary_row
@@ -75,7 +75,7 @@ def pack(row: Any) -> Packed:
 def records(views: ViewSet) -> list[Record]:
     """The changes since the last call, as `view_changes` rows (then forgotten)."""
     changes, _ = views.take_changes()
-    return [c.record for c in changes]  # tuples pickle faster
+    return [c.record for c in stored_changes(changes)]  # tuples pickle faster
 
 
 def document_rows(views: ViewSet) -> dict[str, list[dict[str, Any]]]:

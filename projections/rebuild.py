@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.envelope import Envelope
-from projections.fold import Change, ViewSet
+from projections.fold import Change, ViewSet, stored_changes
 from projections.pages import Read, pages_ahead
 from projections.parallel import Record, Workers, fold_parallel
 from projections.rows import board_rows, member_rows, summary_row
@@ -277,7 +277,7 @@ def _halves(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _as_records(pages: asyncio.Queue[Sequence[Record] | None]) -> Sink:
     def sink(batch: list[Change]) -> None:
-        pages.put_nowait([c.record for c in batch])
+        pages.put_nowait([c.record for c in stored_changes(batch)])
 
     return sink
 

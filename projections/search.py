@@ -6,18 +6,29 @@ Contract of `search(conn, query)`:
   and digits of any script) and "quoted phrases"; operators, brackets, stray quotes and
   control characters are only separators; at most `MAX_TERMS` terms of `MAX_TERM_CHARS`
   characters count (the rest is ignored), so no input gives a database error;
+- CJK runs (`projections.cjk`) are read as their character bigrams: a run of two
+  characters is a word, a longer one the phrase of its bigrams, matched against the
+  bigram columns of the index, so a word inside a run without spaces is found;
 - common English words are dropped unless nothing else is left;
 - documents holding every term rank first (ranked by the backend's relevance: PostgreSQL's
-  `ts_rank` with the title weighted over the body, SQLite's `bm25` with the title worth
+  `ts_rank_cd` with the title weighted over the body, SQLite's `bm25` with the title worth
   four times the body), then, when that gives fewer than `limit`, those holding any term;
-  an article's reuses lift its rank (up to x2 at 10 reuses);
+  reuses lift a document's rank (an article's or a solved case's: up to x2 at 10);
 - ranking reads every ranked document's index entry, so at most `candidates` documents
   are ranked per pass: PostgreSQL takes the first that match (its index does not order
   them), SQLite the newest (FTS5 walks its matches by rowid); a query matching more
-  documents than that is ranked among those (narrow it with more words or a filter);
+  documents than that is ranked among those (narrow it with more words or a filter).
+  PostgreSQL finds them through its GIN index, never a scan (unless `broad`), and checks
+  a phrase on at most `POOL` documents holding all of its words;
 - filters: product area (exact), statuses, kinds; `exclude` leaves one document out;
 - each hit carries a highlight: the best passage of the body (or the title), HTML-escaped,
-  matched terms in `<mark>`.
+  matched terms in `<mark>` (CJK runs of the query marked where the passage holds them).
+
+`rarest(conn, terms, keep, most)` (SQLite, for an open case's similar ones): FTS5's `bm25`
+counts the documents of every term over its whole posting list, which for a case's common
+words was most of the search's time; so the terms are first counted among the newest
+`SAMPLE` documents (cheap: FTS5 seeks by rowid, and a count stops at a tenth of them),
+and only the `keep` rarest (with those the sample lacks) are searched.
 """
 
 from __future__ import annotations
@@ -31,9 +42,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from projections.cjk import bigrams, has_cjk, split
+
 MAX_TERMS = 16
 CANDIDATES = 300
 MAX_TERM_CHARS = 64
+PHRASE_WORDS = 8  # words of a phrase that count (a CJK run: its first 9 characters)
+SAMPLE = 1_000  # the newest documents a term is counted in, to find the rarest (SQLite)
+POOL = 1_000  # documents holding every word of a phrase query, checked for the phrases
 DEFAULT_STATUSES = ("resolved", "closed", "published", "flagged")
 KINDS = ("article", "case")
 _PHRASE = re.compile(r'"([^"]*)"')
@@ -68,17 +84,59 @@ def parse(text: str, max_terms: int = MAX_TERMS) -> Terms:
     """`text` as words and "phrases" (see the module docstring)."""
     text = _CONTROL.sub(" ", text[: max_terms * (MAX_TERM_CHARS + 8)])
     phrases: list[tuple[str, ...]] = []
+    words_all: list[str] = []
     for found in _PHRASE.findall(text):
-        phrase = tuple(w[:MAX_TERM_CHARS] for w in _WORD.findall(found.lower()))
-        if len(phrase) > 1:
-            phrases.append(phrase[:8])
+        found_words = _WORD.findall(found.lower())
+        if len(found_words) <= 1:
+            continue
+        latin = [w[:MAX_TERM_CHARS] for w in found_words if not has_cjk(w)]
+        if len(latin) > 1:
+            phrases.append(tuple(latin[:PHRASE_WORDS]))
+        else:
+            words_all += latin
+        _cjk_terms(" ".join(w for w in found_words if has_cjk(w)), words_all, phrases)
     rest = _PHRASE.sub(lambda m: m.group(0) if len(_WORD.findall(m.group(1))) <= 1 else " ", text)
-    words_all = [w[:MAX_TERM_CHARS] for w in _WORD.findall(rest.lower())]
+    for word in _WORD.findall(rest.lower()):
+        if has_cjk(word):
+            _cjk_terms(word, words_all, phrases)
+        else:
+            words_all.append(word[:MAX_TERM_CHARS])
     words = [w for w in dict.fromkeys(words_all) if w not in STOPWORDS] or list(
         dict.fromkeys(words_all)
     )
+    phrases = list(dict.fromkeys(phrases))
     room = max(0, max_terms - len(phrases))
     return Terms(tuple(words[:room]), tuple(phrases[:max_terms]))
+
+
+def loose(terms: Terms, most: int = MAX_TERMS) -> Terms:
+    """`terms` with each CJK phrase broken into its bigrams, as words (for a search that
+    wants any term: an open case's text, where a run is rarely repeated whole)."""
+    words = list(terms.words)
+    phrases = []
+    for phrase in terms.phrases:
+        if has_cjk(phrase[0]):
+            words += phrase
+        else:
+            phrases.append(phrase)
+    words = list(dict.fromkeys(words))
+    return Terms(tuple(words[: max(0, most - len(phrases))]), tuple(phrases))
+
+
+def _cjk_terms(text: str, words: list[str], phrases: list[tuple[str, ...]]) -> None:
+    """The terms of the CJK runs of `text` (`projections.cjk`): a run of two characters
+    is one bigram (a word), a longer one the phrase of its bigrams; the parts between
+    runs are words."""
+    for word in _WORD.findall(text):
+        for part in split(word):
+            if not has_cjk(part):
+                words.append(part[:MAX_TERM_CHARS])
+                continue
+            grams = bigrams(part)[:PHRASE_WORDS]
+            if len(grams) == 1:
+                words.append(grams[0])
+            else:
+                phrases.append(tuple(grams))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +149,9 @@ class SearchQuery:
     exclude: tuple[str, str] | None = None  # (kind, id)
     all_terms_first: bool = True  # False: rank documents holding any term at once
     candidates: int = CANDIDATES  # documents ranked at most (see the module docstring)
+    #: Many terms, some common (an open case's text): PostgreSQL may scan the table (its
+    #: planner's choice), which stops at `candidates`; otherwise its GIN index answers.
+    broad: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,22 +224,41 @@ async def _postgres(
     params: dict[str, Any] = {"limit": query.limit}
     # The terms are written into the statement as literals (they hold only letters and
     # digits, `_WORD`; quotes doubled all the same), so the planner folds the query and
-    # estimates its selectivity from the column's statistics: a broad query scans the
-    # table and stops at `candidates` matches, a narrow one uses the GIN index. (As
-    # parameters, a prepared statement's generic plan took the index for every query,
-    # building a bitmap of most of the table for broad ones.)
-    parts = [f"plainto_tsquery('english', {_literal(w)})" for w in terms.words]
-    parts += [f"phraseto_tsquery('english', {_literal(' '.join(p))})" for p in terms.phrases]
-    tsquery = (" && " if every else " || ").join(parts)
+    # estimates its selectivity from the column's statistics. (As parameters, a prepared
+    # statement's generic plan took the index for every query, building a bitmap of most
+    # of the table for broad ones.)
+    join = " && " if every else " || "
+    words = [f"plainto_tsquery('english', {_literal(w)})" for w in terms.words]
+    phrases = [f"phraseto_tsquery('english', {_literal(' '.join(p))})" for p in terms.phrases]
+    tsquery = join.join(words + phrases)
     params["candidates"] = query.candidates
+    filters = _filters(query, params, "d.")
+    if terms.phrases:
+        # A phrase is checked on each document's `tsv` (the index only knows its words):
+        # check at most `POOL` documents holding its words, not every one of them.
+        loose = join.join(words + [f"plainto_tsquery('english', {_literal(' '.join(p))})"
+                                   for p in terms.phrases])  # fmt: skip
+        params["pool"] = POOL
+        cand = f"""
+            pool AS (
+                SELECT d.kind, d.id, d.reuse_count, d.position, d.tsv FROM search_docs d
+                WHERE d.tsv @@ ({loose}) AND {filters}
+                LIMIT :pool
+            ),
+            cand AS (
+                SELECT * FROM pool WHERE pool.tsv @@ ({tsquery}) LIMIT :candidates
+            )"""
+    else:
+        cand = f"""
+            cand AS (
+                SELECT d.kind, d.id, d.reuse_count, d.position, d.tsv
+                FROM search_docs d
+                WHERE d.tsv @@ ({tsquery}) AND {filters}
+                LIMIT :candidates
+            )"""
     sql = f"""
         WITH q AS (SELECT ({tsquery}) AS q),
-        cand AS (
-            SELECT d.kind, d.id, d.reuse_count, d.position, d.tsv
-            FROM search_docs d
-            WHERE d.tsv @@ ({tsquery}) AND {_filters(query, params, "d.")}
-            LIMIT :candidates
-        ),
+        {cand},
         top AS (
             SELECT cand.kind, cand.id, cand.position,
                    ts_rank_cd(cand.tsv, q.q, 1) * (1 + 0.1 * least(cand.reuse_count, 10))
@@ -199,8 +279,19 @@ async def _postgres(
         FROM top JOIN search_docs d ON d.kind = top.kind AND d.id = top.id, q
         ORDER BY top.rank DESC, top.position DESC
     """
+    if query.broad:  # most documents match: a scan stops at `candidates` soonest
+        rows = (await conn.execute(_expanding(sql), params)).all()
+        return [_hit(r, terms=terms) for r in rows]
+    # Otherwise the GIN index, always. The planner prices a scan's `@@` as cheap, but
+    # each row it rejects costs a read of its `tsv` (TOASTed): a word in 4% of the
+    # documents scanned 8,000 rows for 300 candidates (58 ms; the index: 5 ms), three
+    # words in one product area 11,000 (32 ms; the index: 1 ms), and a phrase whose
+    # words are common the whole table (1 s).
+    # (A failed statement ends the transaction, and the setting with it.)
+    await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
     rows = (await conn.execute(_expanding(sql), params)).all()
-    return [_hit(r) for r in rows]
+    await conn.execute(sa.text("SET LOCAL enable_seqscan = DEFAULT"))
+    return [_hit(r, terms=terms) for r in rows]
 
 
 def _literal(text: str) -> str:
@@ -227,7 +318,7 @@ async def _sqlite(
     sql = f"""
         WITH cand AS (
             SELECT rowid AS doc_no, rank AS bm FROM search_fts
-            WHERE search_fts MATCH :match AND rank MATCH 'bm25(4.0, 1.0)'
+            WHERE search_fts MATCH :match AND rank MATCH 'bm25(4.0, 1.0, 4.0, 1.0)'
             ORDER BY rowid DESC LIMIT :candidates
         )
         SELECT d.doc_no, d.kind, d.id, d.title, d.product_area, d.status,
@@ -248,18 +339,64 @@ async def _sqlite(
     ).bindparams(sa.bindparam("rows", expanding=True))
     found = await conn.execute(marks, {"match": params["match"], "rows": [r.doc_no for r in rows]})
     passages = {r[0]: (r[1], r[2]) for r in found}
-    return [_hit(r, *passages.get(r.doc_no, ("", ""))) for r in rows]
+    return [_hit(r, *passages.get(r.doc_no, ("", "")), terms=terms) for r in rows]
+
+
+async def rarest(conn: AsyncConnection, terms: Terms, keep: int, most: int) -> Terms:
+    """The `keep` rarest of `terms` (those found in the fewest of the newest `SAMPLE`
+    documents), and those found in none of them, `most` in all, in their order (SQLite:
+    see the module docstring)."""
+    items = [(w,) for w in terms.words] + list(terms.phrases)
+    if len(items) <= keep:
+        return terms
+    params: dict[str, Any] = {"sample": SAMPLE, "common": SAMPLE // 10}
+    parts = []
+    for n, item in enumerate(items):
+        params[f"t{n}"] = _fts_string(item)
+        parts.append(
+            f"SELECT {n}, count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :t{n}"
+            " AND rowid > (SELECT coalesce(max(doc_no), 0) FROM search_docs) - :sample"
+            " LIMIT :common)"
+        )
+    result = await conn.execute(sa.text(" UNION ALL ".join(parts)), params)
+    counts = {int(n): int(c) for n, c in result}
+    order = sorted(range(len(items)), key=lambda n: (counts.get(n, 0), n))
+    found = [n for n in order if counts.get(n, 0) > 0][:keep]
+    unseen = [n for n in order if counts.get(n, 0) == 0][: max(0, most - len(found))]
+    chosen = [items[n] for n in sorted(found + unseen)]
+    return Terms(tuple(i[0] for i in chosen if len(i) == 1), tuple(i for i in chosen if len(i) > 1))
 
 
 def _marked(text: str) -> str:
     return html.escape(text).replace(START, "<mark>").replace(STOP, "</mark>")
 
 
-def _hit(row: Any, body: str | None = None, title: str | None = None) -> Hit:
+def _mark_cjk(text: str, terms: Terms | None) -> str:
+    """`<mark>` the query's CJK runs in an escaped passage: the backends match them in
+    the bigram columns, so their own highlighting does not see them in the text."""
+    if terms is None:
+        return text
+    runs = [p[0] + "".join(g[1:] for g in p[1:]) for p in terms.phrases if has_cjk(p[0])]
+    runs += [w for w in terms.words if has_cjk(w)]
+    for run in sorted(set(runs), key=len, reverse=True):
+        if run in text and f"<mark>{run}</mark>" not in text:
+            text = text.replace(run, f"<mark>{run}</mark>")
+    return text
+
+
+def _cjk_marked(text: str, terms: Terms | None) -> bool:
+    return "<mark>" in _mark_cjk(html.escape(text), terms)
+
+
+def _hit(
+    row: Any, body: str | None = None, title: str | None = None, *, terms: Terms | None = None
+) -> Hit:
     if body is None:
         body, title = row.highlight, row.title_highlight
     body, title = body or "", title or ""
     passage = body if START in body or START not in title else title
+    if START not in passage and _cjk_marked(title, terms) and not _cjk_marked(body, terms):
+        passage = title  # matched by a CJK run of the title only
     return Hit(
         kind=row.kind,
         id=row.id,
@@ -267,7 +404,7 @@ def _hit(row: Any, body: str | None = None, title: str | None = None) -> Hit:
         product_area=row.product_area,
         status=row.status,
         rank=round(float(row.rank), 6),
-        highlight=_marked(passage),
+        highlight=_mark_cjk(_marked(passage), terms),
         reuse_count=int(row.reuse_count),
         updated_at=row.updated_at,
     )

@@ -9,6 +9,8 @@ from. Derived from the final documents, so they never disagree with the views.
   a draft is not;
 - the case document's collections are read as lists or maps (`_items`), so a change of
   the document's shape (windows) does not stop the index;
+- `title_grams`, `body_grams`: the CJK bigrams of the title and the body
+  (`projections.cjk`), so text without spaces is found by any word of it;
 - a body is cut at `MAX_BODY_CHARS` (PostgreSQL's `tsvector` has limits; nobody reads a
   snippet that far in).
 """
@@ -19,6 +21,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from projections.cjk import grams
 from projections.envelope import Doc
 
 MAX_BODY_CHARS = 20_000
@@ -54,17 +57,19 @@ def case_row(doc: Doc) -> dict[str, Any] | None:
     for proposal in _items(doc.get("proposals")):
         parts += [proposal.get("summary"), *(proposal.get("steps") or [])]
     parts.append(resolution.get("summary"))
-    return {
-        "kind": "case",
-        "id": doc["case_id"],
-        "title": problem.get("subject", ""),
-        "body": _join(parts)[:MAX_BODY_CHARS],
-        "product_area": doc.get("product_area", ""),
-        "status": doc["status"],
-        "reuse_count": 0,
-        "updated_at": doc.get("updated_at", ""),
-        "position": doc["position"],
-    }
+    return _with_grams(
+        {
+            "kind": "case",
+            "id": doc["case_id"],
+            "title": problem.get("subject", ""),
+            "body": _join(parts)[:MAX_BODY_CHARS],
+            "product_area": doc.get("product_area", ""),
+            "status": doc["status"],
+            "reuse_count": int(doc.get("reuse_count", 0)),
+            "updated_at": doc.get("updated_at", ""),
+            "position": doc["position"],
+        }
+    )
 
 
 def article_row(doc: Doc) -> dict[str, Any] | None:
@@ -72,17 +77,25 @@ def article_row(doc: Doc) -> dict[str, Any] | None:
     if doc.get("status") not in SEARCHED_ARTICLES:
         return None
     sentences = [s.get("text") for part in doc["sections"].values() for s in part]
-    return {
-        "kind": "article",
-        "id": doc["article_id"],
-        "title": doc.get("title", ""),
-        "body": _join(sentences)[:MAX_BODY_CHARS],
-        "product_area": doc.get("product_area", ""),
-        "status": doc["status"],
-        "reuse_count": int(doc.get("reuse_count", 0)),
-        "updated_at": doc.get("updated_at", ""),
-        "position": doc["position"],
-    }
+    return _with_grams(
+        {
+            "kind": "article",
+            "id": doc["article_id"],
+            "title": doc.get("title", ""),
+            "body": _join(sentences)[:MAX_BODY_CHARS],
+            "product_area": doc.get("product_area", ""),
+            "status": doc["status"],
+            "reuse_count": int(doc.get("reuse_count", 0)),
+            "updated_at": doc.get("updated_at", ""),
+            "position": doc["position"],
+        }
+    )
+
+
+def _with_grams(row: dict[str, Any]) -> dict[str, Any]:
+    row["title_grams"] = grams(row["title"])
+    row["body_grams"] = grams(row["body"])
+    return row
 
 
 def similar_basis(doc: Doc) -> str | None:

@@ -31,6 +31,7 @@ _BY = {
     "Closed": "closed_by",
     "OwnershipTransferred": "transferred_by",
     "PriorityChanged": "changed_by",
+    "SolutionReused": "reused_by",
     "AwaitingCustomer": "set_by",
     "SatisfactionRecorded": "recorded_by",
 }

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from projections.case_items import Item, ItemKey
 from projections.case_store import assemble, case_sql, core_of, loads
 from projections.envelope import Doc
-from projections.fold import Change, Key, dumps
+from projections.fold import Change, Key, dumps, stored_changes
 from projections.rows import board_rows, member_rows, summary_row
 from projections.tables import TABLES, TRACKING_NAME, tracking
 
@@ -106,7 +106,7 @@ def change_rows(changes: Sequence[Change]) -> list[dict[str, Any]]:
             "version": c.version,
             "ops": c.stored,
         }
-        for c in changes
+        for c in stored_changes(changes)
     ]
 
 

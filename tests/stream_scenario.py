@@ -48,6 +48,7 @@ def case_story(full: bool = True) -> Case:
     case.accept_proposal(owner, proposal_id=accepted)
     case.change_priority(owner, priority="high", reason="VIP")
     case.resolve(owner, summary="NTP fixed", proposal_id=accepted)
+    case.record_reuse(expert, for_case_id=uuid4())
     case.reopen(owner, reason="came back")
     case.transfer_ownership(owner, to_owner_id=expert.id, handoff_note="yours now")
     case.leave(owner, note="handed over")

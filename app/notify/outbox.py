@@ -27,7 +27,8 @@ from app.service.tables import tracking, webhook_subscriptions
 from app.store import EventStore
 from app.store.codec import decode, event_name
 from app.store.types import RecordedEvent
-from projections.tables import case_views
+from projections.case_items import PROPOSAL
+from projections.tables import case_items, case_views
 
 NOTIFYING = frozenset(
     ("ExpertInvited", "InsightPosted", "InvitationDeclined", "InvitationExpired",
@@ -79,6 +80,8 @@ class Outbox:
         for row in wanted:
             event: Any = decode(self.mapper, row)
             case = await _doc(conn, "case", str(row.originator_id))
+            if case is not None and hasattr(event, "proposal_id"):  # a decided proposal's
+                case["proposals"] = await _proposal(conn, str(row.originator_id), event)
             subject = case["problem"]["subject"] if case else ""
             for notice in notices(event_name(row.topic), event, case):
                 profile = await _doc(conn, "agent", notice.agent_id)
@@ -87,6 +90,18 @@ class Outbox:
         if planned:
             await conn.execute(insert_new(self.engine, deliveries_table, planned))
             self.planned += len(planned)
+
+
+async def _proposal(conn: AsyncConnection, case_id: str, event: Any) -> dict[str, Any]:
+    """{proposal id: its item} of the event's proposal: the stored case document is its
+    core (`projections.case_store`), its proposals are `case_items` rows."""
+    pid = str(event.proposal_id)
+    t = case_items
+    query = sa.select(t.c.doc).where(
+        t.c.case_id == case_id, t.c.kind == PROPOSAL, t.c.item_id == pid
+    )
+    text = (await conn.execute(query)).scalar()
+    return {} if text is None else {pid: json.loads(text)}
 
 
 async def _doc(conn: AsyncConnection, view: str, key: str) -> dict[str, Any] | None:

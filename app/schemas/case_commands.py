@@ -198,6 +198,13 @@ class ChangePriority(StrictModel):
     reason: Line
 
 
+class ReuseSolvedCase(StrictModel):
+    """The case this solved case helped solve (the caller must be able to see it)."""
+
+    model_config = _example(case_id=EXPERT)
+    case_id: UUID
+
+
 class LeaveCase(BaseModel):
     """`DELETE .../participants/me` takes its optional note as a query parameter."""
 

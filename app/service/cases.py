@@ -13,7 +13,9 @@
 3. the case comes from the line, else the process cache, else the store; an unknown
    case, or one the caller may not see, is `CaseNotFound` (a caller sees a case when
    owner or participant, invited, a supervisor or admin, or while the case has an open
-   swarm request) - so a stranger learns nothing, not even that it exists;
+   swarm request) - so a stranger learns nothing, not even that it exists; a reuse of
+   a solved case (`can_see_solution`) is decided by any caller who sees the case it
+   helped (checked first, `check_visible`): every agent finds solved cases in search;
 4. `If-Match`, when given, must equal the case's version (appends in flight settled
    first, so the answer is about committed state), else `VersionMismatch`; a command
    with `If-Match` is never decided twice: a conflict is answered as `VersionConflict`;
@@ -62,11 +64,13 @@ from domain.actors import Actor
 from domain.case import Case
 from domain.case_snapshot import copy_of
 from domain.errors import DomainError
+from domain.values import CaseStatus
 
 CONFLICT_DEADLINE = 5.0  # seconds a command may spend deciding again after conflicts
 
 CaseCommand = Callable[[Case, Actor], None]
 CaseOpener = Callable[[Actor, UUID], Case]
+Visibility = Callable[[Case, Actor], bool]
 
 
 def can_see(case: Case, actor: Actor) -> bool:
@@ -77,6 +81,13 @@ def can_see(case: Case, actor: Actor) -> bool:
         or actor.id in case.pending_invitations
         or case.swarm_open
     )
+
+
+def can_see_solution(case: Case, actor: Actor) -> bool:
+    """Whether `actor` may know a case as knowledge: every agent finds solved cases in
+    search (its resolution, not the case), others as `can_see`."""
+    solved = case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+    return (solved and bool(case.resolution_summary)) or can_see(case, actor)
 
 
 async def replay_on_failure(
@@ -127,6 +138,7 @@ class DecideAgain:
     actor: Actor
     mapper: Mapper[UUID]
     link: Link | None
+    visible: Visibility = can_see
 
     def base(self) -> int:
         line = self.line
@@ -140,7 +152,7 @@ class DecideAgain:
         try:
             for row in missing:
                 decode(self.mapper, row).mutate(shadow)  # type: ignore[attr-defined]
-            if not can_see(shadow, self.actor):
+            if not self.visible(shadow, self.actor):
                 raise CaseNotFound(self.case_id)
             self.command(shadow, self.actor)
         except BaseException:
@@ -185,16 +197,28 @@ class CaseService:
         return await replay_on_failure(self.repository, context, run)
 
     async def execute(
-        self, case_id: UUID, context: CommandContext, command: CaseCommand
+        self,
+        case_id: UUID,
+        context: CommandContext,
+        command: CaseCommand,
+        *,
+        visible: Visibility = can_see,
     ) -> CommandResult:
-        """Run `command` on the case (steps 1-6 of the module docstring)."""
+        """Run `command` on the case (steps 1-6 of the module docstring); `visible`: who
+        may decide on it (others get `CaseNotFound`)."""
         context.refuse_service()
         return await replay_on_failure(
-            self.repository, context, lambda: self._decide(case_id, context, command)
+            self.repository, context, lambda: self._decide(case_id, context, command, visible)
         )
 
+    async def check_visible(self, case_id: UUID, actor: Actor) -> None:
+        """`CaseNotFound` unless the case exists and `actor` may see it (`can_see`)."""
+        case = await self.repository.load(Case, case_id)
+        if case is None or not can_see(case, actor):
+            raise CaseNotFound(case_id)
+
     async def _decide(
-        self, case_id: UUID, context: CommandContext, command: CaseCommand
+        self, case_id: UUID, context: CommandContext, command: CaseCommand, visible: Visibility
     ) -> CommandResult:
         deadline = time.monotonic() + self.conflict_deadline
         attempt = 0
@@ -205,7 +229,7 @@ class CaseService:
         try:
             while True:
                 async with line.lock:
-                    submitted = await self._decide_once(line, case_id, context, command)
+                    submitted = await self._decide_once(line, case_id, context, command, visible)
                     generation = line.generation
                 try:
                     result = await self.repository.settle(submitted)
@@ -249,7 +273,12 @@ class CaseService:
         raise conflict
 
     async def _decide_once(
-        self, line: Line, case_id: UUID, context: CommandContext, command: CaseCommand
+        self,
+        line: Line,
+        case_id: UUID,
+        context: CommandContext,
+        command: CaseCommand,
+        visible: Visibility,
     ) -> Submitted:
         """Under the line's lock: the latest state, the checks, the decision, the append
         queued (not awaited)."""
@@ -259,7 +288,7 @@ class CaseService:
         if case is not None and context.if_match not in (None, case.version):
             case = await self._head(line, case_id, reload=True)  # 412 only from the store
         actor = context.principal.actor
-        if case is None or not can_see(case, actor):
+        if case is None or not visible(case, actor):
             raise CaseNotFound(case_id)
         if context.if_match is not None and context.if_match != case.version:
             raise VersionMismatch("case", case_id, context.if_match, case.version)
@@ -273,7 +302,9 @@ class CaseService:
         link = Link()
         again = None
         if line.shadow is not None and context.if_match is None:  # step 7
-            again = DecideAgain(line, case_id, command, actor, self.repository.mapper, link)
+            again = DecideAgain(
+                line, case_id, command, actor, self.repository.mapper, link, visible
+            )
         submitted = self.repository.submit(
             case,
             idempotency_key=context.idempotency_key,

@@ -5,7 +5,9 @@ Targets: "case" (a decision on an existing case), "new_case" (an opener), "agent
 caller's profile), "article" (a decision on an existing article), "new_article" (an
 article drafted from the case in the path), "policy" (a decision on an existing SLA
 policy) and "new_policy" (a policy defined). `roles`, when given, admits only principals
-with one of them (others: `NotPermitted`, before anything is read).
+with one of them (others: `NotPermitted`, before anything is read). `solved`, on a
+"case" command: it is decided on a solved case by any caller who sees the case its body
+names (`case_id`: the case it helped solve), not only by those who see the solved one.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Command:
     new_policy: PolicyOpener | None = None  # target "new_policy"
     policy: PolicyDecision | None = None  # target "policy"
     roles: tuple[Role, ...] = ()  # only these roles (empty: any role)
+    solved: bool = False  # see the module docstring
     body: type[BaseModel] | None = None
     body_required: bool = True
     query: type[BaseModel] | None = None  # fields taken from the query string instead

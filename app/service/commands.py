@@ -36,7 +36,7 @@ from app.schemas.results import (
 from app.service.agents import AgentService
 from app.service.article_commands import ARTICLE_COMMANDS, run_article
 from app.service.articles import ArticleService
-from app.service.cases import CaseService
+from app.service.cases import CaseService, can_see, can_see_solution
 from app.service.command_spec import NO_ID, Answer, Call, Command
 from app.service.context import CommandContext
 from app.service.errors import CommandTimedOut, NotPermitted
@@ -228,6 +228,13 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
+        "reuse_solved_case", "POST", f"{CASE}/reuses",
+        "Link a solved case to the open case it helped solve (the caller sees that case); "
+        "counts for the people who solved it, as an article's reuse (`SolutionReused`).",
+        CommandAccepted, body=cmd.ReuseSolvedCase, tag="knowledge commands", solved=True,
+        decide=lambda case, actor, c: case.record_reuse(actor, for_case_id=c.body.case_id),
+    ),
+    Command(
         "put_my_profile", "PUT", "/api/agents/me",
         "Register (first call) or update the caller's profile (`Registered`/`ProfileUpdated`).",
         ProfileSaved, target="agent", body=AgentProfile, tag="agent commands",
@@ -344,8 +351,13 @@ class CommandRunner:
             return Answer(_result(command, result, new_id), f"{CASES}/{result.case_id}")
         decide = command.decide
         assert decide is not None
+        visible = can_see
+        if command.solved:  # the caller must see the case helped, named by the body
+            context.refuse_service()
+            await self.cases.check_visible(call.body.case_id, context.principal.actor)
+            visible = can_see_solution
         result = await self.cases.execute(
-            ids["case_id"], context, lambda case, actor: decide(case, actor, call)
+            ids["case_id"], context, lambda case, actor: decide(case, actor, call), visible=visible
         )
         return Answer(_result(command, result, new_id))
 

@@ -108,7 +108,8 @@ def reputation(contribution: Mapping[str, Any], w: MatchingSettings) -> tuple[fl
         + w.points_cited * contribution.get("insights_cited", 0)
         + w.points_insight * contribution.get("insights_posted", 0)
         + w.points_help * contribution.get("help_offered", 0)
-        + w.points_reused * contribution.get("articles_reused", 0)
+        + w.points_reused
+        * (contribution.get("articles_reused", 0) + contribution.get("cases_reused", 0))
     )
     return points, round(points / (points + w.reputation_half), 6)
 

@@ -26,6 +26,10 @@ class Outcomes:
     kpis: KpiProjector | None = None
 
     async def position(self) -> int:
-        """The position the KPI tables have reached (whichever process projects)."""
+        """The position the KPI tables have reached (whichever process projects; this
+        process's projector knows it first: it stores a position that changed nothing
+        only once idle)."""
+        if self.kpis is not None and self.kpis.leading:
+            return self.kpis.position
         async with self.engine.connect() as conn:
             return await tracked.read(conn, KPIS)

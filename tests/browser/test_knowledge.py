@@ -1,8 +1,9 @@
 """Knowledge in the console: the owner of a resolved case drafts its article from the
 case room, sees where every sentence came from, edits (the editor's sentence marked, the
 others keeping their source) and publishes; another agent opens a case like it, finds the
-article in the case room's "Solved before" panel, links it, and finds it by search with
-the words highlighted; a refusal is shown next to its control."""
+article and the solved case in the case room's "Solved before" panel, links both (each a
+reuse), and finds the article by search with the words highlighted; a refusal is shown
+next to its control."""
 
 from __future__ import annotations
 
@@ -114,6 +115,12 @@ def test_draft_edit_publish_then_found_before_asked(people: People) -> None:
     article = ana.api("GET", f"/api/articles/{article_id}").json()
     assert article["reuse_count"] == 1
     assert article["reuses"][0]["case_id"] == new_case
+    # the solved case it came from is there too: linking it records that reuse as well
+    solved = panel.locator(f'[data-id="{case_id}"]')
+    expect(solved).to_contain_text("solved case")
+    solved.get_by_role("button", name="This helped: link it").click()
+    expect(solved.get_by_role("status")).to_have_text("Linked to this case.")
+    assert ana.api("GET", f"/api/cases/{case_id}").json()["reuse_count"] == 1
 
     # and by search, with the word highlighted
     c.get_by_role("link", name="Knowledge").click()

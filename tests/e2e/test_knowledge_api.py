@@ -164,6 +164,61 @@ def test_draft_edit_publish_search_similar_reuse(server: Server) -> None:
         assert "sections" not in listed[0]
 
 
+def test_a_solved_case_reused_counts_for_who_solved_it(server: Server) -> None:
+    with api_for(server) as api:
+        owner, expert, other, stranger = (unique(n) for n in ("own", "exp", "oth", "str"))
+        word = unique("zr").replace("-", "")
+        for who in (owner, expert):
+            api.ok("PUT", "/api/agents/me", who, {"name": who.title()})
+        solved_id, _ = solved(api, owner, expert, f"Audio {word} drops", "media")
+        new_case = api.open_case(other, subject=f"{word} audio drops again", product_area="media")
+        last = api.position()
+        similar = api.ok("GET", f"/api/cases/{new_case}/similar?min_position={last}", other)
+        assert ("case", str(solved_id)) in [(h["kind"], h["id"]) for h in similar["hits"]]
+
+        # the owner of the open case links it: counted for the owner and the expert
+        solvers = {owner: agent_id_for(owner), expert: agent_id_for(expert)}
+        before = {who: api.ok("GET", f"/api/agents/{a}", other) for who, a in solvers.items()}
+        link = {"case_id": str(new_case)}
+        done = api.ok("POST", f"/api/cases/{solved_id}/reuses", other, link)
+        pos = done["position"]
+        assert done["case_id"] == str(solved_id)
+        for who, agent in solvers.items():
+            now = api.ok("GET", f"/api/agents/{agent}?min_position={pos}", other)
+            assert now["contribution"]["cases_reused"] == 1
+            assert before[who]["contribution"].get("cases_reused", 0) == 0
+            assert now["reputation"]["points"] == before[who]["reputation"]["points"] + 1.0
+        view = api.ok("GET", f"/api/cases/{solved_id}?min_position={pos}", owner)
+        assert view["reuse_count"] == 1
+        assert view["timeline"][-1]["type"] == "SolutionReused"
+        found = api.ok("GET", f"/api/search?q={word}&kind=case&min_position={pos}", other)
+        assert [(h["id"], h["reuse_count"]) for h in found["hits"]] == [(str(solved_id), 1)]
+
+        # refused, nothing appended: twice for one case; a case the caller cannot see
+        # (404); an open case as the solution (not solved: 404 to a stranger, a rule to a
+        # participant); a service
+        at = api.position()
+        assert_problem(api.call("POST", f"/api/cases/{solved_id}/reuses", other, json=link), 403)
+        assert_problem(api.call("POST", f"/api/cases/{solved_id}/reuses", stranger, json=link), 404)
+        theirs = {"case_id": str(api.open_case(stranger, subject="Mine"))}
+        assert_problem(
+            api.call("POST", f"/api/cases/{new_case}/reuses", stranger, json=theirs), 404
+        )
+        mine = {"case_id": str(api.open_case(other, subject="Also mine"))}
+        assert_problem(
+            api.call("POST", f"/api/cases/{new_case}/reuses", other, json=mine),
+            403,
+            "rule-violated",
+        )
+        service = api.call(
+            "POST", f"/api/cases/{solved_id}/reuses", "bot", json=mine, role=Role.SERVICE
+        )
+        assert_problem(service, 403)
+        assert api.position() == at + 2  # the two cases opened
+        assert stream_events(server, solved_id)[-1] == "SolutionReused"
+        assert asyncio.run(_verify(server)) == (0, "")
+
+
 async def _verify(server: Server) -> tuple[int, str]:
     settings = Settings(
         database_url=server.database_url,

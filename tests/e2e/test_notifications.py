@@ -172,3 +172,31 @@ def test_the_next_hour_is_not_quiet() -> None:
     span = parse_span(f"{now.hour:02d}:00-{(now.hour + 2) % 24:02d}:00")
     assert within(span, DAYS, "UTC", now)
     assert within(span, DAYS, "UTC", now + timedelta(minutes=50))
+
+
+def test_a_decided_proposal_notifies_its_author(notified: tuple[Server, Receiver, Any]) -> None:
+    """Accepted or rejected, the proposal's author hears of it: the outbox finds the
+    proposal in its item row (the stored case document holds only its core)."""
+    server, receiver, _ = notified
+    owner, ada = unique("owner"), unique("ada")
+    with api_for(server) as api:
+        api.ok("PUT", "/api/agents/me", ada, {"channels": ["webhook"]})
+        sub = _subscribe(api, ada, receiver.url(f"/decided/{ada}"), events=["proposal_decided"])
+        case_id = api.open_case(owner)
+        base = f"/api/cases/{case_id}"
+        api.invite(case_id, owner, ada)
+        api.ok("POST", base + "/participants", ada)
+        insight = api.ok("POST", base + "/insights", ada, {"kind": "finding", "text": "x"})
+        cites = {"summary": "s", "cites": [insight["insight_id"]]}
+        first = api.ok("POST", base + "/proposals", ada, cites)["proposal_id"]
+        second = api.ok("POST", base + "/proposals", ada, cites)["proposal_id"]
+        api.ok("POST", f"{base}/proposals/{first}/reject", owner, {"reason": "not yet"})
+        api.ok("POST", f"{base}/proposals/{second}/accept", owner)
+        _wait(lambda: len(receiver.at(f"/decided/{ada}")) == 2, why=lambda: _log(api, sub["id"]))
+        bodies = [
+            Webhook(sub["secret"]).verify(r.body, r.headers) for r in receiver.at(f"/decided/{ada}")
+        ]
+        assert sorted((b["data"]["proposal_id"], b["data"]["decision"]) for b in bodies) == sorted(
+            [(first, "rejected"), (second, "accepted")]
+        )
+        assert {b["type"] for b in bodies} == {"swarmdesk.proposal_decided"}

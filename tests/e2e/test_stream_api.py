@@ -22,7 +22,7 @@ from app.store import create_store
 from tests.e2e.server import Server
 from tests.stream_scenario import append_stories, append_to_database
 
-CASE_EVENTS = 23  # events of one full case story
+CASE_EVENTS = 24  # events of one full case story
 
 
 def svc(server: Server) -> dict[str, str]:

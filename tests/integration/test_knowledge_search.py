@@ -263,3 +263,89 @@ async def test_article_views_replay_equal_live(corpus: Corpus, store: EventStore
     sources = [s["source"]["event"] for s in doc["sections"]["problem"]]
     assert sources == ["Edited", "Edited"]  # the editor rewrote the whole problem
     assert doc["authors"][0] == str(corpus.owner.id)
+
+
+@pytest.fixture
+async def cjk(database: Database, store: EventStore) -> AsyncIterator[Corpus]:
+    """A small corpus in Chinese, Japanese and Korean (and one open case)."""
+    owner, expert = actor("Lin"), actor("Kenji")
+    cases = {
+        "mail": solved_case(
+            owner,
+            expert,
+            subject="Outlook 邮件同步失败",
+            description="客户端无法同步邮件。同步一直失败。",
+            area="mail",
+            finding="代理服务器阻止了同步请求。",
+            summary="在代理上放行同步地址。",
+        )[0],
+        "slow": solved_case(
+            owner,
+            expert,
+            subject="网络很慢",
+            description="上传文件时网络很慢。偶尔同步。",
+            area="network",
+            finding="交换机端口协商为百兆。",
+            summary="更换网线。",
+        )[0],
+        "printer": solved_case(
+            owner, expert, subject="打印机无法连接", area="hardware", summary="重新启动打印服务。"
+        )[0],
+        "mail_ja": solved_case(
+            owner,
+            expert,
+            subject="メールが届かない",
+            description="顧客のメールが届かないと報告がありました。",
+            area="mail",
+            finding="迷惑メールフィルタが誤判定していた。",
+            summary="フィルタの設定を修正した。",
+        )[0],
+        "server_ko": solved_case(
+            owner,
+            expert,
+            subject="로그인 서버 응답 없음",
+            description="로그인 서버가 응답하지 않습니다.",
+            area="identity",
+            summary="서버를 재시작했습니다.",
+        )[0],
+        "open": solved_case(owner, expert, subject="邮件无法同步", area="mail", resolve=False)[0],
+    }
+    last = await append_all(store, *cases.values())
+    projector = projector_for(store, database.url, database.schema)
+    projector.start()
+    index = KnowledgeIndex(projector.engine)
+    try:
+        await project_and_index(projector, index, last)
+        ids = {name: str(case.id) for name, case in cases.items()}
+        names = {v: k for k, v in ids.items()}
+        yield Corpus(Knowledge(projector.engine, index), index, ids, names, owner, projector)
+    finally:
+        await projector.close()
+        await projector.engine.dispose()
+
+
+async def test_cjk_text_is_found_by_its_words(cjk: Corpus) -> None:
+    # a word inside a run; the subject's bigrams weigh like the title: "mail" first
+    assert await cjk.order("同步") == ["mail", "slow"]
+    assert await cjk.order("同步失败") == ["mail"]
+    assert await cjk.order("邮件") == ["mail"]
+    # Latin and CJK words together: the case holding both first, then the one with one
+    assert await cjk.order("outlook 同步") == ["mail", "slow"]
+    assert await cjk.order("打印机") == ["printer"]
+    assert sorted(await cjk.order("打印机 网络")) == ["printer", "slow"]
+    assert await cjk.order("メール") == ["mail_ja"]
+    assert await cjk.order("届かない") == ["mail_ja"]
+    assert await cjk.order("서버") == ["server_ko"]
+    assert await cjk.order("同步", product_area="network") == ["slow"]
+    assert await cjk.order("失败同步") == []  # the characters, not in that order
+    hit = (await cjk.knowledge.search(SearchQuery("同步失败")))[0]
+    assert "<mark>同步失败</mark>" in hit.highlight
+
+
+async def test_cjk_similar_cases_and_hostile_queries(cjk: Corpus) -> None:
+    found = await similar_of(cjk, cjk.ids["open"])
+    assert found is not None
+    assert found[1][0] == "mail"
+    for text in [*HOSTILE, '"同步 OR 失败*', "同", "同步" * 2_000, "(邮件) NEAR 失败 -网络"]:
+        hits = await cjk.knowledge.search(SearchQuery(text))
+        assert isinstance(hits, list), text

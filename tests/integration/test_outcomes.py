@@ -500,3 +500,85 @@ async def test_rollups_follow_a_case_whose_days_move(database: Database) -> None
 async def _no_log(position: int) -> AsyncIterator[Any]:
     return
     yield
+
+
+async def test_a_batch_that_changes_no_kpi_writes_nothing(database: Database) -> None:
+    """Further insights of a case's owner change no KPI row: their batch writes nothing,
+    not even the stored position, which the projector stores once idle; a new leader
+    folding them again from the stored position arrives at the replay's rows."""
+    alice = Principal("alice", "Alice", Role.AGENT).actor
+    case = Case.open(alice, customer="Acme", subject="s", product_area="payments")
+    case.log_customer_message(alice, message_id=uuid.uuid4(), direction="outbound", text="x")
+    for n in range(4):
+        case.post_insight(alice, insight_id=uuid.uuid4(), kind="finding", text=f"i{n}")
+    case.resolve(alice, summary="done")
+    events = list(case.collect_events())
+    rows: list[Recorded] = [_Row(p, e.originator_id, e) for p, e in enumerate(events, 1)]
+    engine = create_views_engine(database.url, schema=database.schema)
+
+    async def tables() -> tuple[Any, ...]:
+        async with engine.connect() as conn:
+            found = [(await conn.execute(sa.select(t))).all() for t in (kpi_cases, kpi_activity)]
+            stored = await conn.scalar(
+                sa.text("SELECT position FROM tracking WHERE application_name = 'kpis'")
+            )
+        return (*found, stored)
+
+    first = KpiProjector(engine, _no_log, lambda row: row.event, schema=database.schema)
+    try:
+        assert await first.project(rows[:3], 0) == 3  # opened, answered, the first insight
+        before = await tables()
+        assert before[-1] == 3
+        assert await first.project(rows[3:6], 3) == 3  # three more: nothing changes
+        assert first.position == 6
+        assert await tables() == before  # not a row written, the position neither
+        # a new leader from the stored position: the same rows as a replay of the log
+        second = KpiProjector(engine, _no_log, lambda row: row.event, schema=database.schema)
+        assert await second.project(rows[3:], 3) == len(rows)
+        replayed = replay([Envelope(p, e) for p, e in enumerate(events, 1)])
+        async with engine.connect() as conn:
+            cases = {r.case_id: r._asdict() for r in await conn.execute(sa.select(kpi_cases))}
+        assert {k: {**v, "state": None} for k, v in cases.items()} == {
+            k: {**row, "state": None} for k, row in _rows(replayed.cases).items()
+        }
+    finally:
+        await engine.dispose()
+
+
+async def test_a_position_that_changed_nothing_is_stored_once_idle(database: Database) -> None:
+    """The projector's loop stores the position its skipped batches reached when no
+    event comes for `flush_seconds`: a process reading the stored position catches up."""
+    alice = Principal("alice", "Alice", Role.AGENT).actor
+    case = Case.open(alice, customer="Acme", subject="s")
+    for n in range(3):
+        case.post_insight(alice, insight_id=uuid.uuid4(), kind="finding", text=f"i{n}")
+    events = list(case.collect_events())
+    rows = [_Row(p, e.originator_id, e) for p, e in enumerate(events, 1)]
+
+    async def log(after: int) -> AsyncIterator[Any]:
+        for row in rows[after:]:
+            yield row
+            await asyncio.sleep(0.01)  # one batch each: the insights' change nothing
+        await asyncio.Event().wait()
+
+    engine = create_views_engine(database.url, schema=database.schema)
+    projector = KpiProjector(
+        engine, log, lambda row: row.event, schema=database.schema, linger=0, flush_seconds=0.1
+    )
+    task = asyncio.create_task(projector.run())
+    try:
+        assert await projector.wait_for(len(rows), 20)
+        stored = 0
+        for _ in range(200):
+            async with engine.connect() as conn:
+                stored = await conn.scalar(
+                    sa.text("SELECT position FROM tracking WHERE application_name = 'kpis'")
+                )
+            if stored == len(rows):
+                break
+            await asyncio.sleep(0.05)
+        assert stored == len(rows)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()

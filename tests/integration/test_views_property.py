@@ -41,8 +41,10 @@ from app.store.postgres import PostgresEventStore
 from domain import Actor, Case, Role
 from domain.errors import DomainError
 from projections.case_view import INSIGHTS_WINDOW, PROPOSALS_WINDOW, TIMELINE_MAX
-from projections.changes import load_view, read_changes
+from projections.changes import load_view, read_all_changes, read_changes
 from projections.item_queries import item_page_text
+from projections.list_queries import load_list, load_list_index, read_list_changes
+from projections.lists import ALL_CASES, ALL_KEY, MYCASES, ListIndex
 from projections.rebuild import replay, verify
 from tests.conftest import Database
 from tests.support import PG_URL, drop_schema_sql, fresh_schema, require_postgres
@@ -226,10 +228,12 @@ async def _example(db: Database, steps: list[Step], split: int) -> None:
             engine = projector.engine
             last = await store.max_position()
             snapshot: dict[tuple[str, str], tuple[int, Any]] = {}
+            feed_from, lists = 0, ListIndex()
             for i, step in enumerate(steps):
                 if i == split:  # a client connects: snapshot of every document so far
                     assert await projector.wait_for(last, 20)
                     snapshot = await _snapshots(engine, world)
+                    feed_from, lists = await load_list_index(engine)  # a feed starts
                 case = world.run(step)
                 if case is not None:
                     last = await append(store, case)
@@ -248,6 +252,7 @@ async def _example(db: Database, steps: list[Step], split: int) -> None:
                 for change in await read_changes(engine, view, key, after, 100_000):
                     client = jsonpatch.apply_patch(client if client is not None else {}, change.ops)
                 assert canonical(client) == canonical(stored), (view, key)
+            await _check_lists(engine, world, snapshot, feed_from, lists)
             await _check_windows(engine, world)
             if view_case := next(iter(world.cases.values()), None):
                 found = await load_view(engine, "case", str(view_case.id))
@@ -259,6 +264,35 @@ async def _example(db: Database, steps: list[Step], split: int) -> None:
         finally:
             await projector.close()
             await projector.engine.dispose()
+
+
+async def _check_lists(
+    engine: Any,
+    world: World,
+    snapshot: dict[tuple[str, str], tuple[int, Any]],
+    feed_from: int,
+    lists: ListIndex,
+) -> None:
+    """Each live list (`projections.lists`: a case's shared change stored once, fanned
+    out on read) as stored == the snapshot + its changes replayed (`read_list_changes`,
+    as a client resuming gets them) == the snapshot + the changes a push feed started
+    at the snapshot hands out (`ListIndex.expand`)."""
+    fed: dict[tuple[str, str], list[Any]] = {}
+    for change in lists.expand(await read_all_changes(engine, feed_from, 10**6)):
+        fed.setdefault((change.view, change.key), []).append(change)
+    keys = [(MYCASES, str(a.id)) for a in world.actors] + [(ALL_CASES, ALL_KEY)]
+    for view, key in keys:
+        position, stored = await load_list(engine, view, key)
+        after, start = snapshot.get((view, key), (0, {"cases": {}}))
+        async with engine.connect() as conn:
+            replayed = await read_list_changes(conn, view, key, after, 10**6)
+        assert replayed is not None
+        for name, changes in (("replay", replayed), ("feed", fed.get((view, key), []))):
+            doc = start
+            for change in changes:
+                doc = jsonpatch.apply_patch(doc, change.ops)
+            assert canonical(doc) == canonical(stored), (name, view, key)
+        assert position == (replayed[-1].position if replayed else after), (view, key)
 
 
 async def _check_windows(engine: Any, world: World) -> None:
@@ -294,6 +328,9 @@ async def _snapshots(engine: Any, world: World) -> dict[tuple[str, str], tuple[i
         found = await load_view(engine, view, key)
         if found is not None:
             out[(view, key)] = found
+    for agent in world.actors:
+        out[(MYCASES, str(agent.id))] = await load_list(engine, MYCASES, str(agent.id))
+    out[(ALL_CASES, ALL_KEY)] = await load_list(engine, ALL_CASES, ALL_KEY)
     return out
 
 

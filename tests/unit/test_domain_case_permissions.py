@@ -28,6 +28,8 @@ from tests.unit.test_domain_support import (
 Command = Callable[[Case, Actor], None]
 
 #: A valid call of every command (valid for the right actor on ``busy_case()``).
+HELPED = uuid4()  # the case a reused solution helped
+
 CALLS: dict[str, Command] = {
     "add_context": lambda c, a: c.add_context(
         a, context_id=uuid4(), kind="symptom", text="error 500"
@@ -61,6 +63,7 @@ CALLS: dict[str, Command] = {
         a, to_owner_id=OTHER.id, to_owner_name=OTHER.name, handoff_note="over to you"
     ),
     "change_priority": lambda c, a: c.change_priority(a, priority="urgent", reason="VIP"),
+    "record_reuse": lambda c, a: c.record_reuse(a, for_case_id=HELPED),
 }
 
 EVENT_OF: dict[str, type[object]] = {
@@ -82,6 +85,7 @@ EVENT_OF: dict[str, type[object]] = {
     "close": Case.Closed,
     "transfer_ownership": Case.OwnershipTransferred,
     "change_priority": Case.PriorityChanged,
+    "record_reuse": Case.SolutionReused,
 }
 
 #: The actor for whom each command is allowed (its own rule included).
@@ -100,8 +104,8 @@ def case_in(status: CaseStatus) -> Case:
     steps = busy_case()
     if status is CaseStatus.RESOLVED:
         steps.append(resolved())
-    if status is CaseStatus.CLOSED:
-        steps.append(closed())
+    if status is CaseStatus.CLOSED:  # after its resolution (its solution may be reused)
+        steps += [resolved(), closed()]
     return given(*steps)
 
 
@@ -119,14 +123,15 @@ def test_status_table_is_the_documented_one() -> None:
         status: {c for c, (statuses, _) in PERMISSIONS.items() if status in statuses}
         for status in CaseStatus
     }
-    assert allowed_when[CaseStatus.OPEN] == set(PERMISSIONS) - {"reopen"}
+    assert allowed_when[CaseStatus.OPEN] == set(PERMISSIONS) - {"reopen", "record_reuse"}
     assert allowed_when[CaseStatus.RESOLVED] == {
         "close",
         "reopen",
         "log_customer_message",
         "acknowledge_briefing",
+        "record_reuse",
     }
-    assert allowed_when[CaseStatus.CLOSED] == {"reopen"}
+    assert allowed_when[CaseStatus.CLOSED] == {"reopen", "record_reuse"}
 
 
 ALLOWED = [(c, s) for c, (statuses, _) in PERMISSIONS.items() for s in sorted(statuses)]

@@ -77,6 +77,7 @@ def full_history() -> list[CanMutateAggregate[UUID]]:
         resolved(),  # cites PROPOSAL_1
         lambda c: c.reopen(SUPERVISOR, reason="again"),
         resolved(),  # proposal_id None (accepted cleared on reopen)
+        lambda c: c.record_reuse(SUPERVISOR, for_case_id=UUID(int=7)),
         lambda c: c.reopen(OWNER, reason="and again"),
         transferred(OTHER),
         lambda c: c.close(OTHER, note="duplicate"),
@@ -100,7 +101,7 @@ CASE_EVENT_NAMES = case_events.__all__
 def test_every_case_event_class_is_exercised_by_the_history() -> None:
     seen = {type(e).__name__ for e in full_history()}
     assert seen == set(CASE_EVENT_NAMES)
-    assert len(CASE_EVENT_NAMES) == 19
+    assert len(CASE_EVENT_NAMES) == 20
 
 
 @pytest.mark.parametrize("name", CASE_EVENT_NAMES)

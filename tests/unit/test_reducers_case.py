@@ -55,6 +55,7 @@ def history() -> list[Any]:
     c.accept_proposal(OWNER, proposal_id=p2)
     c.change_priority(OWNER, priority="urgent", reason="vip")
     c.resolve(OWNER, summary="done")
+    c.record_reuse(NEWBIE, for_case_id=uuid.uuid4())
     c.reopen(SUP, reason="again")
     c.transfer_ownership(OWNER, to_owner_id=EXPERT.id, handoff_note="yours")
     c.leave(OWNER)
@@ -121,6 +122,7 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     "ProposalRejected": lambda b, a: "rejected" in [p["status"] for p in a["proposals"]],
     "ProposalAccepted": lambda b, a: "accepted" in [p["status"] for p in a["proposals"]],
     "PriorityChanged": lambda b, a: b["priority"] == "normal" and a["priority"] == "urgent",
+    "SolutionReused": lambda b, a: "reuse_count" not in b and a["reuse_count"] == 1,
     "Resolved": lambda b, a: (
         a["status"] == "resolved"
         and a["resolution"]["summary"] == "done"

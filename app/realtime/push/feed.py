@@ -29,7 +29,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 import asyncpg
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.realtime.push.hub import Hub
@@ -37,8 +36,9 @@ from app.store.listen import listen_forever
 from projections.batches import CommittedBatch
 from projections.changes import ViewChange, read_all_changes
 from projections.fold import Change
+from projections.list_queries import load_list_index
+from projections.lists import ListIndex
 from projections.projector import Projector
-from projections.tables import view_changes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ class ChangeFeed:
         self.poll_seconds = poll_seconds
         self.page = page
         self.position = 0
+        #: Which lists keep each case as of `position`: the shared list changes fan out
+        #: to them (`projections.lists.ListIndex`).
+        self.lists = ListIndex()
         self.listening = asyncio.Event()
         self.direct = 0  # batches handed over from the in-process hook
         self._committed: Callable[[], int] | None = None
@@ -91,9 +94,7 @@ class ChangeFeed:
             self._writing = writing
 
     async def start(self) -> None:
-        async with self.engine.connect() as conn:
-            found = await conn.scalar(sa.select(sa.func.max(view_changes.c.position)))
-        self.position = int(found or 0)
+        self.position, self.lists = await load_list_index(self.engine)
         self._tasks.append(asyncio.create_task(self._follow(), name="swarmdesk-push-feed"))
         if self.listen_dsn:
             self._tasks.append(asyncio.create_task(self._listen(), name="swarmdesk-push-listen"))
@@ -126,7 +127,7 @@ class ChangeFeed:
             return
         fresh = [c for c in changes if c.position > self.position]
         if fresh:
-            self.hub.publish_all(fresh)
+            self.hub.publish_all(self.lists.expand(fresh, self.hub.channels.__contains__))
         self.position = max(self.position, upto)
         self.direct += 1
 
@@ -137,7 +138,7 @@ class ChangeFeed:
         while True:
             seen = self._committed() if self._committed is not None else 0
             rows = await read_all_changes(self.engine, self.position, limit)
-            full = len(rows) == limit
+            full = len(rows) >= limit  # rows, and the shared list changes they carry
             if full:  # the page may end inside a position: keep complete ones only
                 last = rows[-1].position
                 rows = [c for c in rows if c.position < last]
@@ -146,7 +147,7 @@ class ChangeFeed:
                     continue
             rows = [c for c in rows if c.position > self.position]  # the hook ran meanwhile
             if rows:
-                self.hub.publish_all(rows)
+                self.hub.publish_all(self.lists.expand(rows, self.hub.channels.__contains__))
                 self.position = rows[-1].position
                 total += len(rows)
             if not full:

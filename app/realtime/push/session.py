@@ -30,9 +30,9 @@ from app.realtime.push.protocol import close_reason, dumps, patch_frame, snapsho
 from app.schemas.base import parse_position
 from app.server.lean import lighten
 from app.service.errors import ApplicationError, CaseNotFound, InvalidParameter, NotPermitted
-from projections.changes import can_read_case, load_view_text, read_changes
-from projections.list_queries import load_list_text
-from projections.lists import ALL_CASES, LIST_VIEWS, list_key
+from projections.changes import ViewChange, can_read_case, load_view_text, read_changes
+from projections.list_queries import load_list_text, read_list_changes
+from projections.lists import ALL_CASES, LIST_VIEWS, MYCASES, list_key
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -195,6 +195,14 @@ class Session:
             found = await load_view_text(self.engine, target.view, target.key)
         await self._send_start(client, target, found)
 
+    async def _replay(self, view: str, key: str, after: int) -> list[ViewChange] | None:
+        """The changes after `after` (None: too many to tell; `read_list_changes`)."""
+        limit = self.replay_limit + 2
+        if view in (MYCASES, ALL_CASES):  # their cases' shared changes fanned out
+            async with self.engine.connect() as conn:
+                return await read_list_changes(conn, view, key, after, limit)
+        return await read_changes(self.engine, view, key, after, limit)
+
     async def _readable(self, target: Target) -> bool:
         return await can_read_case(self.engine, UUID(target.key), target.principal.actor)
 
@@ -207,9 +215,7 @@ class Session:
             if after == position:
                 client.last = after  # up to date: nothing to send before live patches
                 return
-            changes = await read_changes(
-                self.engine, target.view, target.key, after - 1, self.replay_limit + 2
-            )
+            changes = await self._replay(target.view, target.key, after - 1)
             if changes and changes[0].position == after and len(changes) <= self.replay_limit + 1:
                 client.last = after
                 prev = after

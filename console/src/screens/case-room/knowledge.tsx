@@ -1,7 +1,7 @@
 // Found before asked: the solved cases and articles most like this case (computed when it
 // was opened and whenever its problem or context changed; asked again when those change,
-// at most every `SIMILAR_EVERY_MS`), linking an article to the
-// case (a reuse); and, for the owner of a resolved case, drafting its article.
+// at most every `SIMILAR_EVERY_MS`), linking one to the case (a reuse: of the article, or
+// of the solved case); and, for the owner of a resolved case, drafting its article.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, command, get } from "../../api";
 import type { Accepted } from "../../api";
@@ -84,22 +84,23 @@ function SimilarList({ view }: RoomProps) {
           </a>{" "}
           <span class="muted">({hit.kind === "article" ? `article, reused ${hit.reuse_count}×` : "solved case"})</span>
           <Highlight text={hit.highlight} />
-          {hit.kind === "article" ? (
-            <LinkButton caseId={view.case_id} articleId={hit.id} done={linked.has(hit.id)} onLinked={() => setLinked(new Set([...linked, hit.id]))} />
-          ) : null}
+          <LinkButton caseId={view.case_id} hit={hit} done={linked.has(hit.id)} onLinked={() => setLinked(new Set([...linked, hit.id]))} />
         </li>
       ))}
     </ul>
   );
 }
 
-function LinkButton(props: { caseId: string; articleId: string; done: boolean; onLinked: () => void }) {
+function LinkButton(props: { caseId: string; hit: Hit; done: boolean; onLinked: () => void }) {
   const cmd = useCommand();
-  const problemId = `link-${props.articleId}-problem`;
+  const { hit } = props;
+  const problemId = `link-${hit.id}-problem`;
   if (props.done) return <p role="status">Linked to this case.</p>;
   const link = async () => {
     const body = { case_id: props.caseId };
-    if (await cmd.run(() => command("POST", `/api/articles/${props.articleId}/reuses`, body))) props.onLinked();
+    // an article's reuse, or a solved case's: both count for the people who wrote it
+    const path = hit.kind === "article" ? `/api/articles/${hit.id}/reuses` : `/api/cases/${hit.id}/reuses`;
+    if (await cmd.run(() => command("POST", path, body))) props.onLinked();
   };
   return (
     <>
