@@ -34,7 +34,9 @@ export function prefetch(path: string): void {
   }, 10_000);
 }
 
-export function useLive<V>(path: string | null): Live<V> {
+/** `received`: a performance mark set (detail: the patch's version and when it arrived,
+ * wall clock ms) for every patch applied, for the harness and bench/console.py. */
+export function useLive<V>(path: string | null, received?: string): Live<V> {
   const [state, setState] = useState<Live<V>>({
     view: null,
     position: null,
@@ -59,7 +61,12 @@ export function useLive<V>(path: string | null): Live<V> {
         tick: previous.tick + 1,
         here: client.here,
       }));
-    const offChange = client.onChange((change) => sync(change));
+    const offChange = client.onChange((change) => {
+      if (received !== undefined && change.kind === "patch") {
+        performance.mark(received, { detail: { version: change.version, at: client.receivedAt } });
+      }
+      sync(change);
+    });
     const offStatus = client.onStatus(() => sync(null));
     const offPresence = client.onPresence(() => sync(null));
     client.start();
@@ -70,6 +77,6 @@ export function useLive<V>(path: string | null): Live<V> {
       offPresence();
       client.stop();
     };
-  }, [path]);
+  }, [path, received]);
   return state;
 }

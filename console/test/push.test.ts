@@ -99,6 +99,28 @@ describe("PushClient", () => {
     expect(server.urls).toEqual(["/ws/cases/c1"]);
   });
 
+  it("stamps when each message arrived, before its listeners see it", async () => {
+    let sendPatch = () => {};
+    const server = await serve((socket) => {
+      socket.send(snapshot(10, { timeline: [] }));
+      sendPatch = () => socket.send(patch(11, 10, add("a")));
+    });
+    const { client } = follow(server.url);
+    const stamps: number[] = [];
+    client.onChange(() => stamps.push(client.receivedAt));
+    expect(client.receivedAt).toBe(0);
+    const before = Date.now();
+    client.start();
+    await until(() => client.position === 10, "the snapshot");
+    const between = Date.now(); // the patch is sent after this: it cannot have arrived before
+    sendPatch();
+    await until(() => client.position === 11, "position 11");
+    expect(stamps).toHaveLength(2);
+    expect(stamps[0]).toBeGreaterThanOrEqual(before);
+    expect(stamps[0]).toBeLessThanOrEqual(between);
+    expect(stamps[1]).toBeGreaterThanOrEqual(between);
+  });
+
   it("detects a gap by prev and resumes with ?after= the last applied position", async () => {
     const server = await serve((socket, _url, index) => {
       if (index === 0) {

@@ -96,6 +96,9 @@ export class PushClient<V = unknown> {
   connections = 0;
   /** Who is in the room, from the last presence frame (null: none received). */
   here: Present[] | null = null;
+  /** When the last message arrived (ms since the epoch, `Date.now()`; 0: none yet), taken
+   * before it is parsed: a listener can tell arrival from its own handling. */
+  receivedAt = 0;
 
   private readonly options: Required<PushOptions>;
   private socket: SocketLike | null = null;
@@ -176,6 +179,7 @@ export class PushClient<V = unknown> {
   }
 
   private receive(data: unknown): void {
+    this.receivedAt = Date.now();
     this.armSilence();
     let message: Snapshot | Patch | PresenceFrame | { type: "heartbeat" };
     try {

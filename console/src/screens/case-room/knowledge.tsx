@@ -1,8 +1,8 @@
 // Found before asked: the solved cases and articles most like this case (computed when it
-// was opened and whenever its problem or context changed), linking one to the case (a
-// reuse: of the article, or of the solved case); and, for the owner of a resolved case,
-// drafting its article.
-import { useEffect, useState } from "preact/hooks";
+// was opened and whenever its problem or context changed; asked again when those change,
+// at most every `SIMILAR_EVERY_MS`), linking one to the case (a reuse: of the article, or
+// of the solved case); and, for the owner of a resolved case, drafting its article.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, command, get } from "../../api";
 import type { Accepted } from "../../api";
 import type { Hit } from "../../knowledge";
@@ -28,15 +28,51 @@ export function KnowledgePanel(props: RoomProps) {
   );
 }
 
+/** While a case keeps changing, its similar cases are asked for at most once per this many
+ * ms (the last change is always asked for, at most this late). Each request is a search
+ * on the server, made by every browser in the room: asked on every change, ten browsers
+ * on a busy case (five changes a second) made fifty searches a second, which the changes
+ * themselves then waited behind. */
+export const SIMILAR_EVERY_MS = 2000;
+
 function SimilarList({ view }: RoomProps) {
   const [similar, setSimilar] = useState<Similar | null>(null);
   const [linked, setLinked] = useState<Set<string>>(new Set());
+  const latest = useRef(view);
+  latest.current = view;
+  const asking = useRef<{ at: number; timer: ReturnType<typeof setTimeout> | undefined; caseId: string }>({
+    at: 0,
+    timer: undefined,
+    caseId: "",
+  });
   useEffect(() => {
-    // the index follows the views: wait (a few seconds at most) until it has this version
-    get<Similar>(`/api/cases/${view.case_id}/similar?min_position=${view.position}`)
-      .then(setSimilar)
-      .catch(() => undefined); // 503 view-behind: keep what is shown; the next version asks again
-  }, [view.case_id, view.position]);
+    // only what the similar search reads (projections/search_rows.py `similar_basis`):
+    // patches keep the identity of what they did not touch, so other changes ask nothing
+    const state = asking.current;
+    const ask = () => {
+      state.timer = undefined;
+      state.at = Date.now();
+      const { case_id: caseId, position } = latest.current;
+      // the index follows the views: wait (a few seconds at most) until it has this version
+      get<Similar>(`/api/cases/${caseId}/similar?min_position=${position}`)
+        .then((found) => {
+          if (found.case_id !== latest.current.case_id) return; // another case's answer
+          setSimilar((shown) => (shown && shown.case_id === found.case_id && shown.position > found.position ? shown : found));
+        })
+        .catch(() => undefined); // 503 view-behind: keep what is shown; the next change asks again
+    };
+    if (state.caseId !== view.case_id) {
+      state.caseId = view.case_id;
+      clearTimeout(state.timer);
+      ask();
+      return;
+    }
+    if (state.timer !== undefined) return; // already due: it reads the latest view
+    const wait = state.at + SIMILAR_EVERY_MS - Date.now();
+    if (wait <= 0) ask();
+    else state.timer = setTimeout(ask, wait);
+  }, [view.case_id, view.problem, view.context, view.status]);
+  useEffect(() => () => clearTimeout(asking.current.timer), []);
   if (similar === null) return <p>Looking for similar solved cases…</p>;
   if (similar.hits.length === 0) return <p role="status">No similar solved cases or articles yet.</p>;
   return (

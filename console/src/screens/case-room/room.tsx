@@ -2,7 +2,7 @@
 // timeline, and the actions the caller's part allows. Live over /ws/cases/{id}; with
 // `?at_version=V` it shows the case as it stood at version V (read-only).
 import { memo } from "preact/compat";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, get } from "../../api";
 import { useLive } from "../../live";
 import type { ScreenProps } from "../../routes";
@@ -35,10 +35,12 @@ const OwnerActionsM = memo(OwnerActions, sameFor("status", "priority", "proposal
 
 /** Performance marks for the harness and bench/console.py: `swarmdesk:room-rendered` once
  * the first document is on screen, `swarmdesk:painted` (detail: the version and the wall
- * clock in ms, comparable with another process's) after each
- * version is painted (a frame, then the task after it). */
+ * clock in ms, comparable with another process's) after each version is painted: a layout
+ * effect runs as the DOM changes, its animation frame is the one that paints them, and
+ * the task after that frame marks it. (A plain effect would itself run a frame later:
+ * Preact defers it past the next paint, which would add a frame to every figure.) */
 function usePaintMarks(version: number) {
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (version === 0) return;
     requestAnimationFrame(() =>
       setTimeout(() => {
@@ -50,6 +52,10 @@ function usePaintMarks(version: number) {
     );
   }, [version]);
 }
+
+/** Marked (detail: version, wall clock ms) as each patch arrives: bench/console.py splits
+ * ack-to-paint into the server's part and the browser's with it. */
+const RECEIVED = "swarmdesk:received";
 
 /** What every part of the room gets. */
 export interface RoomProps {
@@ -68,7 +74,7 @@ export interface RoomProps {
 export function CaseRoom({ params, query, me }: ScreenProps) {
   const caseId = params["id"] ?? "";
   const atVersion = Number(query.get("at_version") ?? "") || null;
-  const live = useLive<CaseView>(atVersion === null ? `/ws/cases/${caseId}?presence=1` : null);
+  const live = useLive<CaseView>(atVersion === null ? `/ws/cases/${caseId}?presence=1` : null, RECEIVED);
   const past = usePast(caseId, atVersion);
   const view = atVersion === null ? live.view : past.view;
   usePaintMarks(view?.version ?? 0);
