@@ -54,7 +54,8 @@ from domain import Actor, Case, Role
 from projections.db import create_views_engine
 from projections.knowledge import Knowledge
 from projections.knowledge_index import KnowledgeIndex
-from projections.search import SearchQuery, parse
+from projections.search import SearchQuery
+from projections.search_terms import parse
 from tests.views_support import append, projector_for
 
 AREAS = ("identity", "billing", "media", "network", "storage", "mobile", "api", "reports")

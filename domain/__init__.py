@@ -7,7 +7,7 @@ from domain import case_events
 from domain.actors import Actor, Role
 from domain.agent import AGENT_NAMESPACE, Agent, agent_id_for
 from domain.case import Case
-from domain.case_rules import PERMISSIONS, Who
+from domain.case_permissions import PERMISSIONS, Who
 from domain.case_state import Proposal
 from domain.errors import (
     DomainError,

@@ -14,7 +14,8 @@ from domain.actors import Actor
 from domain.case_elements import ElementIndex, ElementKind
 from domain.case_opening import check_open
 from domain.case_outcomes import CaseOutcomes
-from domain.case_rules import CaseRules, reuse_id_for
+from domain.case_permissions import reuse_id_for
+from domain.case_rules import CaseRules
 from domain.case_state import Proposal
 from domain.values import (
     CaseStatus,

@@ -33,9 +33,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.batches import CommittedBatch
-from projections.search import SearchQuery, loose, parse, rarest, search
+from projections.search import SearchQuery, rarest, search
 from projections.search_rows import article_row, case_row, digest, similar_basis
 from projections.search_schema import TRACKING_NAME
+from projections.search_terms import loose, parse
 from projections.writer import TrackingMoved, load_doc
 
 log = logging.getLogger(__name__)

@@ -18,17 +18,26 @@ case's current owner; for SLA outcomes, the owner when the clock ended.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from projections.kpi_math import (
+    EPOCH,
+    Histograms,
+    bucket_end_day,
+    bucket_int,
+    bucket_of,
+    bucket_start,
+    collector_paused,
+    duration_doc,
+    rate,
+)
 from projections.kpi_rollups import BINS, BY_OWNER, CSAT, ENDED, OPENED, RESOLVED, SLA, Rollup
 from projections.kpi_tables import kpi_activity, kpi_cases
 
@@ -36,7 +45,6 @@ __all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpis"]
 
 FAMILIES = ("intake", "swarm", "resolution", "sla", "backlog", "satisfaction", "specialists")
 GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
-EPOCH = date(1970, 1, 1)
 Key = tuple[int, str | None]
 
 
@@ -52,85 +60,6 @@ class Period:
     @property
     def days(self) -> tuple[int, int]:
         return (self.start - EPOCH).days, (self.end - EPOCH).days
-
-
-def _bucket(col: Any, by: str) -> Any:
-    return col if by == "day" else (col + 3) // 7  # 1970-01-01 was a Thursday
-
-
-def _bucket_start(bucket: int, by: str) -> date:
-    return EPOCH + timedelta(days=bucket if by == "day" else bucket * 7 - 3)
-
-
-def _bucket_end_day(bucket: int, by: str) -> int:
-    return bucket if by == "day" else bucket * 7 + 3
-
-
-Histograms = dict[tuple[int, ...], list[dict[str, int]]]
-
-
-def _duration_doc(values: Sequence[Any], seen: Histograms) -> dict[str, Any]:
-    """Count, mean, max, histogram and percentiles of a duration measure. `seen` holds
-    the histograms built so far for this answer: a split by owner has thousands of
-    small series whose histograms repeat, so their documents are built once (the
-    answer is read-only: JSON, CSV)."""
-    count, top = int(values[0] or 0), values[2]
-    hist = tuple(values[3:])
-    if None in hist:
-        hist = tuple(int(v or 0) for v in hist)
-    histogram = seen.get(hist)
-    if histogram is None:
-        histogram = seen[hist] = [
-            {"from_s": lo, "count": n} for lo, n in zip(BINS, hist, strict=True)
-        ]
-    if not count:
-        return {
-            "count": 0,
-            "mean_s": None,
-            "max_s": top,
-            "histogram": histogram,
-            "p50_s": None,
-            "p90_s": None,
-        }
-    return {
-        "count": count,
-        "mean_s": round(float(values[1] or 0) / count, 1),
-        "max_s": top,
-        "histogram": histogram,
-        "p50_s": _percentile(hist, 0.5, top, count),
-        "p90_s": _percentile(hist, 0.9, top, count),
-    }
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a loop builds thousands of small
-    documents (none cyclic): otherwise its collections, walking the growing answer,
-    cost a third of a query split by owner. Synchronous only (no await inside), so
-    no other task runs meanwhile; whatever is cyclic is collected afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _percentile(hist: Sequence[int], q: float, top: float | None, total: int) -> float:
-    rank = q * total
-    seen = 0
-    for i, n in enumerate(hist):
-        if n and seen + n >= rank:
-            lo = BINS[i]
-            hi = BINS[i + 1] if i + 1 < len(BINS) else max(float(top or lo), lo)
-            return round(lo + (hi - lo) * (rank - seen) / n, 1)
-        seen += n
-    return float(top or 0)
-
-
-def _rate(part: Any, whole: Any) -> float | None:
-    return round(int(part or 0) / int(whole), 4) if whole else None
 
 
 class _Query:
@@ -152,7 +81,7 @@ class _Query:
     async def grouped(
         self, conn: Any, table: sa.Table, day_col: Any, cols: list[Any], extra: Sequence[Any] = ()
     ) -> list[Any]:
-        bucket = _bucket(day_col, self.p.by).label("bucket")
+        bucket = bucket_of(day_col, self.p.by).label("bucket")
         grp = self.group_col(table).label("grp")
         q = (
             sa.select(bucket, grp, *extra, *cols)
@@ -183,7 +112,7 @@ async def kpis(
     async def intake_swarm(conn: Any) -> None:
         rows = await grouped(conn, OPENED)
         n = 3 + len(BINS)
-        with _collector_paused():
+        with collector_paused():
             for r in rows:
                 opened, swarmed = int(r[2]), r[3]
                 first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
@@ -192,43 +121,43 @@ async def kpis(
                 if "intake" in period.families:
                     entry["intake"] = {
                         "opened": opened,
-                        "first_response": _duration_doc(first, q.histograms),
+                        "first_response": duration_doc(first, q.histograms),
                     }
                 if "swarm" in period.families:
                     entry["swarm"] = {
-                        "swarm_rate": _rate(swarmed, opened),
+                        "swarm_rate": rate(swarmed, opened),
                         "swarmed": int(swarmed or 0),
-                        "time_to_first_expert": _duration_doc(expert, q.histograms),
+                        "time_to_first_expert": duration_doc(expert, q.histograms),
                         "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
-                        "decline_rate": _rate(dec, inv),
+                        "decline_rate": rate(dec, inv),
                         "proposals_before_acceptance_mean": (
                             round(int(before or 0) / accepted, 2) if accepted else None
                         ),
-                        "briefing_first_rate": _rate(acked, authors),
+                        "briefing_first_rate": rate(acked, authors),
                     }
 
     async def resolution(conn: Any) -> None:
         rows = await grouped(conn, RESOLVED)
-        with _collector_paused():
+        with collector_paused():
             for r in rows:
                 resolved = int(r[2])
                 q.series[(r.bucket, r.grp)]["resolution"] = {
                     "resolved": resolved,
-                    "first_contact_resolution_rate": _rate(r[3], resolved),
-                    "owner_retained_rate": _rate(r[4], resolved),
-                    "handoff_rate": _rate(r[5], resolved),
-                    "resolution_time": _duration_doc(r[6:], q.histograms),
+                    "first_contact_resolution_rate": rate(r[3], resolved),
+                    "owner_retained_rate": rate(r[4], resolved),
+                    "handoff_rate": rate(r[5], resolved),
+                    "resolution_time": duration_doc(r[6:], q.histograms),
                 }
 
     async def satisfaction(conn: Any) -> None:
         rows = await grouped(conn, CSAT)
-        with _collector_paused():
+        with collector_paused():
             for r in rows:
                 n = int(r[2])
                 q.series[(r.bucket, r.grp)]["satisfaction"] = {
                     "responses": n,
                     "mean": round(int(r[3]) / n, 2) if n else None,
-                    "satisfied_rate": _rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
+                    "satisfied_rate": rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
                     "distribution": {
                         str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
                     },
@@ -236,14 +165,14 @@ async def kpis(
 
     async def sla(conn: Any) -> None:
         rows = await grouped(conn, SLA)
-        with _collector_paused():
+        with collector_paused():
             for r in rows:
                 total, met = int(r[3]), int(r[4] or 0)
                 sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
                 sla[r.target] = {
                     "met": met,
                     "breached": total - met,
-                    "compliance": _rate(met, total),
+                    "compliance": rate(met, total),
                 }
 
     async def backlog(conn: Any) -> None:
@@ -254,7 +183,7 @@ async def kpis(
 
     async def specialists(conn: Any) -> None:
         a = kpi_activity.c
-        bucket = _bucket(a.day, period.by).label("bucket")
+        bucket = bucket_of(a.day, period.by).label("bucket")
         lo, hi = period.days
         agents = (
             await conn.execute(
@@ -271,7 +200,7 @@ async def kpis(
             q.series[(r[0], None)]["specialists"] = {
                 "active_agents": int(r[1]),
                 "acting_as_experts": int(r[2]),
-                "specialist_allocation": _rate(r[2], r[1]),
+                "specialist_allocation": rate(r[2], r[1]),
             }
 
     jobs = []
@@ -298,10 +227,10 @@ async def kpis(
 
     await asyncio.gather(*(lane(jobs[i::lanes]) for i in range(min(lanes, len(jobs)))))
     order = ("intake", "swarm", "resolution", "satisfaction", "sla", "backlog", "specialists")
-    with _collector_paused():
+    with collector_paused():
         series = [
             {
-                "period": _bucket_start(b, period.by).isoformat(),
+                "period": bucket_start(b, period.by).isoformat(),
                 "group": g,
                 **{f: v[f] for f in order if f in v},  # the same order however lanes end
             }
@@ -366,7 +295,7 @@ async def _owner_weeks(conn: Any, q: _Query, rollup: Rollup) -> list[Any]:
         ).where(t.c.week >= first, t.c.week <= last, *_filters(q, t))
     ]
     day = rollup.source_day
-    bucket = _bucket(day, "week").label("bucket")
+    bucket = bucket_of(day, "week").label("bucket")
     grp = _group(q, src).label("grp")
     for start, end in ((lo, first * 7 - 4), (last * 7 + 4, hi)):
         if start <= end:
@@ -448,14 +377,14 @@ def _backlog_walk(q: _Query, moves: Moves) -> None:
     opening-time sum, ended count and sum; before the period: on the day before it)."""
     p = q.p
     lo, hi = p.days
-    with _collector_paused():
+    with collector_paused():
         for g, by_day in moves.items():
             n = total = 0.0
             days = sorted(by_day)
             i = 0
-            bucket = _bucket_int(lo, p.by)
-            while _bucket_start(bucket, p.by) <= p.end:
-                end_day = min(_bucket_end_day(bucket, p.by), hi)
+            bucket = bucket_int(lo, p.by)
+            while bucket_start(bucket, p.by) <= p.end:
+                end_day = min(bucket_end_day(bucket, p.by), hi)
                 while i < len(days) and days[i] <= end_day:
                     opened, opened_sum, ended, ended_sum = by_day[days[i]]
                     n += opened - ended
@@ -468,7 +397,3 @@ def _backlog_walk(q: _Query, moves: Moves) -> None:
                         "mean_age_s": round(end_ts - total / n, 1),
                     }
                 bucket += 1
-
-
-def _bucket_int(day: int, by: str) -> int:
-    return day if by == "day" else (day + 3) // 7

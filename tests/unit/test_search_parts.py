@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from projections.cjk import grams
-from projections.search import MAX_TERM_CHARS, MAX_TERMS, parse
 from projections.search_rows import article_row, case_row, similar_basis
+from projections.search_terms import MAX_TERM_CHARS, MAX_TERMS, parse
 
 
 def test_a_query_is_words_and_phrases_never_syntax() -> None:
