@@ -1,12 +1,14 @@
 """KPI queries over the KPI tables, for any period, by day or week, optionally split by
 product area, priority or owner, and filtered by them. Definitions: README "KPIs".
 
-`kpis(engine, Period(...))` answers `{"from", "to", "by", "group", "families",
-"series": [{"period": "2026-01-05", "group": "high" | null, <family>: {...}}, ...]}`:
-one entry per period (the first day of the day or week, weeks starting on Monday) and
-group that has data. Durations are seconds, with a histogram over `BINS` and
-percentiles estimated from it (linear inside a bin: "approximate"). Each family is one
-SQL statement (two for backlog, four by owner); only the families asked for run. They
+`kpis(engine, Period(...))` answers, as JSON text (`kpi_document`: parsed), `{"from",
+"to", "by", "group", "families", "series": [{"period": "2026-01-05", "group": "high" |
+null, <family>: {...}}, ...]}`: one entry per period (the first day of the day or week,
+weeks starting on Monday) and group that has data. Durations are seconds, with a
+histogram over `BINS` and percentiles estimated from it (linear inside a bin:
+"approximate"). Each family is one SQL statement (two for backlog, four by owner) that
+also writes the family's document per row (`projections.kpi_text`); only the families
+asked for run. They
 read the rollups (`projections.kpi_rollups`): the daily ones (at most a row per day,
 product area and priority), or, by week and split or filtered by owner, the weekly ones
 per owner (plus the days of the weeks the period cuts, from the KPI tables). By day and
@@ -18,8 +20,8 @@ case's current owner; for SLA outcomes, the owner when the clock ended.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,24 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from projections.kpi_math import (
-    EPOCH,
-    Histograms,
-    bucket_end_day,
-    bucket_int,
-    bucket_of,
-    bucket_start,
-    collector_paused,
-    duration_doc,
-    rate,
-)
+from projections.kpi_math import EPOCH, bucket_end_day, bucket_int, bucket_of, bucket_start, rate
 from projections.kpi_rollups import BINS, BY_OWNER, CSAT, ENDED, OPENED, RESOLVED, SLA, Rollup
+from projections.kpi_statements import GROUPS, cut_ends, documents_statement, params
 from projections.kpi_tables import kpi_activity, kpi_cases
 
-__all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpis"]
+__all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpi_document", "kpis"]
 
 FAMILIES = ("intake", "swarm", "resolution", "sla", "backlog", "satisfaction", "specialists")
-GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
 Key = tuple[int, str | None]
 
 
@@ -65,115 +57,49 @@ class Period:
 class _Query:
     def __init__(self, period: Period) -> None:
         self.p = period
-        self.series: dict[Key, dict[str, Any]] = defaultdict(dict)
-        self.histograms: Histograms = {}
+        # each series' families as JSON text, by period bucket and group
+        self.series: dict[Key, dict[str, str]] = defaultdict(dict)
 
     def group_col(self, table: sa.Table) -> Any:
         g = self.p.group
-        return table.c[GROUPS[g]] if g else sa.literal(None)
-
-    def where(self, table: sa.Table, day_col: Any) -> list[Any]:
-        lo, hi = self.p.days
-        out = [day_col >= lo, day_col <= hi]
-        out += [table.c[GROUPS[k]] == v for k, v in self.p.filters.items()]
-        return out
-
-    async def grouped(
-        self, conn: Any, table: sa.Table, day_col: Any, cols: list[Any], extra: Sequence[Any] = ()
-    ) -> list[Any]:
-        bucket = bucket_of(day_col, self.p.by).label("bucket")
-        grp = self.group_col(table).label("grp")
-        q = (
-            sa.select(bucket, grp, *extra, *cols)
-            .where(*self.where(table, day_col))
-            .group_by(bucket, grp, *extra)
-        )
-        return list((await conn.execute(q)).all())
+        return table.c[GROUPS[g]] if g else sa.cast(sa.null(), sa.Text)
 
 
-async def kpis(
-    engine: AsyncEngine, period: Period, *, rollups: bool = True, lanes: int = 2
-) -> dict[str, Any]:
+async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True, lanes: int = 2) -> str:
+    """The answer as JSON text (what `GET /api/kpis` sends): the families' documents
+    are written by the database (`projections.kpi_text`), Python joins them."""
     q = _Query(period)
     source = _source(period) if rollups else "tables"
     rolled = source == "days"  # backlog's reading of the daily rollups
+    wanted = set(period.families)
 
-    async def grouped(conn: Any, rollup: Rollup) -> list[Any]:
-        """The rollup's measures per bucket and group, from its rows or its source."""
-        if source == "days":
-            t = rollup.table
-            extra = [t.c[e] for e in rollup.extra]
-            return await q.grouped(conn, t, t.c.day, rollup.rolled(), extra)
-        if source == "owner_weeks":
-            return await _owner_weeks(conn, q, rollup)
-        extra = [rollup.source.c[e] for e in rollup.extra]
-        return await q.grouped(conn, rollup.source, rollup.source_day, rollup.raw(), extra)
+    async def documents(conn: Any, rollup: Rollup, families: list[str]) -> None:
+        """Each family's document per bucket and group (and SLA target), from the
+        rollup's measures per bucket and group, read from its rows or its source."""
+        names = tuple(families)
+        lo, hi = period.days
+        ends = cut_ends(lo, hi) if source == "owner_weeks" else None
+        filters = tuple(sorted(period.filters))
+        statement = documents_statement(
+            rollup, source, period.by, period.group, filters, names, ends
+        )
+        rows = (await conn.execute(statement, params(lo, hi, period.filters))).all()
+        for row in rows:
+            entry = q.series[(row[0], row[1])]
+            for name, doc in zip(names, row[2:], strict=True):
+                entry[name] = doc
 
     async def intake_swarm(conn: Any) -> None:
-        rows = await grouped(conn, OPENED)
-        n = 3 + len(BINS)
-        with collector_paused():
-            for r in rows:
-                opened, swarmed = int(r[2]), r[3]
-                first, expert = r[4 : 4 + n], r[4 + n : 4 + 2 * n]
-                size, inv, dec, accepted, before, acked, authors = r[4 + 2 * n : 11 + 2 * n]
-                entry = q.series[(r.bucket, r.grp)]
-                if "intake" in period.families:
-                    entry["intake"] = {
-                        "opened": opened,
-                        "first_response": duration_doc(first, q.histograms),
-                    }
-                if "swarm" in period.families:
-                    entry["swarm"] = {
-                        "swarm_rate": rate(swarmed, opened),
-                        "swarmed": int(swarmed or 0),
-                        "time_to_first_expert": duration_doc(expert, q.histograms),
-                        "swarm_size_mean": round(int(size or 0) / swarmed, 2) if swarmed else None,
-                        "decline_rate": rate(dec, inv),
-                        "proposals_before_acceptance_mean": (
-                            round(int(before or 0) / accepted, 2) if accepted else None
-                        ),
-                        "briefing_first_rate": rate(acked, authors),
-                    }
+        await documents(conn, OPENED, [f for f in ("intake", "swarm") if f in wanted])
 
     async def resolution(conn: Any) -> None:
-        rows = await grouped(conn, RESOLVED)
-        with collector_paused():
-            for r in rows:
-                resolved = int(r[2])
-                q.series[(r.bucket, r.grp)]["resolution"] = {
-                    "resolved": resolved,
-                    "first_contact_resolution_rate": rate(r[3], resolved),
-                    "owner_retained_rate": rate(r[4], resolved),
-                    "handoff_rate": rate(r[5], resolved),
-                    "resolution_time": duration_doc(r[6:], q.histograms),
-                }
+        await documents(conn, RESOLVED, ["resolution"])
 
     async def satisfaction(conn: Any) -> None:
-        rows = await grouped(conn, CSAT)
-        with collector_paused():
-            for r in rows:
-                n = int(r[2])
-                q.series[(r.bucket, r.grp)]["satisfaction"] = {
-                    "responses": n,
-                    "mean": round(int(r[3]) / n, 2) if n else None,
-                    "satisfied_rate": rate(int(r[7] or 0) + int(r[8] or 0), n),  # 4 and 5
-                    "distribution": {
-                        str(s): int(v or 0) for s, v in zip(range(1, 6), r[4:9], strict=True)
-                    },
-                }
+        await documents(conn, CSAT, ["satisfaction"])
 
     async def sla(conn: Any) -> None:
-        rows = await grouped(conn, SLA)
-        with collector_paused():
-            for r in rows:
-                total, met = int(r[3]), int(r[4] or 0)
-                sla = q.series[(r.bucket, r.grp)].setdefault("sla", {})
-                sla[r.target] = {
-                    "met": met,
-                    "breached": total - met,
-                    "compliance": rate(met, total),
-                }
+        await documents(conn, SLA, ["sla"])
 
     async def backlog(conn: Any) -> None:
         if source == "owner_weeks":
@@ -197,28 +123,30 @@ async def kpis(
             )
         ).all()
         for r in agents:
-            q.series[(r[0], None)]["specialists"] = {
-                "active_agents": int(r[1]),
-                "acting_as_experts": int(r[2]),
-                "specialist_allocation": rate(r[2], r[1]),
-            }
+            q.series[(r[0], None)]["specialists"] = json.dumps(
+                {
+                    "active_agents": int(r[1]),
+                    "acting_as_experts": int(r[2]),
+                    "specialist_allocation": rate(r[2], r[1]),
+                }
+            )
 
     jobs = []
-    if "intake" in period.families or "swarm" in period.families:
+    if "intake" in wanted or "swarm" in wanted:
         jobs.append(intake_swarm)
-    if "resolution" in period.families:
+    if "resolution" in wanted:
         jobs.append(resolution)
-    if "satisfaction" in period.families:
+    if "satisfaction" in wanted:
         jobs.append(satisfaction)
-    if "sla" in period.families:
+    if "sla" in wanted:
         jobs.append(sla)
-    if "backlog" in period.families:
+    if "backlog" in wanted:
         jobs.append(backlog)
-    if "specialists" in period.families and period.group is None:
+    if "specialists" in wanted and period.group is None:
         jobs.append(specialists)
 
     # `lanes` connections, each running its share of the statements one after another:
-    # one lane's database work overlaps the other's building of its rows' documents
+    # the database writes one lane's documents while the other's rows are read
     # (a connection per family cost more: past the pool's size, each was opened anew)
     async def lane(share: list[Any]) -> None:
         async with engine.connect() as conn:
@@ -226,24 +154,50 @@ async def kpis(
                 await job(conn)
 
     await asyncio.gather(*(lane(jobs[i::lanes]) for i in range(min(lanes, len(jobs)))))
-    order = ("intake", "swarm", "resolution", "satisfaction", "sla", "backlog", "specialists")
-    with collector_paused():
-        series = [
-            {
-                "period": bucket_start(b, period.by).isoformat(),
-                "group": g,
-                **{f: v[f] for f in order if f in v},  # the same order however lanes end
-            }
-            for (b, g), v in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
-        ]
-    return {
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "by": period.by,
-        "group": period.group,
-        "families": list(period.families),
-        "series": series,
-    }
+    return _answer(q)
+
+
+ORDER = ("intake", "swarm", "resolution", "satisfaction", "sla", "backlog", "specialists")
+
+
+def _answer(q: _Query) -> str:
+    """The answer's text: the series in period and group order, each family's
+    document in `ORDER` (the same however the lanes end)."""
+    p = q.p
+    periods: dict[int, str] = {}
+    groups: dict[str | None, str] = {}
+    series = []
+    for (b, g), docs in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        start = periods.get(b)
+        if start is None:
+            start = periods[b] = bucket_start(b, p.by).isoformat()
+        group = groups.get(g)
+        if group is None:
+            group = groups[g] = json.dumps(g)
+        parts = [f'{{"period":"{start}","group":{group}']
+        for f in ORDER:
+            doc = docs.get(f)
+            if doc is not None:
+                parts.append(f'"{f}":{doc}')
+        series.append(",".join(parts) + "}")
+    head = json.dumps(
+        {
+            "from": p.start.isoformat(),
+            "to": p.end.isoformat(),
+            "by": p.by,
+            "group": p.group,
+            "families": list(p.families),
+        }
+    )
+    return f'{head[:-1]},"series":[{",".join(series)}]}}'
+
+
+async def kpi_document(
+    engine: AsyncEngine, period: Period, *, rollups: bool = True
+) -> dict[str, Any]:
+    """The answer as a document (the CLI, tests): `kpis` parsed."""
+    answer: dict[str, Any] = json.loads(await kpis(engine, period, rollups=rollups))
+    return answer
 
 
 def _source(period: Period) -> str:
@@ -259,12 +213,6 @@ def _source(period: Period) -> str:
     return "tables"
 
 
-def _whole_weeks(lo: int, hi: int) -> tuple[int, int]:
-    """The first and last week lying wholly within days `lo`..`hi` (first > last: none);
-    week w runs from day w * 7 - 3 (a Monday) to w * 7 + 3."""
-    return -(-(lo + 3) // 7), (hi - 3) // 7
-
-
 def _group(q: _Query, table: sa.Table) -> Any:
     """The split column, or a typed NULL (the branches of a UNION agree on it)."""
     return q.group_col(table) if q.p.group else sa.cast(sa.null(), sa.Text)
@@ -272,39 +220,6 @@ def _group(q: _Query, table: sa.Table) -> Any:
 
 def _filters(q: _Query, table: sa.Table) -> list[Any]:
     return [table.c[GROUPS[k]] == v for k, v in q.p.filters.items()]
-
-
-async def _owner_weeks(conn: Any, q: _Query, rollup: Rollup) -> list[Any]:
-    """`rollup`'s measures per week and owner: the weeks wholly in the period from the
-    weekly rollup per owner, the days of a week cut by the period's ends from the KPI
-    tables (indexed by day: at most six days at each end). The two never share a week,
-    and a rollup row is one week and owner: a UNION ALL, nothing to add up."""
-    lo, hi = q.p.days
-    first, last = _whole_weeks(lo, hi)
-    src = rollup.source
-    extra = [src.c[e] for e in rollup.extra]
-    if first > last:  # no whole week: a few days of the source
-        return await q.grouped(conn, src, rollup.source_day, rollup.raw(), extra)
-    t = BY_OWNER[rollup].table
-    branches = [
-        sa.select(
-            t.c.week.label("bucket"),
-            _group(q, t).label("grp"),
-            *(t.c[e] for e in rollup.extra),
-            *(t.c[m.name] for m in rollup.measures),
-        ).where(t.c.week >= first, t.c.week <= last, *_filters(q, t))
-    ]
-    day = rollup.source_day
-    bucket = bucket_of(day, "week").label("bucket")
-    grp = _group(q, src).label("grp")
-    for start, end in ((lo, first * 7 - 4), (last * 7 + 4, hi)):
-        if start <= end:
-            branches.append(
-                sa.select(bucket, grp, *extra, *rollup.raw())
-                .where(day >= start, day <= end, *_filters(q, src))
-                .group_by(bucket, grp, *extra)
-            )
-    return list((await conn.execute(sa.union_all(*branches))).all())
 
 
 Moves = dict[str | None, dict[int, list[float]]]
@@ -377,23 +292,20 @@ def _backlog_walk(q: _Query, moves: Moves) -> None:
     opening-time sum, ended count and sum; before the period: on the day before it)."""
     p = q.p
     lo, hi = p.days
-    with collector_paused():
-        for g, by_day in moves.items():
-            n = total = 0.0
-            days = sorted(by_day)
-            i = 0
-            bucket = bucket_int(lo, p.by)
-            while bucket_start(bucket, p.by) <= p.end:
-                end_day = min(bucket_end_day(bucket, p.by), hi)
-                while i < len(days) and days[i] <= end_day:
-                    opened, opened_sum, ended, ended_sum = by_day[days[i]]
-                    n += opened - ended
-                    total += opened_sum - ended_sum
-                    i += 1
-                end_ts = (end_day + 1) * 86400.0
-                if n > 0:
-                    q.series[(bucket, g)]["backlog"] = {
-                        "open": int(n),
-                        "mean_age_s": round(end_ts - total / n, 1),
-                    }
-                bucket += 1
+    for g, by_day in moves.items():
+        n = total = 0.0
+        days = sorted(by_day)
+        i = 0
+        bucket = bucket_int(lo, p.by)
+        while bucket_start(bucket, p.by) <= p.end:
+            end_day = min(bucket_end_day(bucket, p.by), hi)
+            while i < len(days) and days[i] <= end_day:
+                opened, opened_sum, ended, ended_sum = by_day[days[i]]
+                n += opened - ended
+                total += opened_sum - ended_sum
+                i += 1
+            end_ts = (end_day + 1) * 86400.0
+            if n > 0:  # a float's repr is its JSON
+                age = round(end_ts - total / n, 1)
+                q.series[(bucket, g)]["backlog"] = f'{{"open":{int(n)},"mean_age_s":{age!r}}}'
+            bucket += 1

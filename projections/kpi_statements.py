@@ -1,0 +1,158 @@
+"""The KPI families' statements (`projections.kpi_queries`), built once per shape of
+query and reused: each writes its families' documents (`projections.kpi_text`), so it
+is a large expression, and building it anew per query cost more Python than the
+documents it spares (and fed the garbage collector). The period's days, weeks and
+filter values are parameters (`params`); the shape is the rest: where it reads, the
+granularity, the split, which filters, which families, and which ends of the period
+cut a week (by owner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from projections import kpi_text as text
+from projections.kpi_math import bucket_of
+from projections.kpi_rollups import BY_OWNER, Rollup
+
+__all__ = ["GROUPS", "TEXT", "documents_statement", "params", "whole_weeks"]
+
+GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
+TEXT: dict[str, Callable[[Any], Any]] = {
+    "intake": text.intake,
+    "swarm": text.swarm,
+    "resolution": text.resolution,
+    "satisfaction": text.satisfaction,
+}
+
+
+def whole_weeks(lo: int, hi: int) -> tuple[int, int]:
+    """The first and last week lying wholly within days `lo`..`hi` (first > last: none);
+    week w runs from day w * 7 - 3 (a Monday) to w * 7 + 3."""
+    return -(-(lo + 3) // 7), (hi - 3) // 7
+
+
+def params(lo: int, hi: int, filters: dict[str, str]) -> dict[str, Any]:
+    """The values of a period's parameters (a statement uses those of its shape)."""
+    first, last = whole_weeks(lo, hi)
+    out: dict[str, Any] = {
+        "lo": lo,
+        "hi": hi,
+        "first_week": first,
+        "last_week": last,
+        "head_end": first * 7 - 4,  # the days before the first whole week
+        "tail_start": last * 7 + 4,  # the days after the last one
+    }
+    out.update({f"filter_{k}": v for k, v in filters.items()})
+    return out
+
+
+def cut_ends(lo: int, hi: int) -> tuple[bool, bool] | None:
+    """Which ends of the period cut a week (None: no whole week at all)."""
+    first, last = whole_weeks(lo, hi)
+    if first > last:
+        return None
+    return lo <= first * 7 - 4, last * 7 + 4 <= hi
+
+
+def _p(name: str) -> Any:
+    return sa.bindparam(name, type_=sa.Integer)
+
+
+def _group(table: sa.Table, group: str | None) -> Any:
+    """The split column, or a typed NULL (the branches of a UNION agree on it)."""
+    return (table.c[GROUPS[group]] if group else sa.cast(sa.null(), sa.Text)).label("grp")
+
+
+def _filters(table: sa.Table, filters: Sequence[str]) -> list[Any]:
+    return [table.c[GROUPS[k]] == sa.bindparam(f"filter_{k}", type_=sa.Text) for k in filters]
+
+
+def _labelled(rollup: Rollup, exprs: list[Any]) -> list[Any]:
+    return [e.label(m.name) for e, m in zip(exprs, rollup.measures, strict=True)]
+
+
+def _grouped(
+    table: sa.Table,
+    day_col: Any,
+    cols: list[Any],
+    extra: Sequence[Any],
+    by: str,
+    group: str | None,
+    filters: Sequence[str],
+    lo: str = "lo",
+    hi: str = "hi",
+) -> Any:
+    bucket = bucket_of(day_col, by).label("bucket")
+    grp = _group(table, group)
+    return (
+        sa.select(bucket, grp, *extra, *cols)
+        .where(day_col >= _p(lo), day_col <= _p(hi), *_filters(table, filters))
+        .group_by(bucket, grp, *extra)
+    )
+
+
+def _owner_weeks(
+    rollup: Rollup, group: str | None, filters: Sequence[str], ends: tuple[bool, bool] | None
+) -> Any:
+    """`rollup`'s measures per week and owner: the weeks wholly in the period from the
+    weekly rollup per owner, the days of a week cut by the period's ends from the KPI
+    tables (indexed by day: at most six days at each end). The two never share a week,
+    and a rollup row is one week and owner: a UNION ALL, nothing to add up."""
+    src = rollup.source
+    extra = [src.c[e] for e in rollup.extra]
+    raw = _labelled(rollup, rollup.raw())
+    if ends is None:  # no whole week: a few days of the source
+        return _grouped(src, rollup.source_day, raw, extra, "week", group, filters)
+    t = BY_OWNER[rollup].table
+    branches = [
+        sa.select(
+            t.c.week.label("bucket"),
+            _group(t, group),
+            *(t.c[e] for e in rollup.extra),
+            *(t.c[m.name] for m in rollup.measures),
+        ).where(t.c.week >= _p("first_week"), t.c.week <= _p("last_week"), *_filters(t, filters))
+    ]
+    for cut, (lo, hi) in zip(ends, (("lo", "head_end"), ("tail_start", "hi")), strict=True):
+        if cut:
+            day = rollup.source_day
+            branches.append(_grouped(src, day, raw, extra, "week", group, filters, lo, hi))
+    return sa.union_all(*branches)
+
+
+@lru_cache(maxsize=512)
+def documents_statement(
+    rollup: Rollup,
+    source: str,
+    by: str,
+    group: str | None,
+    filters: tuple[str, ...],
+    families: tuple[str, ...],
+    ends: tuple[bool, bool] | None,
+) -> Any:
+    """`(bucket, grp, [target,] <a document per family>...)` rows: `rollup`'s measures
+    per bucket and group, read from its daily rows ("days"), the weekly rows per owner
+    ("owner_weeks", with the cut `ends`) or its source ("tables"). SLA outcomes come a
+    row per target; their documents are gathered per bucket and group (the targets are
+    the engine's own names: nothing in them to escape)."""
+    if source == "days":
+        t = rollup.table
+        cols = _labelled(rollup, rollup.rolled())
+        inner = _grouped(t, t.c.day, cols, [t.c[e] for e in rollup.extra], by, group, filters)
+    elif source == "owner_weeks":
+        inner = _owner_weeks(rollup, group, filters, ends)
+    else:
+        src = rollup.source
+        cols = _labelled(rollup, rollup.raw())
+        extra = [src.c[e] for e in rollup.extra]
+        inner = _grouped(src, rollup.source_day, cols, extra, by, group, filters)
+    c = inner.subquery("m").c
+    if "target" in rollup.extra:  # SLA: `{"<target>": {...}, ...}`, a row per target
+        doc = text.lit('"') + c.target + text.lit('":') + text.sla(c)
+        targets = text.lit("{") + sa.func.aggregate_strings(doc, ",") + text.lit("}")
+        return sa.select(c.bucket, c.grp, targets).group_by(c.bucket, c.grp)
+    return sa.select(c.bucket, c.grp, *(TEXT[f](c) for f in families))
