@@ -30,9 +30,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from projections.kpi_math import EPOCH, bucket_end_day, bucket_int, bucket_of, bucket_start, rate
-from projections.kpi_rollups import BINS, BY_OWNER, CSAT, ENDED, OPENED, RESOLVED, SLA, Rollup
-from projections.kpi_statements import GROUPS, cut_ends, documents_statement, params
-from projections.kpi_tables import kpi_activity, kpi_cases
+from projections.kpi_rollups import BINS, CSAT, OPENED, RESOLVED, SLA, Rollup
+from projections.kpi_statements import (
+    GROUPS,
+    backlog_statement,
+    cut_ends,
+    documents_statement,
+    params,
+)
+from projections.kpi_tables import kpi_activity
 
 __all__ = ["BINS", "FAMILIES", "GROUPS", "Period", "kpi_document", "kpis"]
 
@@ -70,7 +76,6 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True, lan
     are written by the database (`projections.kpi_text`), Python joins them."""
     q = _Query(period)
     source = _source(period) if rollups else "tables"
-    rolled = source == "days"  # backlog's reading of the daily rollups
     wanted = set(period.families)
 
     async def documents(conn: Any, rollup: Rollup, families: list[str]) -> None:
@@ -102,10 +107,7 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True, lan
         await documents(conn, SLA, ["sla"])
 
     async def backlog(conn: Any) -> None:
-        if source == "owner_weeks":
-            await _backlog_owner_weeks(conn, q)
-        else:
-            await _backlog(conn, q, rolled)
+        await _backlog(conn, q, source)
 
     async def specialists(conn: Any) -> None:
         a = kpi_activity.c
@@ -213,99 +215,24 @@ def _source(period: Period) -> str:
     return "tables"
 
 
-def _group(q: _Query, table: sa.Table) -> Any:
-    """The split column, or a typed NULL (the branches of a UNION agree on it)."""
-    return q.group_col(table) if q.p.group else sa.cast(sa.null(), sa.Text)
-
-
-def _filters(q: _Query, table: sa.Table) -> list[Any]:
-    return [table.c[GROUPS[k]] == v for k, v in q.p.filters.items()]
-
-
-Moves = dict[str | None, dict[int, list[float]]]
-
-
-def _moves() -> Moves:
-    return defaultdict(lambda: defaultdict(lambda: [0.0] * 4))
-
-
-async def _backlog_owner_weeks(conn: Any, q: _Query) -> None:
-    """Backlog by week from the weekly rollups per owner: each whole week up to the
-    period's last counts on its Sunday (before the period: on the day before it), the
-    days after it from the KPI tables."""
-    lo, hi = q.p.days
-    last = (hi - 3) // 7
-    moves = _moves()
-    for rollup, slot in ((OPENED, 0), (ENDED, 2)):
-        t = BY_OWNER[rollup].table
-        week_end = t.c.week * 7 + 3
-        d = sa.case((week_end < lo, lo - 1), else_=week_end).label("d")
-        grp = _group(q, t).label("grp")
-        weekly = (
-            sa.select(d, grp, sa.func.sum(t.c.n), sa.func.sum(t.c.opened_at_sum))
-            .where(t.c.week <= last, *_filters(q, t))
-            .group_by(d, grp)
-        )
-        day_col = rollup.source_day
-        d = sa.case((day_col < lo, lo - 1), else_=day_col).label("d")
-        grp = _group(q, kpi_cases).label("grp")
-        tail = (
-            sa.select(d, grp, sa.func.count(), sa.func.sum(kpi_cases.c.opened_at))
-            .where(day_col > last * 7 + 3, day_col <= hi, *_filters(q, kpi_cases))
-            .group_by(d, grp)
-        )
-        for statement in (weekly, tail):
-            for day, g, k, at_sum in (await conn.execute(statement)).all():
-                moves[g][int(day)][slot] += int(k)
-                moves[g][int(day)][slot + 1] += float(at_sum or 0)
-    _backlog_walk(q, moves)
-
-
-async def _backlog(conn: Any, q: _Query, rolled: bool) -> None:
+async def _backlog(conn: Any, q: _Query, source: str) -> None:
     """Open cases at the end of each period, and their mean age then: cumulative
     opened minus ended (with the sums of their opening times), from before the range."""
-    c = kpi_cases.c
     p = q.p
     lo, hi = p.days
-    moves = _moves()
-    for rollup, slot in ((OPENED, 0), (ENDED, 2)):
-        t = rollup.table if rolled else kpi_cases
-        day_col: Any = t.c.day if rolled else rollup.source_day
-        count: Any = sa.func.sum(t.c.n) if rolled else sa.func.count()
-        opened: Any = sa.func.sum(t.c.opened_at_sum) if rolled else sa.func.sum(c.opened_at)
-        grp = q.group_col(t).label("grp")
-        filters = [t.c[GROUPS[k]] == v for k, v in p.filters.items()]
-        day = sa.case((day_col < lo, lo - 1), else_=day_col).label("d")
-        rows = (
-            await conn.execute(
-                sa.select(day, grp, count, opened).where(day_col <= hi, *filters).group_by(day, grp)
-            )
-        ).all()
-        for d, g, k, at_sum in rows:
-            moves[g][int(d)][slot] += int(k)
-            moves[g][int(d)][slot + 1] += float(at_sum or 0)
-    _backlog_walk(q, moves)
-
-
-def _backlog_walk(q: _Query, moves: Moves) -> None:
-    """Each period's open cases and mean age from the day moves (opened count and
-    opening-time sum, ended count and sum; before the period: on the day before it)."""
-    p = q.p
-    lo, hi = p.days
-    for g, by_day in moves.items():
+    statement = backlog_statement(source, p.by, p.group, tuple(sorted(p.filters)))
+    rows = (await conn.execute(statement, params(lo, hi, p.filters))).all()
+    first = bucket_int(lo, p.by)
+    last = bucket_int(hi, p.by)
+    i = 0
+    while i < len(rows):  # a run of rows per group, in bucket order
+        g = rows[i][1]
         n = total = 0.0
-        days = sorted(by_day)
-        i = 0
-        bucket = bucket_int(lo, p.by)
-        while bucket_start(bucket, p.by) <= p.end:
-            end_day = min(bucket_end_day(bucket, p.by), hi)
-            while i < len(days) and days[i] <= end_day:
-                opened, opened_sum, ended, ended_sum = by_day[days[i]]
-                n += opened - ended
-                total += opened_sum - ended_sum
+        for bucket in range(first, last + 1):
+            while i < len(rows) and rows[i][1] == g and rows[i][0] <= bucket:
+                n, total = rows[i][2], rows[i][3]
                 i += 1
-            end_ts = (end_day + 1) * 86400.0
             if n > 0:  # a float's repr is its JSON
+                end_ts = (min(bucket_end_day(bucket, p.by), hi) + 1) * 86400.0
                 age = round(end_ts - total / n, 1)
                 q.series[(bucket, g)]["backlog"] = f'{{"open":{int(n)},"mean_age_s":{age!r}}}'
-            bucket += 1

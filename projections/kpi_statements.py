@@ -17,9 +17,18 @@ import sqlalchemy as sa
 
 from projections import kpi_text as text
 from projections.kpi_math import bucket_of
-from projections.kpi_rollups import BY_OWNER, Rollup
+from projections.kpi_rollups import BY_OWNER, ENDED, OPENED, Rollup
+from projections.kpi_tables import kpi_cases
 
-__all__ = ["GROUPS", "TEXT", "documents_statement", "params", "whole_weeks"]
+__all__ = [
+    "GROUPS",
+    "TEXT",
+    "backlog_statement",
+    "cut_ends",
+    "documents_statement",
+    "params",
+    "whole_weeks",
+]
 
 GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
 TEXT: dict[str, Callable[[Any], Any]] = {
@@ -156,3 +165,65 @@ def documents_statement(
         targets = text.lit("{") + sa.func.aggregate_strings(doc, ",") + text.lit("}")
         return sa.select(c.bucket, c.grp, targets).group_by(c.bucket, c.grp)
     return sa.select(c.bucket, c.grp, *(TEXT[f](c) for f in families))
+
+
+def _moves(
+    rollup: Rollup, source: str, by: str, group: str | None, filters: Sequence[str], sign: int
+) -> list[Any]:
+    """`rollup`'s cases (opened, or ended) per bucket and group, with the sum of their
+    opening times, `sign`ed: those before the period count in its first bucket."""
+
+    def select(table: sa.Table, day: Any, count: Any, at_sum: Any, *where: Any) -> Any:
+        bucket = bucket_of(sa.case((day < _p("lo"), _p("lo")), else_=day), by).label("bucket")
+        grp = _group(table, group)
+        return (
+            sa.select(bucket, grp, (count * sign).label("k"), (at_sum * sign).label("at"))
+            .where(*where, *_filters(table, filters))
+            .group_by(bucket, grp)
+        )
+
+    c = kpi_cases.c
+    day = rollup.source_day
+    if source == "days":
+        t = rollup.table
+        at = sa.func.sum(t.c.opened_at_sum)
+        return [select(t, t.c.day, sa.func.sum(t.c.n), at, t.c.day <= _p("hi"))]
+    if source == "tables":
+        return [select(kpi_cases, day, sa.func.count(), sa.func.sum(c.opened_at), day <= _p("hi"))]
+    # the weekly rows per owner up to the period's last whole week (on its Sunday), then
+    # the days after it
+    t = BY_OWNER[rollup].table
+    weekly = select(
+        t,
+        t.c.week * 7 + 3,
+        sa.func.sum(t.c.n),
+        sa.func.sum(t.c.opened_at_sum),
+        t.c.week <= _p("last_week"),
+    )
+    after = (day >= _p("tail_start"), day <= _p("hi"))
+    return [weekly, select(kpi_cases, day, sa.func.count(), sa.func.sum(c.opened_at), *after)]
+
+
+@lru_cache(maxsize=128)
+def backlog_statement(source: str, by: str, group: str | None, filters: tuple[str, ...]) -> Any:
+    """`(bucket, grp, open, opening-time sum)` rows in group and bucket order: the cases
+    open at the end of each bucket that had cases opened or ended (a bucket without
+    them holds its predecessor's), from all history before it."""
+    branches = [
+        *_moves(OPENED, source, by, group, filters, 1),
+        *_moves(ENDED, source, by, group, filters, -1),
+    ]
+    m = sa.union_all(*branches).subquery("m").c
+    net = (
+        sa.select(m.bucket, m.grp, sa.func.sum(m.k).label("k"), sa.func.sum(m.at).label("at"))
+        .group_by(m.bucket, m.grp)
+        .subquery("net")
+        .c
+    )
+
+    def running(col: Any) -> Any:
+        return sa.cast(sa.func.sum(col).over(partition_by=net.grp, order_by=net.bucket), sa.Float)
+
+    return sa.select(net.bucket, net.grp, running(net.k), running(net.at)).order_by(
+        net.grp, net.bucket
+    )
