@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 
 EPOCH = date(1970, 1, 1)
+#: the lower bounds (seconds) of the duration histograms' bins
+BINS = (0, 900, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400)
 
 
 def bucket_of(col: Any, by: str) -> Any:

@@ -9,7 +9,7 @@ cut a week (by owner).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -17,12 +17,11 @@ import sqlalchemy as sa
 
 from projections import kpi_text as text
 from projections.kpi_math import bucket_of
-from projections.kpi_rollups import BY_OWNER, ENDED, OPENED, Rollup
+from projections.kpi_rollups import BY_OWNER, ENDED, OPENED, Rollup, doc_column
 from projections.kpi_tables import kpi_cases
 
 __all__ = [
     "GROUPS",
-    "TEXT",
     "backlog_statement",
     "cut_ends",
     "documents_statement",
@@ -31,12 +30,6 @@ __all__ = [
 ]
 
 GROUPS = {"product_area": "product_area", "priority": "priority", "owner": "owner_id"}
-TEXT: dict[str, Callable[[Any], Any]] = {
-    "intake": text.intake,
-    "swarm": text.swarm,
-    "resolution": text.resolution,
-    "satisfaction": text.satisfaction,
-}
 
 
 def whole_weeks(lo: int, hi: int) -> tuple[int, int]:
@@ -106,31 +99,36 @@ def _grouped(
 
 
 def _owner_weeks(
-    rollup: Rollup, group: str | None, filters: Sequence[str], ends: tuple[bool, bool] | None
+    rollup: Rollup,
+    group: str | None,
+    filters: Sequence[str],
+    ends: tuple[bool, bool],
+    families: tuple[str, ...],
 ) -> Any:
-    """`rollup`'s measures per week and owner: the weeks wholly in the period from the
-    weekly rollup per owner, the days of a week cut by the period's ends from the KPI
+    """`(bucket, grp, [target,] <a document per family>...)` per week and owner: the weeks
+    wholly in the period as the weekly rollup per owner holds them (their documents
+    written by the projection), the days of a week cut by the period's ends from the KPI
     tables (indexed by day: at most six days at each end). The two never share a week,
     and a rollup row is one week and owner: a UNION ALL, nothing to add up."""
-    src = rollup.source
-    extra = [src.c[e] for e in rollup.extra]
-    raw = _labelled(rollup, rollup.raw())
-    if ends is None:  # no whole week: a few days of the source
-        return _grouped(src, rollup.source_day, raw, extra, "week", group, filters)
     t = BY_OWNER[rollup].table
     branches = [
         sa.select(
             t.c.week.label("bucket"),
             _group(t, group),
             *(t.c[e] for e in rollup.extra),
-            *(t.c[m.name] for m in rollup.measures),
+            *(t.c[doc_column(f)].label(f) for f in families),
         ).where(t.c.week >= _p("first_week"), t.c.week <= _p("last_week"), *_filters(t, filters))
     ]
+    src = rollup.source
+    raw = _labelled(rollup, rollup.raw())
+    extra = [src.c[e] for e in rollup.extra]
     for cut, (lo, hi) in zip(ends, (("lo", "head_end"), ("tail_start", "hi")), strict=True):
         if cut:
-            day = rollup.source_day
-            branches.append(_grouped(src, day, raw, extra, "week", group, filters, lo, hi))
-    return sa.union_all(*branches)
+            days = _grouped(src, rollup.source_day, raw, extra, "week", group, filters, lo, hi)
+            c = days.subquery().c
+            keys = [c.bucket, c.grp, *(c[e] for e in rollup.extra)]
+            branches.append(sa.select(*keys, *(text.FAMILIES[f](c).label(f) for f in families)))
+    return sa.union_all(*branches).subquery("d").c
 
 
 @lru_cache(maxsize=512)
@@ -148,23 +146,33 @@ def documents_statement(
     ("owner_weeks", with the cut `ends`) or its source ("tables"). SLA outcomes come a
     row per target; their documents are gathered per bucket and group (the targets are
     the engine's own names: nothing in them to escape)."""
+    if source == "owner_weeks" and ends is not None:
+        d = _owner_weeks(rollup, group, filters, ends, families)
+        docs = [d[f] for f in families]
+    else:
+        c = _measures(rollup, source, by, group, filters).subquery("m").c
+        d = c
+        docs = [text.FAMILIES[f](c) for f in families]
+    if "target" in rollup.extra:  # SLA: `{"<target>": {...}, ...}`, a row per target
+        doc = text.lit('"') + d.target + text.lit('":') + docs[0]
+        targets = text.lit("{") + sa.func.aggregate_strings(doc, ",") + text.lit("}")
+        return sa.select(d.bucket, d.grp, targets).group_by(d.bucket, d.grp)
+    return sa.select(d.bucket, d.grp, *docs)
+
+
+def _measures(
+    rollup: Rollup, source: str, by: str, group: str | None, filters: Sequence[str]
+) -> Any:
+    """`rollup`'s measures per bucket and group (and extra key), by name."""
     if source == "days":
         t = rollup.table
         cols = _labelled(rollup, rollup.rolled())
-        inner = _grouped(t, t.c.day, cols, [t.c[e] for e in rollup.extra], by, group, filters)
-    elif source == "owner_weeks":
-        inner = _owner_weeks(rollup, group, filters, ends)
-    else:
-        src = rollup.source
-        cols = _labelled(rollup, rollup.raw())
-        extra = [src.c[e] for e in rollup.extra]
-        inner = _grouped(src, rollup.source_day, cols, extra, by, group, filters)
-    c = inner.subquery("m").c
-    if "target" in rollup.extra:  # SLA: `{"<target>": {...}, ...}`, a row per target
-        doc = text.lit('"') + c.target + text.lit('":') + text.sla(c)
-        targets = text.lit("{") + sa.func.aggregate_strings(doc, ",") + text.lit("}")
-        return sa.select(c.bucket, c.grp, targets).group_by(c.bucket, c.grp)
-    return sa.select(c.bucket, c.grp, *(TEXT[f](c) for f in families))
+        return _grouped(t, t.c.day, cols, [t.c[e] for e in rollup.extra], by, group, filters)
+    src = rollup.source
+    raw = _labelled(rollup, rollup.raw())
+    extra = [src.c[e] for e in rollup.extra]
+    # the KPI tables; by owner too when no week lies wholly in the period
+    return _grouped(src, rollup.source_day, raw, extra, by, group, filters)
 
 
 def _moves(

@@ -14,14 +14,25 @@ README's ("Outcomes: SLA policies and KPIs").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from projections.kpi_rollups import BINS
+from projections.kpi_math import BINS
 
-__all__ = ["duration", "intake", "lit", "obj", "rate", "resolution", "satisfaction", "sla", "swarm"]
+__all__ = [
+    "FAMILIES",
+    "duration",
+    "intake",
+    "lit",
+    "obj",
+    "rate",
+    "resolution",
+    "satisfaction",
+    "sla",
+    "swarm",
+]
 
 Columns = Any  # a subquery's `.c`: measures by name
 
@@ -171,3 +182,13 @@ def sla(c: Columns) -> Any:
         ("breached", sa.cast(_zero(c.n) - met, sa.Text)),
         ("compliance", rate(met, c.n)),
     )
+
+
+#: each family's document from one row of its rollup's measures (by name)
+FAMILIES: dict[str, Callable[[Columns], Any]] = {
+    "intake": intake,
+    "swarm": swarm,
+    "resolution": resolution,
+    "satisfaction": satisfaction,
+    "sla": sla,
+}
