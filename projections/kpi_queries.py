@@ -152,12 +152,19 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True, lan
     # (a connection per family cost more: past the pool's size, each was opened anew)
     async def lane(share: list[Any]) -> None:
         async with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # for this lane's transaction only
+                await conn.execute(NO_PARALLEL_WORKERS)
             for job in share:
                 await job(conn)
 
     await asyncio.gather(*(lane(jobs[i::lanes]) for i in range(min(lanes, len(jobs)))))
     return _answer(q)
 
+
+#: The statements read a few thousand rows at most: a parallel plan's workers (which
+#: PostgreSQL chose for the splits by owner) took longer to start than the work they
+#: shared, 2-3x the statement's time on these two cores, and took cores from others.
+NO_PARALLEL_WORKERS = sa.text("SET LOCAL max_parallel_workers_per_gather = 0")
 
 ORDER = ("intake", "swarm", "resolution", "satisfaction", "sla", "backlog", "specialists")
 
