@@ -6,15 +6,16 @@ product area, priority or owner, and filtered by them. Definitions: README "KPIs
 null, <family>: {...}}, ...]}`: one entry per period (the first day of the day or week,
 weeks starting on Monday) and group that has data. Durations are seconds, with a
 histogram over `BINS` and percentiles estimated from it (linear inside a bin:
-"approximate"). Each family is one SQL statement (two for backlog, four by owner) that
-also writes the family's document per row (`projections.kpi_text`); only the families
-asked for run. They
-read the rollups (`projections.kpi_rollups`): the daily ones (at most a row per day,
-product area and priority), or, by week and split or filtered by owner, the weekly ones
-per owner (plus the days of the weeks the period cuts, from the KPI tables). By day and
-owner, or by owner and product area or priority, they read the KPI tables themselves,
-as they all do with `rollups=False` (the same answers, tested equal). "Owner" is the
-case's current owner; for SLA outcomes, the owner when the clock ended.
+"approximate"). Each family is one SQL statement (`projections.kpi_statements`, built
+once per shape of query) that also writes the family's document per period and group
+(`projections.kpi_text`); only the families asked for run. They read the rollups
+(`projections.kpi_rollups`): the daily ones (at most a row per day, product area and
+priority), or, by week and split or filtered by owner, the weekly ones per owner, which
+hold their documents already (plus the days of the weeks the period cuts, from the KPI
+tables). By day and owner, or by owner and product area or priority, they read the KPI
+tables themselves, as they all do with `rollups=False` (the same answers, tested
+equal). "Owner" is the case's current owner; for SLA outcomes, the owner when the clock
+ended.
 """
 
 from __future__ import annotations
