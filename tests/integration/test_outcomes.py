@@ -326,8 +326,12 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
         Period(today, today, "day", None, {"priority": "high"}),
         Period(today, today, "day", None, {"product_area": "identity", "priority": "low"}),
     ):
-        assert await kpi_document(engine, period) == await kpi_document(engine, period, rollups=False), period
-    by_priority = await kpi_document(engine, Period(today, today, "day", "priority", families=("intake",)))
+        assert await kpi_document(engine, period) == await kpi_document(
+            engine, period, rollups=False
+        ), period
+    by_priority = await kpi_document(
+        engine, Period(today, today, "day", "priority", families=("intake",))
+    )
     assert {(s["group"], s["intake"]["opened"]) for s in by_priority["series"]} == {
         ("high", 1),
         ("low", 1),
@@ -490,7 +494,9 @@ async def test_rollups_follow_a_case_whose_days_move(database: Database) -> None
         ):
             answer = await kpi_document(engine, period)
             assert answer == await kpi_document(engine, period, rollups=False), period
-        by_day = {s["period"]: s for s in (await kpi_document(engine, Period(*days, "day")))["series"]}
+        by_day = {
+            s["period"]: s for s in (await kpi_document(engine, Period(*days, "day")))["series"]
+        }
         assert "resolution" not in by_day["2026-03-03"]  # resolved again later
         assert by_day["2026-03-07"]["resolution"]["resolved"] == 1
         assert by_day["2026-03-08"]["resolution"]["resolved"] == 1
