@@ -147,7 +147,7 @@ class Rollup:
         if not self.docs:
             return select
         c = select.subquery("m").c  # the row's documents, written from its measures
-        return sa.select(*c, *(text.FAMILIES[f](c) for f in self.docs))
+        return sa.select(*c, *(text.FAMILIES[f]("m") for f in self.docs))
 
     @property
     def columns(self) -> list[str]:

@@ -122,12 +122,14 @@ def _owner_weeks(
     src = rollup.source
     raw = _labelled(rollup, rollup.raw())
     extra = [src.c[e] for e in rollup.extra]
-    for cut, (lo, hi) in zip(ends, (("lo", "head_end"), ("tail_start", "hi")), strict=True):
+    ranges = (("head", "lo", "head_end"), ("tail", "tail_start", "hi"))
+    for cut, (alias, lo, hi) in zip(ends, ranges, strict=True):
         if cut:
             days = _grouped(src, rollup.source_day, raw, extra, "week", group, filters, lo, hi)
-            c = days.subquery().c
+            c = days.subquery(alias).c
             keys = [c.bucket, c.grp, *(c[e] for e in rollup.extra)]
-            branches.append(sa.select(*keys, *(text.FAMILIES[f](c).label(f) for f in families)))
+            docs = (text.FAMILIES[f](alias).label(f) for f in families)
+            branches.append(sa.select(*keys, *docs))
     return sa.union_all(*branches).subquery("d").c
 
 
@@ -152,7 +154,7 @@ def documents_statement(
     else:
         c = _measures(rollup, source, by, group, filters).subquery("m").c
         d = c
-        docs = [text.FAMILIES[f](c) for f in families]
+        docs = [text.FAMILIES[f]("m") for f in families]
     if "target" in rollup.extra:  # SLA: `{"<target>": {...}, ...}`, a row per target
         doc = text.lit('"') + d.target + text.lit('":') + docs[0]
         targets = text.lit("{") + sa.func.aggregate_strings(doc, ",") + text.lit("}")
