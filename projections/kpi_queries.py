@@ -64,8 +64,8 @@ class Period:
 class _Query:
     def __init__(self, period: Period) -> None:
         self.p = period
-        # each series' families as JSON text, by period bucket and group
-        self.series: dict[Key, dict[str, str]] = defaultdict(dict)
+        # each family's documents as JSON text, by period bucket and group
+        self.docs: dict[str, dict[Key, str]] = defaultdict(dict)
 
     def group_col(self, table: sa.Table) -> Any:
         g = self.p.group
@@ -90,10 +90,8 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True, lan
             rollup, source, period.by, period.group, filters, names, ends
         )
         rows = (await conn.execute(statement, params(lo, hi, period.filters))).all()
-        for row in rows:
-            entry = q.series[(row[0], row[1])]
-            for name, doc in zip(names, row[2:], strict=True):
-                entry[name] = doc
+        for i, name in enumerate(names, 2):
+            q.docs[name] = {(row[0], row[1]): row[i] for row in rows}
 
     async def intake_swarm(conn: Any) -> None:
         await documents(conn, OPENED, [f for f in ("intake", "swarm") if f in wanted])
@@ -126,7 +124,7 @@ async def kpis(engine: AsyncEngine, period: Period, *, rollups: bool = True, lan
             )
         ).all()
         for r in agents:
-            q.series[(r[0], None)]["specialists"] = json.dumps(
+            q.docs["specialists"][(r[0], None)] = json.dumps(
                 {
                     "active_agents": int(r[1]),
                     "acting_as_experts": int(r[2]),
@@ -187,8 +185,9 @@ def _answer(q: _Query) -> str:
     pieces = [head[:-1], ',"series":[']
     periods: dict[int, str] = {}
     groups: dict[str | None, str] = {}
-    keys = {f: f',"{f}":' for f in ORDER}
-    for (b, g), docs in sorted(q.series.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+    families = [(f',"{f}":', q.docs[f]) for f in ORDER if f in q.docs]
+    keys: set[Key] = set().union(*q.docs.values())
+    for b, g in sorted(keys, key=lambda k: (k[0], str(k[1]))):
         start = periods.get(b)
         if start is None:
             start = periods[b] = f'{{"period":"{bucket_start(b, p.by).isoformat()}","group":'
@@ -196,10 +195,10 @@ def _answer(q: _Query) -> str:
         if group is None:
             group = groups[g] = json.dumps(g)
         pieces += (start, group)
-        for f in ORDER:
-            doc = docs.get(f)
+        for key, docs in families:
+            doc = docs.get((b, g))
             if doc is not None:
-                pieces += (keys[f], doc)
+                pieces += (key, doc)
         pieces.append("},")
     if len(pieces) > 2:
         pieces[-1] = "}"
@@ -237,6 +236,7 @@ async def _backlog(conn: Any, q: _Query, source: str) -> None:
     rows = (await conn.execute(statement, params(lo, hi, p.filters))).all()
     first = bucket_int(lo, p.by)
     last = bucket_int(hi, p.by)
+    docs = q.docs["backlog"]
     i = 0
     while i < len(rows):  # a run of rows per group, in bucket order
         g = rows[i][1]
@@ -248,4 +248,4 @@ async def _backlog(conn: Any, q: _Query, source: str) -> None:
             if n > 0:  # a float's repr is its JSON
                 end_ts = (min(bucket_end_day(bucket, p.by), hi) + 1) * 86400.0
                 age = round(end_ts - total / n, 1)
-                q.series[(bucket, g)]["backlog"] = f'{{"open":{int(n)},"mean_age_s":{age!r}}}'
+                docs[(bucket, g)] = f'{{"open":{int(n)},"mean_age_s":{age!r}}}'
