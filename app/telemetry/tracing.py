@@ -43,6 +43,7 @@ import contextlib
 import contextvars
 import os
 import random
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -61,6 +62,8 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import Link, SpanContext, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from app.telemetry.span_lines import SpanLines
 
 PROPAGATOR = TraceContextTextMapPropagator()
 OFF = ("", "none")
@@ -147,8 +150,8 @@ class Tracing:
         self.tracer = provider.get_tracer("swarmdesk")
 
     def _export(self) -> Any:
-        if self.exporter == "console":
-            return ConsoleSpanExporter()
+        if self.exporter == "console":  # a compact JSON line per span (`span_lines`)
+            return ConsoleSpanExporter(out=sys.stdout, formatter=SpanLines())
         if self.exporter == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
