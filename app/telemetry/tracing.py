@@ -1,7 +1,8 @@
 """Traces (OpenTelemetry), off unless the standard `OTEL_*` variables turn them on.
 
 `OTEL_TRACES_EXPORTER` names the exporter: `otlp` (OTLP over HTTP, configured by
-`OTEL_EXPORTER_OTLP_*`), `console`, or `none`, the default here (the OpenTelemetry
+`OTEL_EXPORTER_OTLP_*`), `console` (stdout, one compact JSON line per span:
+`app.telemetry.span_lines`), or `none`, the default here (the OpenTelemetry
 default is `otlp`: a service should not start sending telemetry nobody asked for).
 `OTEL_SDK_DISABLED=true` turns it off whatever else is set; `OTEL_SERVICE_NAME`,
 `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_TRACES_SAMPLER`/`_ARG` (for instance
