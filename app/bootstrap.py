@@ -326,7 +326,10 @@ def start_timers(
 ) -> tuple[Timekeeper, SlaEngine | None]:
     """The process's one timer runner (`app.service.timekeeper`) and its parts:
     invitation expiry, and where the projector runs with outcomes on, the SLA engine.
-    With `SWARMDESK_TIMERS_ENABLED` this process competes to lead them (`stack` stops it)."""
+    With `SWARMDESK_TIMERS_ENABLED` this process competes to lead them (`stack` stops it),
+    unless it cannot run every part: an API process without the projector, outcomes on,
+    leaves the timers to `swarmdesk project` (leading them without the SLA engine, it
+    would keep the deadlines from firing)."""
     keeper = Timekeeper(engine, clock, schema=settings.database_schema)
     expiry = InvitationExpiry(
         store, keeper.timers, mapper, cases, clock,
@@ -337,7 +340,7 @@ def start_timers(
     if settings.outcomes.enabled and settings.projector.enabled:
         sla = SlaEngine(store, keeper.timers, cases, clock, replay_decoder())
         keeper.add(sla)
-    if settings.timers.enabled:
+    if settings.timers.enabled and (sla is not None or not settings.outcomes.enabled):
         task = asyncio.create_task(keeper.run(), name="swarmdesk-timers")
         stack.push_async_callback(_stop, task)
     return keeper, sla

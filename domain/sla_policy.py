@@ -76,6 +76,8 @@ class PolicyBook:
         self._seq = 0
 
     def record(self, policy_id: UUID, document: dict[str, Any]) -> None:
+        if type(policy_id) is not UUID:  # asyncpg's own UUID class, from a row read back:
+            policy_id = UUID(int=policy_id.int)  # the facts that name it must encode
         self._seq += 1
         self._policies[policy_id] = (self._seq, Policy.of(document))
 

@@ -159,8 +159,9 @@ def rebuild(
 
 @cli.command()
 def project() -> None:
-    """Run only the projector, for deployments whose API processes run with
-    SWARMDESK_PROJECTOR=false (one leads per database; others wait to take over)."""
+    """Run the projector and what follows the log beside it (search index, KPIs, SLA
+    deadlines, invitation expiry), for deployments whose API processes run with
+    SWARMDESK_PROJECTOR=false (each part leads per database; others wait to take over)."""
     from app.cli.views import project_main
 
     project_main()

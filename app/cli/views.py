@@ -112,20 +112,45 @@ def verify_main() -> int:
 
 
 async def run_projector(settings: Settings, stop: asyncio.Event) -> None:
-    """The projector alone (leader election included) until `stop` is set: only the
-    store, the views engine, the projector and the knowledge indexer that follows it
-    are built (`app.bootstrap`'s own steps)."""
+    """The projector alone (leader election included) until `stop` is set: the store, the
+    views engine, the projector, the knowledge indexer that follows it and, as where a
+    projector runs in `swarmdesk serve`, the KPI projection and the timers with the SLA
+    engine (`app.bootstrap`'s own steps; an API process without a projector leaves those
+    to this one)."""
     import contextlib
 
-    from app.bootstrap import open_engine, start_knowledge, start_store, start_views
+    from app.bootstrap import (
+        open_engine,
+        start_knowledge,
+        start_outcomes,
+        start_store,
+        start_timers,
+        start_views,
+    )
     from app.server import gc as gc_policy
+    from app.service.cache import AggregateCache
+    from app.service.cases import CaseService
+    from app.service.clock import SystemClock
+    from app.service.repository import Repository
+    from app.store.codec import create_mapper
 
     enabled = settings.projector.model_copy(update={"enabled": True})
     settings = settings.model_copy(update={"projector": enabled})
     async with contextlib.AsyncExitStack() as stack:
         store = await start_store(stack, settings)
-        views = await start_views(stack, settings, store, open_engine(stack, settings))
+        engine = open_engine(stack, settings)
+        views = await start_views(stack, settings, store, engine)
         start_knowledge(stack, views)  # the search index follows the projector
+        mapper = create_mapper()
+        tuning = settings.commands
+        repository = Repository(store, mapper, snapshot_every=tuning.snapshot_every)
+        cases = CaseService(
+            repository, AggregateCache(tuning.cache_size), tuning.conflict_deadline_seconds
+        )
+        skew = settings.timers.skew_seconds + settings.outcomes.skew_seconds  # tests
+        clock = SystemClock(settings.timers.poll_seconds, skew)
+        _, sla = start_timers(stack, settings, store, engine, mapper, cases, clock)
+        start_outcomes(stack, settings, store, engine, cases, sla)
         gc_policy.settle()
         await stop.wait()
 
@@ -136,11 +161,16 @@ def project_main() -> None:
 
     import uvloop
 
+    from app.telemetry import logs
+
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)  # as `swarmdesk serve` logs
+
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_projector(Settings(), stop)
+        await run_projector(settings, stop)
 
     uvloop.run(run())

@@ -11,11 +11,13 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from domain.actors import Role
 from tests.e2e.push_support import Follower, add_context, open_case, stored_view, ws_connect
 from tests.e2e.server import Server, running_server
 
@@ -78,6 +80,46 @@ def api_and_projector(tmp_path: Path) -> Iterator[tuple[Server, subprocess.Popen
             if projector.poll() is None:
                 projector.kill()
                 projector.wait()
+
+
+@pytest.mark.postgres
+async def test_the_projector_process_runs_the_sla_engine_and_the_kpis(
+    api_and_projector: tuple[Server, subprocess.Popen[bytes]],
+) -> None:
+    """Where the API process runs no projector, `swarmdesk project` runs what follows the
+    log beside it: the SLA engine starts a new case's clocks (the timers' leader is the
+    projector process: the API process cannot run the SLA engine, so it does not compete)
+    and the KPI projection counts the case."""
+    api, _ = api_and_projector
+    admin = api.headers(f"admin-{uuid.uuid4().hex[:8]}", Role.ADMIN)
+    owner = f"agent-{uuid.uuid4().hex[:8]}"
+    policy = {"name": "Split", "targets": [{"target": "resolution", "minutes": 600}]}
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=10) as http:
+        r = await http.post("/api/sla/policies", json=policy, headers=admin)
+        assert r.status_code == 201, r.text
+        case_id, _ = await open_case(http, api, owner)
+        view: dict[str, object] = {}
+        for _ in range(400):
+            r = await http.get(f"/api/cases/{case_id}", headers=api.headers(owner))
+            view = r.json() if r.status_code == 200 else {}
+            if "resolution" in view.get("sla", {}):  # type: ignore[operator]
+                break
+            await asyncio.sleep(0.05)
+        assert view["sla"]["resolution"]["status"] == "running", view  # type: ignore[index]
+        today = datetime.now(UTC).date().isoformat()
+        opened = 0
+        for _ in range(400):
+            r = await http.get(
+                "/api/kpis",
+                params={"from": today, "to": today, "by": "day"},
+                headers=admin,
+            )
+            assert r.status_code == 200, r.text
+            opened = sum(s.get("intake", {}).get("opened", 0) for s in r.json()["series"])
+            if opened == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert opened == 2  # the fixture's warm-up case and this one
 
 
 @pytest.mark.postgres

@@ -195,6 +195,18 @@ def test_without_a_policy_in_force_nothing_starts() -> None:
     assert SlaTracker(inactive).observe("Opened", CASE, opened(), paris(2026, 1, 5, 9, 0)) == []
 
 
+def test_a_policy_id_read_back_by_asyncpg_is_named_as_a_plain_uuid() -> None:
+    """A policy's stream id from a PostgreSQL row is asyncpg's own UUID class, which the
+    event codec cannot encode: the facts that name the policy carry a `uuid.UUID`."""
+    from asyncpg.pgproto import pgproto
+
+    book = PolicyBook()
+    book.record(pgproto.UUID(str(POLICY_ID)), DOCUMENT)
+    [started] = SlaTracker(book).observe("Opened", CASE, opened(), paris(2026, 1, 5, 9, 0))[:1]
+    assert type(started.fields["policy_id"]) is uuid.UUID
+    assert started.fields["policy_id"] == POLICY_ID
+
+
 def test_recorded_facts_coming_back_change_nothing() -> None:
     t = tracker()
     recorded: list[SlaFact] = []
