@@ -11,13 +11,19 @@
    events/s), beside the raw read + decode rate of the same log (its ceiling).
 3. KPI queries for the whole year by week, each family and all of them at once, for
    each split the API offers (none, product area, priority, owner: `--splits`) and
-   filtered to one owner, 50 runs each: p50/p99 ms (target p99 <= 100 ms), beside a
-   plain count over the cases, and the worst p99 of them all.
+   filtered to one owner, 50 runs each: p50/p99 ms of the whole `kpis()` call (the
+   JSON text the API sends; target p99 <= 100 ms), beside a plain count over the
+   cases, and the worst p99 of them all. The process collects garbage as `swarmdesk
+   serve` does once started (`app.server.gc.settle`: start-up frozen, fewer young
+   collections; `--gc default`: CPython's). `--http`: also a year by week split by
+   owner and unsplit, all families, through `GET /api/kpis` of a `swarmdesk serve` on
+   the schema (the server's own encoding and HTTP included).
 4. What-if under a stricter policy over the whole log: events/s (target >= 50,000),
    beside the raw read + decode rate.
 
 Run: .venv/bin/python -m bench.kpis [--quick] [--events N] [--schema NAME [--reuse]]
 [--only projection,queries,what-if] [--splits none,product_area,priority,owner]
+[--gc server|default] [--http]
 (`--schema` leaves the schema for another run with `--schema NAME --reuse`, which
 first upgrades it to the newest migration).
 """
@@ -31,10 +37,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.server import gc as gc_policy
 from app.service.what_if import TOPICS, log_rows, what_if
 from app.store import EventStore, create_store
 from app.store.replay_codec import replay_decoder
 from bench._kpi_history import STRICTER, write_history
+from bench._kpi_http import http_rows
 from bench.common import (
     PG_URL,
     LatencyStats,
@@ -107,7 +115,11 @@ async def main(args: Any) -> None:
             year = Period(date(2026, 1, 1), date(2026, 12, 31), "week")
             if "queries" in args.only:
                 splits = [None if s == "none" else s for s in args.splits.split(",")]
+                if args.gc == "server":
+                    gc_policy.settle()
                 await _queries(engine, year, rows, args.runs, splits)
+                if args.http:
+                    await asyncio.to_thread(http_rows, schema, year, rows, args.runs)
             if "what-if" in args.only:
                 await _what_if(store, year, head, raw_rate, rows)
             print(f"log: {head:,} events")
@@ -259,6 +271,13 @@ if __name__ == "__main__":
         default="projection,queries,what-if",
         help="comma list of projection, queries, what-if (default: all)",
     )
+    parser.add_argument(
+        "--gc",
+        choices=("server", "default"),
+        default="server",
+        help="the garbage collector as `swarmdesk serve` sets it once started, or CPython's",
+    )
+    parser.add_argument("--http", action="store_true", help="also through GET /api/kpis")
     parser.add_argument(
         "--splits",
         default="none,product_area,priority,owner",

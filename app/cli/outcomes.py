@@ -95,7 +95,7 @@ def kpis_command(
     timeout: Annotated[float, typer.Option(help="seconds to wait for the projection")] = 120,
 ) -> None:
     """Export the KPIs of every day or week from --from to --to (inclusive)."""
-    from projections.kpi_queries import GROUPS, Period, kpis
+    from projections.kpi_queries import GROUPS, Period, kpi_document
 
     if by not in ("day", "week") or output_format not in ("csv", "json"):
         raise typer.BadParameter("--by is day or week; --format is csv or json")
@@ -105,7 +105,7 @@ def kpis_command(
     async def run() -> dict[str, Any]:
         engine = await _caught_up_kpis(Settings(), timeout)
         try:
-            return await kpis(engine, Period(from_.date(), to.date(), by, group))
+            return await kpi_document(engine, Period(from_.date(), to.date(), by, group))
         finally:
             await engine.dispose()
 

@@ -124,4 +124,4 @@ async def get_kpis(
     }
     assert set(filters) <= set(GROUPS)
     period = Period(from_, to, by, group, filters, wanted)
-    return Response(json.dumps(await kpis(services.engine, period)), media_type=JSON)
+    return Response(await kpis(services.engine, period), media_type=JSON)  # JSON text

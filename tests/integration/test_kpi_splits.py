@@ -15,7 +15,7 @@ from domain import Actor, Case, Role
 from projections.db import create_views_engine
 from projections.envelope import Recorded
 from projections.kpi_projector import KpiProjector
-from projections.kpi_queries import Period, kpis
+from projections.kpi_queries import Period, kpi_document
 from tests.conftest import Database
 
 ALICE = Actor(uuid.uuid4(), Role.AGENT, "Alice")
@@ -100,7 +100,7 @@ async def test_owner_and_priority_splits_equal_the_events(database: Database) ->
         for cut in (3, 8, len(rows)):  # several batches: rollups kept incrementally
             expected = await projector.project(rows[expected:cut], expected)
 
-        by_owner = await kpis(engine, Period(*PERIOD, "week", "owner"))
+        by_owner = await kpi_document(engine, Period(*PERIOD, "week", "owner"))
         assert _by(by_owner, "intake", "opened") == {(W1, B): 1, (W2, B): 1, (W3, A): 1, (W4, B): 1}
         assert _by(by_owner, "resolution", "resolved") == {(W2, A): 1, (W3, B): 1, (W4, B): 1}
         assert _by(by_owner, "resolution", "handoff_rate") == {(W3, B): 1.0}
@@ -114,7 +114,7 @@ async def test_owner_and_priority_splits_equal_the_events(database: Database) ->
             (W3, B): 1,  # c
             (W4, B): 1,  # c (d opened and resolved in the cut week)
         }
-        bob = await kpis(engine, Period(*PERIOD, "week", None, {"owner": B}))
+        bob = await kpi_document(engine, Period(*PERIOD, "week", None, {"owner": B}))
         assert _by(bob, "intake", "opened") == {(W1, None): 1, (W2, None): 1, (W4, None): 1}
         assert _by(bob, "backlog", "open") == {
             (W1, None): 1,
@@ -123,7 +123,7 @@ async def test_owner_and_priority_splits_equal_the_events(database: Database) ->
             (W4, None): 1,
         }
 
-        by_priority = await kpis(engine, Period(*PERIOD, "week", "priority"))
+        by_priority = await kpi_document(engine, Period(*PERIOD, "week", "priority"))
         assert _by(by_priority, "intake", "opened") == {
             (W1, "low"): 1,
             (W2, "high"): 1,  # c, urgent when opened
@@ -156,8 +156,8 @@ async def test_owner_and_priority_splits_equal_the_events(database: Database) ->
                 Period(start, end, "day", "owner"),
                 Period(start, end, "week", "owner", {"priority": "low"}),
             ):
-                answer = await kpis(engine, period)
-                assert answer == await kpis(engine, period, rollups=False), period
+                answer = await kpi_document(engine, period)
+                assert answer == await kpi_document(engine, period, rollups=False), period
     finally:
         await engine.dispose()
 

@@ -35,7 +35,7 @@ from domain.case import Case
 from projections.db import create_views_engine
 from projections.envelope import Envelope, Recorded
 from projections.kpi_projector import KpiProjector, replay
-from projections.kpi_queries import Period, kpis
+from projections.kpi_queries import Period, kpi_document
 from projections.kpi_tables import kpi_activity, kpi_cases, kpi_sla, sla_clocks
 from tests.conftest import Database
 
@@ -299,7 +299,7 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
 
     # values by hand
     today = date.today()
-    answer = await kpis(engine, Period(today, today, "day"))
+    answer = await kpi_document(engine, Period(today, today, "day"))
     [day] = answer["series"]
     assert day["intake"]["opened"] == 2
     assert day["intake"]["first_response"]["count"] == 1
@@ -326,8 +326,12 @@ async def test_sla_facts_kpis_and_what_if(world: World) -> None:
         Period(today, today, "day", None, {"priority": "high"}),
         Period(today, today, "day", None, {"product_area": "identity", "priority": "low"}),
     ):
-        assert await kpis(engine, period) == await kpis(engine, period, rollups=False), period
-    by_priority = await kpis(engine, Period(today, today, "day", "priority", families=("intake",)))
+        assert await kpi_document(engine, period) == await kpi_document(
+            engine, period, rollups=False
+        ), period
+    by_priority = await kpi_document(
+        engine, Period(today, today, "day", "priority", families=("intake",))
+    )
     assert {(s["group"], s["intake"]["opened"]) for s in by_priority["series"]} == {
         ("high", 1),
         ("low", 1),
@@ -488,9 +492,11 @@ async def test_rollups_follow_a_case_whose_days_move(database: Database) -> None
             Period(*days, "week", "owner"),
             Period(date(2026, 3, 4), date(2026, 3, 10), "week", "owner"),
         ):
-            answer = await kpis(engine, period)
-            assert answer == await kpis(engine, period, rollups=False), period
-        by_day = {s["period"]: s for s in (await kpis(engine, Period(*days, "day")))["series"]}
+            answer = await kpi_document(engine, period)
+            assert answer == await kpi_document(engine, period, rollups=False), period
+        by_day = {
+            s["period"]: s for s in (await kpi_document(engine, Period(*days, "day")))["series"]
+        }
         assert "resolution" not in by_day["2026-03-03"]  # resolved again later
         assert by_day["2026-03-07"]["resolution"]["resolved"] == 1
         assert by_day["2026-03-08"]["resolution"]["resolved"] == 1
