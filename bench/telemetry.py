@@ -6,6 +6,11 @@ Printed side by side, each the median of several rounds:
 - the edge's hooks with traces on and sampled at 1% (`parentbased_traceidratio`): a span
   for every request, sampled or not (before), and now (a dropped request makes none),
   with `recording` and `appended`; and the push and projector hooks per change;
+- the console exporter's formatting of a kept request's three spans (the edge's, the
+  decision's, the append's), shared by the 100 requests of which it is one at 1%: the
+  SDK's indented `to_json` (before) and `app.telemetry.span_lines` (now), with the
+  objects each left in reference cycles (the cyclic collector's work, not counted in
+  the microseconds);
 - both against the server CPU of one command (`--command-us`, default 400 us: what
   `bench/http_commands.py` printed on these machines) as a share.
 
@@ -17,6 +22,8 @@ other work runs. Usage: python bench/telemetry.py [--rounds 5] [--command-us 400
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
 import logging
 import os
 import statistics
@@ -29,13 +36,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `app` and `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanKind
 
 from app.telemetry import logs
+from app.telemetry.span_lines import SpanLines
 from app.telemetry.tracing import Tracing
 
 PATH = "/api/cases/0b9f6f5e-2a55-4d39-9d5e-2f2d9c8c7f11/insights"
@@ -104,6 +112,13 @@ def main() -> int:
     figures["traces at 1%: the edge's hooks per request"] = per_call_us(request, args.rounds)
     figures["traces at 1%: push + projector hooks per change"] = per_call_us(change, args.rounds)
     tracing.close()
+    kept = _kept_request()
+    lines = SpanLines()
+    for name, formatter in (("the SDK's to_json (before)", _sdk_line), ("span lines", lines)):
+        us = per_call_us(functools.partial(_format_all, formatter, kept), args.rounds, 2_000)
+        figures[f"traces at 1%: console, {name}"] = us / 100
+        print(f"console, {name}: {us:.1f} us per kept request, "
+              f"{_cycles(formatter, kept)} objects left in cycles")  # fmt: skip
     width = max(map(len, figures))
     print(f"per command, in process (median of {args.rounds} rounds; pid {os.getpid()}):")
     for name, us in figures.items():
@@ -116,6 +131,42 @@ def main() -> int:
     print(f"INFO logs: {logs_now / args.command_us:.2%} of a command (target <= 5%); "
           f"INFO logs + traces at 1%: {traced / args.command_us:.2%} (target <= 10%)")  # fmt: skip
     return 0
+
+
+def _kept_request() -> list[ReadableSpan]:
+    """The three spans of one kept command, as the service makes them."""
+    exporter = InMemorySpanExporter()
+    tracing = Tracing(processor=SimpleSpanProcessor(exporter), sampler=ALWAYS_ON)
+    tracing.start()
+    with tracing.server_span("POST", PATH, HEADERS) as span:
+        with tracing.span("command add_context", command="add_context"), tracing.span("append"):
+            tracing.appended([1])
+        assert span is not None
+        span.set_attribute("http.response.status_code", 200)
+    tracing.close()
+    return list(exporter.get_finished_spans())
+
+
+def _format_all(formatter: Callable[[ReadableSpan], str], spans: list[ReadableSpan]) -> None:
+    for span in spans:
+        formatter(span)
+
+
+def _sdk_line(span: ReadableSpan) -> str:
+    line: str = span.to_json()  # `ConsoleSpanExporter`'s default formatter
+    return line + os.linesep
+
+
+def _cycles(formatter: Callable[[ReadableSpan], str], spans: list[ReadableSpan]) -> int:
+    """How many objects formatting `spans` once leaves for the cyclic collector."""
+    gc.collect()
+    gc.disable()
+    try:
+        for span in spans:
+            formatter(span)
+        return gc.collect()
+    finally:
+        gc.enable()
 
 
 if __name__ == "__main__":

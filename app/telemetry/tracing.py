@@ -1,7 +1,8 @@
 """Traces (OpenTelemetry), off unless the standard `OTEL_*` variables turn them on.
 
 `OTEL_TRACES_EXPORTER` names the exporter: `otlp` (OTLP over HTTP, configured by
-`OTEL_EXPORTER_OTLP_*`), `console`, or `none`, the default here (the OpenTelemetry
+`OTEL_EXPORTER_OTLP_*`), `console` (stdout, one compact JSON line per span:
+`app.telemetry.span_lines`), or `none`, the default here (the OpenTelemetry
 default is `otlp`: a service should not start sending telemetry nobody asked for).
 `OTEL_SDK_DISABLED=true` turns it off whatever else is set; `OTEL_SERVICE_NAME`,
 `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_TRACES_SAMPLER`/`_ARG` (for instance
@@ -43,6 +44,7 @@ import contextlib
 import contextvars
 import os
 import random
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -61,6 +63,8 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import Link, SpanContext, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from app.telemetry.span_lines import SpanLines
 
 PROPAGATOR = TraceContextTextMapPropagator()
 OFF = ("", "none")
@@ -147,8 +151,8 @@ class Tracing:
         self.tracer = provider.get_tracer("swarmdesk")
 
     def _export(self) -> Any:
-        if self.exporter == "console":
-            return ConsoleSpanExporter()
+        if self.exporter == "console":  # a compact JSON line per span (`span_lines`)
+            return ConsoleSpanExporter(out=sys.stdout, formatter=SpanLines())
         if self.exporter == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
