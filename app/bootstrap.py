@@ -160,8 +160,7 @@ async def bootstrap(
         cases = CaseService(repository, AggregateCache(tuning.cache_size), deadline)
         agents = AgentService(repository, deadline)
         if clock is None:
-            skew = settings.timers.skew_seconds + settings.outcomes.skew_seconds  # tests
-            clock = SystemClock(settings.timers.poll_seconds, skew)
+            clock = system_clock(settings)
         timekeeper, sla = start_timers(stack, settings, store, engine, mapper, cases, clock)
         outcomes = start_outcomes(stack, settings, store, engine, cases, sla)
         yield Services(
@@ -207,6 +206,12 @@ async def bootstrap(
             notifier=start_notifier(stack, settings, store, engine, mapper, views, clock),
             outcomes=outcomes,
         )
+
+
+def system_clock(settings: Settings) -> SystemClock:
+    """The timers' clock: the system's, with the tests' skew added."""
+    skew = settings.timers.skew_seconds + settings.outcomes.skew_seconds
+    return SystemClock(settings.timers.poll_seconds, skew)
 
 
 def start_outcomes(

@@ -126,11 +126,11 @@ async def run_projector(settings: Settings, stop: asyncio.Event) -> None:
         start_store,
         start_timers,
         start_views,
+        system_clock,
     )
     from app.server import gc as gc_policy
     from app.service.cache import AggregateCache
     from app.service.cases import CaseService
-    from app.service.clock import SystemClock
     from app.service.repository import Repository
     from app.store.codec import create_mapper
 
@@ -147,9 +147,7 @@ async def run_projector(settings: Settings, stop: asyncio.Event) -> None:
         cases = CaseService(
             repository, AggregateCache(tuning.cache_size), tuning.conflict_deadline_seconds
         )
-        skew = settings.timers.skew_seconds + settings.outcomes.skew_seconds  # tests
-        clock = SystemClock(settings.timers.poll_seconds, skew)
-        _, sla = start_timers(stack, settings, store, engine, mapper, cases, clock)
+        _, sla = start_timers(stack, settings, store, engine, mapper, cases, system_clock(settings))
         start_outcomes(stack, settings, store, engine, cases, sla)
         gc_policy.settle()
         await stop.wait()
