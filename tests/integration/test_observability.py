@@ -73,6 +73,8 @@ def _api(edge: Edge) -> FastAPI:
 
 
 def _records(buffer: io.StringIO) -> list[dict[str, Any]]:
+    for handler in logging.getLogger().handlers:
+        handler.flush()  # the access lines gathered in the last ACCESS_DELAY
     return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
 
 
