@@ -37,7 +37,7 @@ from prometheus_client.registry import Collector
 
 from app.bootstrap import Services
 from app.http.deps import services_of
-from app.telemetry.metrics import multiprocess_dir
+from app.telemetry.metrics import Metrics, multiprocess_dir
 
 router = APIRouter(tags=["health"])
 
@@ -119,19 +119,20 @@ def registry_for(services: Services, api: Any) -> CollectorRegistry:
         registry.register(ServiceCollector(services, api, worker=str(os.getpid())))
         return registry
     registry.register(ServiceCollector(services, api))
-    registry.register(_Forward(services.metrics.registry))
+    registry.register(_Forward(services.metrics))
     ProcessCollector(registry=registry)
     return registry
 
 
 class _Forward(Collector):
-    """Another registry's metrics, as part of this one."""
+    """The histograms' registry, as part of this one (held observations folded first)."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        yield from self.registry.collect()
+        self.metrics.fold()
+        yield from self.metrics.registry.collect()
 
 
 @router.get("/metrics", response_class=Response)

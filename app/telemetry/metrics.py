@@ -2,6 +2,12 @@
 process, built by `bootstrap` and handed to the parts that observe.
 
 Only what must be measured when it happens is observed here (latencies, batch sizes);
+an observation is held as its value and handed to its histogram with the others held
+(`Metrics.fold`: when `/metrics` is scraped, a second after the first held one, or past
+`HOLD_LIMIT`), where each `Histogram.observe` on a request's path (a lock, a loop over the
+buckets, cold code) cost ~2% of a command's server CPU with three servers sharing two
+cores (`bench/http_commands.py --telemetry`). With several workers it is observed at
+once, so any worker's scrape counts every worker's observations.
 counters and gauges the parts already keep (`store.batches`, `hub.client_count`, ...)
 are read at scrape time by the collector in `app.http.metrics`, so the hot paths pay
 nothing for them.
@@ -14,10 +20,12 @@ histograms summed over every worker (`multiprocess_dir`).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import shutil
 import tempfile
+from collections import deque
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Histogram
@@ -26,6 +34,10 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+#: Held observations are folded at once beyond this many.
+HOLD_LIMIT = 4096
+#: Seconds a held observation waits at most (unless scraped first).
+HOLD_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +66,12 @@ def multiprocess_dir() -> str | None:
 class Metrics:
     """The histograms of one process, on their own registry (never the global one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: bool | None = None) -> None:
+        """`hold`: keep observations until `fold` (default: unless several workers
+        report together, see the module's docstring)."""
+        self.hold = multiprocess_dir() is None if hold is None else hold
+        # (histogram, value); a deque: appended and popped atomically from any thread
+        self._held: deque[tuple[Histogram, float]] = deque()
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.command_seconds = Histogram(
@@ -104,15 +121,39 @@ class Metrics:
             child = self._commands[(command, outcome)] = self.command_seconds.labels(
                 command, outcome
             )
-        child.observe(seconds)
+        self._observe(child, seconds)
 
     def observe_append(self, requests: int, seconds: float) -> None:
-        self.append_batch_size.observe(requests)
-        self.append_batch_seconds.observe(seconds)
+        self._observe(self.append_batch_size, requests)
+        self._observe(self.append_batch_seconds, seconds)
 
     def observe_push_ack(self, seconds: float) -> None:
-        self.push_ack_seconds.observe(seconds)
+        self._observe(self.push_ack_seconds, seconds)
 
     def observe_projection(self, events: int, seconds: float) -> None:
-        self.projector_batch_size.observe(events)
-        self.projector_batch_seconds.observe(seconds)
+        self._observe(self.projector_batch_size, events)
+        self._observe(self.projector_batch_seconds, seconds)
+
+    def _observe(self, histogram: Histogram, value: float) -> None:
+        if not self.hold:
+            histogram.observe(value)
+            return
+        held = self._held
+        held.append((histogram, value))
+        if len(held) == 1:  # the first held: fold within HOLD_SECONDS
+            try:
+                asyncio.get_running_loop().call_later(HOLD_SECONDS, self.fold)
+            except RuntimeError:  # no loop here (a thread, a script): at once
+                self.fold()
+        elif len(held) >= HOLD_LIMIT:
+            self.fold()
+
+    def fold(self) -> None:
+        """Hand every held observation to its histogram (before reading them)."""
+        held = self._held
+        while held:
+            try:
+                histogram, value = held.popleft()
+            except IndexError:  # another thread folded the last one
+                return
+            histogram.observe(value)
