@@ -2,7 +2,9 @@
 
 Printed side by side, each the median of several rounds:
 - the access line through the standard `logging` path (what the edge did before) and
-  through `app.telemetry.logs.access` (the JSON handler's direct path), into a file;
+  through `app.telemetry.logs.access` on an event loop (the JSON handler's direct path:
+  the line's fields gathered, formatted and written with others), into a file: the
+  request's share (`access` alone) and the whole line (64 lines, then a flush);
 - the edge's hooks with traces on and sampled at 1% (`parentbased_traceidratio`): a span
   for every request, sampled or not (before), and now (a dropped request makes none),
   with `recording` and `appended`; and the push and projector hooks per change;
@@ -22,6 +24,7 @@ other work runs. Usage: python bench/telemetry.py [--rounds 5] [--command-us 400
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import gc
 import logging
@@ -79,9 +82,20 @@ def main() -> int:
             access.info("%s %s %d %.1fms request_id=%s", "POST", PATH, 200, 1.2, "r", extra=extra)
 
         figures["access line through logging (before)"] = per_call_us(through_logging, args.rounds)
-        figures["access line, direct (logs.access)"] = per_call_us(
-            lambda: logs.access("POST", PATH, 200, 1.2, "r"), args.rounds
-        )
+
+        def gathered() -> None:  # as on a server: a flush writes what was gathered
+            for _ in range(64):
+                logs.access("POST", PATH, 200, 1.2, "r")
+            handler.flush()
+
+        async def on_a_loop() -> tuple[float, float]:
+            on_path = per_call_us(lambda: logs.access("POST", PATH, 200, 1.2, "r"), 1, 256)
+            handler.flush()
+            return on_path, per_call_us(gathered, args.rounds, 300) / 64
+
+        on_path, whole = asyncio.run(on_a_loop())
+        figures["access line, on the request's path (logs.access)"] = on_path
+        figures["access line, gathered: formatted and written (whole)"] = whole
         logs.end_request(token)
         logging.getLogger().removeHandler(handler)
 
@@ -124,7 +138,7 @@ def main() -> int:
     for name, us in figures.items():
         print(f"  {name:<{width}}  {us:6.2f} us  ({us / args.command_us:6.2%} of a "
               f"{args.command_us:.0f} us command)")  # fmt: skip
-    logs_now = figures["access line, direct (logs.access)"]
+    logs_now = figures["access line, gathered: formatted and written (whole)"]
     traced = logs_now + sum(
         v for k, v in figures.items() if k.startswith("traces") and "before" not in k
     )
