@@ -147,22 +147,26 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self._pending: list[AccessEntry] = []
         self._delay = delay
+        # the loop a flush is scheduled on (None: none is): a line gathered on another
+        # loop (a test's next loop, after one closed with its timer) schedules its own
+        self._armed: asyncio.AbstractEventLoop | None = None
 
     def access(self, entry: AccessEntry) -> None:
         """Gather one access line (written by `flush`, scheduled by the first line)."""
         with self.lock:  # type: ignore[union-attr]
             pending = self._pending
             pending.append(entry)
-            if len(pending) > 1:
-                if len(pending) >= ACCESS_BATCH:
-                    self._drain()
+            if len(pending) >= ACCESS_BATCH:
+                self._drain()
                 return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.flush()
             return
-        loop.call_later(self._delay, self.flush)
+        if self._armed is not loop:
+            self._armed = loop
+            loop.call_later(self._delay, self.flush)
 
     def _drain(self) -> None:
         """Format and write the gathered lines (the caller holds the lock)."""
@@ -174,6 +178,7 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
+            self._armed = None
             if self.stream:
                 self._drain()
                 if hasattr(self.stream, "flush"):

@@ -105,3 +105,14 @@ async def test_flush_writes_what_was_gathered(stream: CountingStream) -> None:
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert _lines(stream)[0]["path"] == "/pending"
+
+
+def test_lines_left_by_a_closed_loop_are_written_by_the_next_one(stream: CountingStream) -> None:
+    async def request(n: int, wait: float) -> None:
+        logs.access("GET", f"/loop/{n}", 200, 1.0, f"req-{n}")
+        await asyncio.sleep(wait)
+
+    asyncio.run(request(1, 0))  # the loop closes before its flush was due
+    assert stream.getvalue() == ""
+    asyncio.run(request(2, logs.ACCESS_DELAY * 3))
+    assert [line["path"] for line in _lines(stream)] == ["/loop/1", "/loop/2"]
