@@ -5,7 +5,9 @@ request, which on 2 cores would be taken from the server under test).
 
 `run_clients` runs in its own process: `clients` connections, each issuing commands back
 to back (open a case with probability `new_ratio`, else add context to one of its cases)
-and recording the latency of those that complete inside the measuring window.
+and recording the latency of those that complete inside the measuring window; with a
+`rate` (commands/s over all connections), each connection paces its commands instead
+(evenly spaced from a random phase; one that falls behind sends at once).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ async def _client(
     new_ratio: float,
     idempotency: bool,
     out: LoadResult,
+    gap: float = 0.0,
 ) -> None:
     rng = random.Random(n)
     loop = asyncio.get_running_loop()
@@ -102,9 +105,15 @@ async def _client(
     cases: list[str] = []
     start, stop = window
     count = 0
+    due = time.time() + rng.random() * gap  # paced (gap > 0): when the next one is due
     try:
         while True:
             began = time.time()
+            if gap:
+                if due > began:
+                    await asyncio.sleep(due - began)
+                    began = time.time()
+                due += gap
             if began >= stop:
                 return
             count += 1
@@ -153,11 +162,13 @@ async def run_clients_async(
     window: tuple[float, float],
     new_ratio: float,
     idempotency: bool,
+    rate: float = 0.0,
 ) -> LoadResult:
     out = LoadResult()
+    gap = len(tokens) / rate if rate > 0 else 0.0
     await asyncio.gather(
         *(
-            _client(n, host, port, token, window, new_ratio, idempotency, out)
+            _client(n, host, port, token, window, new_ratio, idempotency, out, gap)
             for n, token in enumerate(tokens)
         )
     )
@@ -171,12 +182,15 @@ def run_clients(
     window: tuple[float, float],
     new_ratio: float,
     idempotency: bool,
+    rate: float = 0.0,
 ) -> LoadResult:
-    """Entry point of the load process (wall-clock `window`, shared with the parent)."""
+    """Entry point of the load process (wall-clock `window`, shared with the parent);
+    `rate` > 0: that many commands/s in all, paced (else back to back)."""
     import uvloop
 
     began = time.process_time()
-    result = uvloop.run(run_clients_async(host, port, tokens, window, new_ratio, idempotency))
+    load = run_clients_async(host, port, tokens, window, new_ratio, idempotency, rate)
+    result = uvloop.run(load)
     result.cpu_seconds = time.process_time() - began
     return result
 

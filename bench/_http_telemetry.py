@@ -15,6 +15,15 @@ is doing then (other test suites, a busy PostgreSQL) falls on the three alike, w
 one after the other each meet another minute's load. Its verdict is the server CPU per
 command (commands/s then measure how the scheduler shared the cores, not the cost).
 
+`--paced RATE` (with `--together`) gives each server the same offered load instead,
+RATE commands/s paced over its 32 connections (below what the machine can serve): at
+full load the three compete for the cores, and a server that gets fewer commands per
+turn of its loop (smaller group commits, fewer requests per read) pays more CPU per
+command for it, so a cost measured that way is charged about twice (a known busy loop
+per request of 10 us and 20 us, ~2% and ~4% of a command, came out 1.045 and 1.087). At
+the same offered load each server's CPU per command is its own cost, unmoved by the
+others' throughput; the verdict is then that ratio.
+
 The order the three start in (and, one after the other, run in) turns by one each round,
 so no configuration always has the first port, the first load process or the first
 minute; together, the window is set once the three load processes are up. `--windows N`
@@ -68,10 +77,12 @@ TARGETS = {"info": 1.05, "traced 1%": 1.10}
 def telemetry_costs(args: argparse.Namespace, seconds: float, idempotency: bool) -> int:
     tree = args.tree.resolve() if args.tree else None
     together = bool(getattr(args, "together", False))
+    rate = float(getattr(args, "paced", 0.0) or 0.0) if together else 0.0
     windows = max(1, int(getattr(args, "windows", 1))) if together else 1
     print(f"HTTP commands on PostgreSQL, projector off: telemetry quiet vs info logs vs "
           f"traces at 1%, {'at the same time' if together else 'one after the other'}, "
-          f"in {tree or 'this tree'}")  # fmt: skip
+          f"in {tree or 'this tree'}"
+          + (f", each paced at {rate:.0f} commands/s" if rate else ""))  # fmt: skip
     slower: dict[str, list[float]] = {name: [] for name in TARGETS}
     costlier: dict[str, list[float]] = {name: [] for name in TARGETS}
     with tempfile.TemporaryDirectory(prefix="swarmdesk-bench-logs-") as logs:
@@ -85,7 +96,7 @@ def telemetry_costs(args: argparse.Namespace, seconds: float, idempotency: bool)
             if together:
                 samples = simultaneous(
                     args.clients, seconds, args.warmup, idempotency, tree, outputs, order,
-                    windows,
+                    windows, rate,
                 )  # fmt: skip
             else:
                 for name in order:
@@ -163,6 +174,7 @@ def simultaneous(
     outputs: dict[str, Path],
     order: list[str],
     windows: int = 1,
+    rate: float = 0.0,
 ) -> list[dict[str, Row]]:
     """The three configurations' servers at once, one schema and one load process each,
     started in `order`, over `windows` windows one after the other (the same servers, a
@@ -208,7 +220,9 @@ def simultaneous(
         start = time.time() + SPAWN_SLACK + warmup
         window = (start, start + seconds)
         futures = {
-            name: pool.submit(run_clients, "127.0.0.1", port, tokens, window, 0.1, idempotency)
+            name: pool.submit(
+                run_clients, "127.0.0.1", port, tokens, window, 0.1, idempotency, rate
+            )
             for name, (_, port) in servers.items()
         }
         time.sleep(max(0.0, start - time.time()))

@@ -12,7 +12,8 @@ In the same run, `bench/append.py`'s in-process store append at the same concurr
 gives the ceiling the HTTP figure is compared with.
 
 Usage: python bench/http_commands.py [--quick] [--clients 32] [--seconds 10] [--rounds N]
-       [--json PATH] [--baseline DIR] [--oidc] [--telemetry [--together [--windows N]]]
+       [--json PATH] [--baseline DIR] [--oidc]
+       [--telemetry [--together [--windows N] [--paced RATE]]]
 
 `--oidc` instead runs, in each round, the server with the embedded (HS256) tokens and the
 server trusting a real OpenID provider (`tests/oidc`, oidc-provider under node; `npm ci
@@ -89,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=1,
         help="with --telemetry --together: measured windows per round (the same servers)",
+    )
+    parser.add_argument(
+        "--paced",
+        type=float,
+        default=0.0,
+        help="with --telemetry --together: each server offered RATE commands/s, paced",
     )
 
     args = parser.parse_args(argv)
