@@ -243,8 +243,9 @@ def access(method: str, path: str, status: int, ms: float, request_id: str) -> N
         or ours.filters
         or ours.level > logging.INFO
     ):
-        message = f"{method} {redact(path)} {status} {ms:.1f}ms request_id={request_id}"
-        _access.info(message, extra=_extra(method, redact(path), status, ms))
+        shown = redact(path)
+        message = f"{method} {shown} {status} {ms:.1f}ms request_id={request_id}"
+        _access.info(message, extra=_extra(method, shown, status, ms))
         return
     fields = _FIELDS.get()
     ours.gathered((time.time(), method, path, status, ms, request_id, fields and fields.copy()))

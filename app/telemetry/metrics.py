@@ -2,20 +2,21 @@
 process, built by `bootstrap` and handed to the parts that observe.
 
 Only what must be measured when it happens is observed here (latencies, batch sizes);
-an observation is held as its value and handed to its histogram with the others held
-(`Metrics.fold`: when `/metrics` is scraped, a second after the first held one, or past
-`HOLD_LIMIT`), where each `Histogram.observe` on a request's path (a lock, a loop over the
-buckets, cold code) cost ~2% of a command's server CPU with three servers sharing two
-cores (`bench/http_commands.py --telemetry`). With several workers it is observed at
-once, so any worker's scrape counts every worker's observations.
 counters and gauges the parts already keep (`store.batches`, `hub.client_count`, ...)
 are read at scrape time by the collector in `app.http.metrics`, so the hot paths pay
 nothing for them.
 
+An observation is held as its value and handed to its histogram with the others held
+(`Metrics.fold`: when `/metrics` is scraped, a second after the first held one, or past
+`HOLD_LIMIT`): each `Histogram.observe` on a request's path (a lock, a loop over the
+buckets, cold code) cost up to ~2% of a command's server CPU with three servers sharing
+two cores (`bench/http_commands.py --telemetry`), held ones nothing measurable.
+
 Several worker processes (`swarmdesk serve --workers N`): when `PROMETHEUS_MULTIPROC_DIR`
 is set before `prometheus_client` is imported (`serve` sets it), each observation is
 written to that directory's memory-mapped files and any worker's `/metrics` answers the
-histograms summed over every worker (`multiprocess_dir`).
+histograms summed over every worker (`multiprocess_dir`); there an observation is made
+at once, so that any worker's scrape counts every worker's observations.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Metrics:
         self.hold = multiprocess_dir() is None if hold is None else hold
         # (histogram, value); a deque: appended and popped atomically from any thread
         self._held: deque[tuple[Histogram, float]] = deque()
+        self._armed: asyncio.AbstractEventLoop | None = None  # the loop a fold is due on
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.command_seconds = Histogram(
@@ -140,16 +142,21 @@ class Metrics:
             return
         held = self._held
         held.append((histogram, value))
-        if len(held) == 1:  # the first held: fold within HOLD_SECONDS
-            try:
-                asyncio.get_running_loop().call_later(HOLD_SECONDS, self.fold)
-            except RuntimeError:  # no loop here (a thread, a script): at once
-                self.fold()
-        elif len(held) >= HOLD_LIMIT:
+        if len(held) >= HOLD_LIMIT:
             self.fold()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop here (a thread, a script): at once
+            self.fold()
+            return
+        if self._armed is not loop:  # no fold scheduled on this loop: within HOLD_SECONDS
+            self._armed = loop
+            loop.call_later(HOLD_SECONDS, self.fold)
 
     def fold(self) -> None:
         """Hand every held observation to its histogram (before reading them)."""
+        self._armed = None
         held = self._held
         while held:
             try:

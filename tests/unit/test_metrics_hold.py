@@ -62,3 +62,19 @@ def test_outside_a_loop_and_unheld_they_are_observed_at_once() -> None:
 
     asyncio.run(observe())
     assert _value(direct.registry, "swarmdesk_append_batch_size_count") == 1
+
+
+def test_observations_left_by_a_closed_loop_are_folded_by_the_next_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(telemetry, "HOLD_SECONDS", 0.01)
+    m = Metrics(hold=True)
+
+    async def observe(wait: float) -> None:
+        m.observe_push_ack(0.001)
+        await asyncio.sleep(wait)
+
+    asyncio.run(observe(0))  # the loop closes before its fold was due
+    assert _value(m.registry, "swarmdesk_push_ack_to_send_seconds_count") == 0
+    asyncio.run(observe(0.1))
+    assert _value(m.registry, "swarmdesk_push_ack_to_send_seconds_count") == 2
